@@ -1,0 +1,59 @@
+// Backends: where a graph runs.
+//
+// A backend turns a Graph (shapes inferred for one batch size) into an ExecutionContext that owns
+// everything a run needs — buffers, uploaded weights, workspaces, a stream — allocated once at
+// creation, so run() allocates nothing on the device. One context serves one thread at a time.
+//
+//   cpu:  a plain reference kernel for every op, plus im2col + BLAS for convolution and GEMM,
+//         multi-threaded.
+//   cuda: cuBLAS for convolution (im2col) and GEMM, own kernels for the rest, an explicit stream
+//         per context, TF32 off unless asked for. Available when octet was built with CUDA
+//         (OCTET_CUDA) and a device is present.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/graph.h"
+
+namespace octet {
+
+enum class BackendKind : uint8_t { kCpu, kCuda };
+const char* to_string(BackendKind kind);
+BackendKind parse_backend(const std::string& name);  // "cpu" | "cuda"; Error otherwise
+
+struct BackendOptions {
+  int threads = 0;          // cpu: worker threads, 0 = all hardware threads
+  bool reference = false;   // cpu: use the plain reference kernels only (no im2col/BLAS path)
+  int device = 0;           // cuda: device ordinal
+  bool allow_tf32 = false;  // cuda: let cuBLAS use TF32 tensor cores for FP32 GEMMs
+};
+
+// Called after each node, for each of its outputs, with a view of the output (host memory on the
+// CPU backend, device memory on the CUDA backend, valid until the callback returns). This is the
+// tap calibration uses to observe activations without copying them.
+using NodeObserver = std::function<void(const Node& node, ValueId output, const TensorView& view)>;
+
+class ExecutionContext {
+ public:
+  virtual ~ExecutionContext() = default;
+
+  // inputs: one host tensor per graph input, in graph.inputs order, dims as inferred for the
+  // context's batch. Returns one host tensor per graph output.
+  virtual std::vector<Tensor> run(const std::vector<Tensor>& inputs) = 0;
+
+  virtual void set_observer(NodeObserver observer) = 0;
+  virtual BackendKind kind() const = 0;
+};
+
+// True when this build has CUDA and a device is present (never throws).
+bool cuda_available();
+// A short description of the CUDA device, or why there is none.
+std::string cuda_device_description();
+
+std::unique_ptr<ExecutionContext> create_context(const Graph& graph, BackendKind kind,
+                                                 const BackendOptions& options = {});
+
+}  // namespace octet

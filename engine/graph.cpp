@@ -1,0 +1,35 @@
+#include "engine/graph.h"
+
+namespace octet {
+
+const char* to_string(OpKind op) {
+  switch (op) {
+#define OCTET_OP(kind, onnx_name) \
+  case OpKind::kind:              \
+    return onnx_name;
+#include "engine/ops.def"
+#undef OCTET_OP
+  }
+  return "?";
+}
+
+const char* to_string(Precision precision) {
+  switch (precision) {
+    case Precision::kFloat32: return "fp32";
+    case Precision::kInt8: return "int8";
+  }
+  return "?";
+}
+
+ValueId Graph::find_value(const std::string& name) const {
+  for (size_t i = 0; i < values.size(); ++i)
+    if (values[i].name == name) return static_cast<ValueId>(i);
+  return kNoValue;
+}
+
+ValueId Graph::add_value(Value value) {
+  values.push_back(std::move(value));
+  return static_cast<ValueId>(values.size() - 1);
+}
+
+}  // namespace octet

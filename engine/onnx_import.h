@@ -1,0 +1,34 @@
+// ONNX import: a model file (or bytes) into the graph IR.
+//
+// Supported: the default-domain opsets 11..21 for the operators in engine/ops.def plus Flatten,
+// Reshape, Squeeze, Unsqueeze, Identity, Dropout (inference) and Constant. Validation happens here,
+// once: every node is checked before any is converted, and a model with unsupported operators fails
+// with one message listing each such node (name, op type, opset). Shapes are inferred at batch 1 (or
+// the model's fixed batch) and compared with the shapes the model declares for its outputs and
+// value_info; a contradiction fails naming the tensor and the node that produces it.
+//
+// Errors: Error for a file that is missing, truncated, not ONNX or inconsistent; UnsupportedError
+// for valid ONNX that octet does not implement (the message names the node and the reason).
+#pragma once
+
+#include <string>
+
+#include "engine/graph.h"
+
+namespace onnx {
+class TensorProto;
+}
+
+namespace octet {
+
+Graph import_onnx_file(const std::string& path);
+// `origin` names the source in error messages (a path, or "<memory>").
+Graph import_onnx_bytes(const std::string& bytes, const std::string& origin);
+
+// A TensorProto (initializer, Constant value, or a conformance test's input_N.pb) as a host tensor.
+// Raw and typed storage, float/int8/uint8/int32/int64/bool. External data is refused.
+Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& context);
+// Reads a serialized TensorProto file (the .pb files of ONNX's backend tests).
+Tensor read_tensor_proto_file(const std::string& path);
+
+}  // namespace octet
