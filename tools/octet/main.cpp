@@ -1,1 +1,57 @@
-int main() { return 0; }
+// octet — INT8 post-training quantization and calibration for CNNs. The command-line entry point.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <map>
+
+#include "engine/error.h"
+#include "octet/build_config.h"
+#include "tools/octet/cli.h"
+
+namespace {
+
+struct Command {
+  int (*run)(const octet::cli::Args&);
+  const char* summary;
+};
+
+const std::map<std::string, Command>& commands() {
+  static const std::map<std::string, Command> table = {
+      {"info", {octet::cli::command_info, "inputs, outputs, operators, parameters and MACs of a model"}},
+      {"run", {octet::cli::command_run, "run a model once (FP32) on an input file or random data; top-5"}},
+      {"eval", {octet::cli::command_eval, "top-1/top-5 accuracy of a model on a labelled dataset"}},
+  };
+  return table;
+}
+
+void print_usage() {
+  std::printf("octet %s — INT8 post-training quantization and calibration for CNNs\n\n", OCTET_VERSION_STRING);
+  std::printf("usage: octet <command> [options]      octet <command> --help\n\ncommands:\n");
+  for (const auto& [name, command] : commands()) std::printf("  %-8s %s\n", name.c_str(), command.summary);
+  std::printf("\nbuilt with CUDA: %s\n", OCTET_HAVE_CUDA ? "yes" : "no");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    print_usage();
+    return argc < 2 ? 1 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("octet %s\n", OCTET_VERSION_STRING);
+    return 0;
+  }
+  const auto it = commands().find(argv[1]);
+  if (it == commands().end()) {
+    std::fprintf(stderr, "octet: unknown command '%s'\n\n", argv[1]);
+    print_usage();
+    return 2;
+  }
+  try {
+    return it->second.run(octet::cli::Args(argv + 2, argv + argc));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "octet %s: error: %s\n", argv[1], e.what());
+    return 1;
+  }
+}

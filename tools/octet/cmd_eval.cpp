@@ -1,0 +1,110 @@
+// octet eval MODEL --data PATH — top-1 / top-5 accuracy of a classifier over a labelled dataset.
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "datasets/batch_source.h"
+#include "tools/octet/cli.h"
+
+namespace octet::cli {
+namespace {
+
+struct Tally {
+  int64_t seen = 0, top1 = 0, top5 = 0;
+};
+
+// Rank of the true class among the logits (0 = best). Ties count against the true class only when
+// the other class has a lower index, which is the order a stable sort by descending score gives.
+int64_t rank_of(const float* logits, int64_t classes, int64_t label) {
+  int64_t rank = 0;
+  for (int64_t c = 0; c < classes; ++c)
+    if (logits[c] > logits[label] || (logits[c] == logits[label] && c < label)) ++rank;
+  return rank;
+}
+
+}  // namespace
+
+int command_eval(const Args& args) {
+  po::options_description options("Options");
+  options.add_options()
+    ("model", po::value<std::string>()->required(), "ONNX model file")
+    ("data", po::value<std::string>()->required(), "labelled dataset (IDX images file; labels found beside it)")
+    ("limit", po::value<int64_t>()->default_value(0), "evaluate at most this many samples (0 = all)");
+  options.add(execution_options());
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  po::variables_map vm;
+  if (!parse_command_line(args,
+                          "usage: octet eval MODEL --data PATH [--limit N] [--batch N] [--backend cpu|cuda]\n\n"
+                          "Top-1 and top-5 accuracy of the model on a labelled dataset, with the preprocessing "
+                          "the model's metadata names.",
+                          options, positional, vm))
+    return 0;
+  ExecutionChoice exec = read_execution_options(vm);
+  if (vm["batch"].defaulted()) exec.batch = 64;
+  const int64_t limit = vm["limit"].as<int64_t>();
+  OCTET_CHECK(limit >= 0, "--limit must be >= 0, got ", limit);
+  const std::string model_path = vm["model"].as<std::string>();
+
+  const Graph graph = load_model_for_inference(model_path, exec.batch);
+  OCTET_CHECK(graph.inputs.size() == 1 && graph.outputs.size() >= 1, "'", model_path,
+              "': octet eval needs a single-input classifier");
+  const Dims& input_dims = graph.value(graph.inputs[0]).dims;
+  const Dims& output_dims = graph.value(graph.outputs[0]).dims;
+  OCTET_CHECK(output_dims.size() == 2 && output_dims[0] == exec.batch, "'", model_path,
+              "': octet eval needs logits of shape [N, classes], output '", graph.value(graph.outputs[0]).name,
+              "' is ", to_string(output_dims));
+  const int64_t classes = output_dims[1];
+
+  auto source = open_batch_source(vm["data"].as<std::string>(), preprocessing_from_metadata(graph, model_path));
+  const Dims sample = source->sample_dims();
+  OCTET_CHECK(Dims(input_dims.begin() + 1, input_dims.end()) == sample, "dataset '", vm["data"].as<std::string>(),
+              "' gives samples of ", to_string(sample), ", model input '", graph.value(graph.inputs[0]).name,
+              "' takes ", to_string(input_dims));
+  const int64_t total = limit > 0 ? std::min(limit, source->size()) : source->size();
+  auto context = create_context(graph, exec.backend, exec.options);
+
+  std::fprintf(stderr, "evaluating '%s' on %s, %s, batch %lld\n", model_path.c_str(), source->describe().c_str(),
+               to_string(exec.backend), static_cast<long long>(exec.batch));
+  Progress progress("eval", total);
+  Tally tally;
+  Batch batch;
+  // The context is built for exactly exec.batch samples; a short last batch is padded with zeros and
+  // the padded rows are ignored.
+  Tensor padded(DataType::kFloat32, input_dims);
+  const int64_t sample_elems = numel(sample);
+  const auto start = std::chrono::steady_clock::now();
+  while (tally.seen < total && source->next(std::min(exec.batch, total - tally.seen), batch)) {
+    const int64_t n = batch.images.dims()[0];
+    std::memset(padded.raw(), 0, padded.bytes());
+    std::memcpy(padded.raw(), batch.images.raw(), static_cast<size_t>(n * sample_elems) * sizeof(float));
+    const std::vector<Tensor> outputs = context->run({padded});
+    const float* logits = outputs[0].data<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t label = batch.labels[static_cast<size_t>(i)];
+      OCTET_CHECK(label >= 0, "dataset '", vm["data"].as<std::string>(), "' has no label for sample ", tally.seen);
+      OCTET_CHECK(label < classes, "dataset '", vm["data"].as<std::string>(), "': label ", label, " of sample ",
+                  tally.seen, " is outside the model's ", classes, " classes");
+      const int64_t rank = rank_of(logits + i * classes, classes, label);
+      tally.top1 += rank == 0;
+      tally.top5 += rank < 5;
+      ++tally.seen;
+    }
+    progress.update(tally.seen);
+  }
+  progress.finish();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  OCTET_CHECK(tally.seen > 0, "dataset '", vm["data"].as<std::string>(), "' is empty");
+
+  const double n = static_cast<double>(tally.seen);
+  std::printf("model      %s\n", model_path.c_str());
+  std::printf("data       %s\n", source->describe().c_str());
+  std::printf("backend    %s, batch %lld\n", to_string(exec.backend), static_cast<long long>(exec.batch));
+  std::printf("evaluated  %lld\n", static_cast<long long>(tally.seen));
+  std::printf("top-1      %.2f%% (%lld correct)\n", 100.0 * tally.top1 / n, static_cast<long long>(tally.top1));
+  std::printf("top-5      %.2f%% (%lld correct)\n", 100.0 * tally.top5 / n, static_cast<long long>(tally.top5));
+  std::printf("speed      %.0f images/s (%.2f s)\n", n / seconds, seconds);
+  return 0;
+}
+
+}  // namespace octet::cli
