@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "engine/graph.h"
 
@@ -31,4 +32,9 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& cont
 // Reads a serialized TensorProto file (the .pb files of ONNX's backend tests).
 Tensor read_tensor_proto_file(const std::string& path);
 
+}  // namespace octet
+
+namespace octet {
+// The ONNX operator types (default domain) the importer accepts, sorted.
+const std::vector<std::string>& supported_onnx_operators();
 }  // namespace octet
