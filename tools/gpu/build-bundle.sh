@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds octet for the GPU machine and packs what it needs into .carry/gpu (see tools/gpu/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then export PATH="/usr/local/cuda/bin:$PATH"; fi
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DOCTET_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
+  -DOCTET_OPENCV=OFF -DOCTET_HDF5=OFF -DOCTET_BLAS=OFF >/dev/null
+cmake --build build-gpu --parallel "$(nproc)"
+
+bundle=.carry/gpu
+rm -rf "$bundle" && mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/onnx-node"
+cp build-gpu/tools/octet/octet "$bundle/bin/"
+find build-gpu/tests build-gpu/tools -maxdepth 3 -type f -executable -name 'test_*' -exec cp {} "$bundle/bin/" \;
+find build-gpu/tools -maxdepth 3 -type f -executable -name 'bench_*' -exec cp {} "$bundle/bin/" \; 2>/dev/null || true
+# The libraries the GPU machine lacks (everything else there: glibc, libstdc++, CUDA, zlib).
+for lib in libonnx.so.1 libonnx_proto.so.1 libprotobuf.so.32 libboost_program_options.so.1.74.0; do
+  cp -L "/usr/lib/x86_64-linux-gnu/$lib" "$bundle/lib/"
+done
+# ONNX node tests whose operators octet imports (the conformance test filters again by itself).
+ops_regex='conv|gemm|matmul|add|sub|mul|div|relu|clip|sigmoid|hardswish|batchnorm|pool|flatten|reshape|squeeze|transpose|concat|softmax|identity|dropout|constant|pad'
+for d in /usr/share/libonnx-testdata/data/node/test_*; do
+  name=$(basename "$d")
+  if echo "$name" | grep -qE "$ops_regex"; then cp -r "$d" "$bundle/onnx-node/"; fi
+done
+strip "$bundle"/bin/* 2>/dev/null || true
+du -sh "$bundle"
