@@ -19,6 +19,7 @@
 #include "engine/onnx_import.h"
 #include "engine/passes.h"
 #include "engine/shape_inference.h"
+#include "tests/support/paths.h"
 
 namespace fs = std::filesystem;
 
@@ -27,7 +28,7 @@ namespace {
 
 const char* const kModels[] = {"resnet_fmnist", "mobilenetv2_fmnist", "inception_fmnist", "mlp_fmnist"};
 
-fs::path source_dir() { return OCTET_SOURCE_DIR; }
+fs::path source_dir() { return test::source_dir(); }
 
 double relative_l2(const Tensor& actual, const Tensor& expected) {
   const float* a = actual.data<float>();

@@ -7,7 +7,7 @@ set -uo pipefail
 bundle=.carry/gpu
 export LD_LIBRARY_PATH="$PWD/$bundle/lib:${LD_LIBRARY_PATH:-}"
 export OCTET_ONNX_TESTDATA="$PWD/$bundle/onnx-node"
-export OCTET_SOURCE_DIR="$PWD"
+export OCTET_SOURCE_DIR="$PWD" OCTET_CLI="$PWD/$bundle/bin/octet"
 out=${OUT:-/tmp/octet-out}
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/device.txt"
