@@ -1,0 +1,60 @@
+// Convolution, CPU fast path (float32, NCHW, KCRS): im2col + OpenBLAS sgemm, multi-threaded.
+//
+// Computes what conv2d_ref (kernels/cpu/conv_ref.h) defines, choosing one of three methods:
+//   kDirect1x1:  1x1 kernel, stride 1, no padding: x[n] already is the [C, H*W] column matrix, so
+//                per image and group  y[n][g] (Kg x HW) = W_g (Kg x Cg) * x[n][g] (Cg x HW).
+//   kDepthwise:  one input channel per group (C / groups = 1, groups > 1): the plain loop of the
+//                reference over each output plane, parallel over planes. An sgemm with one row per
+//                group would spend its time in call overhead; this is also bit-identical to the
+//                reference (same summation order).
+//   kIm2col:     everything else. A chunk of `batch_chunk` images is unrolled into
+//                  col[(c*R + r)*S + s][i*OH*OW + oh*OW + ow] = x[n0+i][c][ih][iw]  (0 in the padding)
+//                (rows of group g are contiguous), then per group one sgemm over the whole chunk:
+//                  out[g*Kg + k][j] = sum_row W_g[k][row] * col[g*Cg*R*S + row][j]
+//                With batch_chunk = 1, out is y itself; otherwise a workspace the epilogue scatters
+//                from into NCHW.
+// The epilogue (bias, residual, activation: kernels/cpu/epilogue.h) runs in the same pass that reads
+// the sgemm result, parallel over output planes.
+//
+// Threads: im2col and the epilogue run on `threads` threads (kernels/cpu/parallel.h); the sgemm
+// calls are single calls over the whole chunk and run on OpenBLAS's own threads, whose count the
+// CPU backend sets with blas_set_threads (kernels/cpu/gemm_blas.h). The two never run at the same
+// time, so at most max(threads, BLAS threads) cores are busy.
+//
+// Accuracy: each output is the same dot product as the reference, summed in OpenBLAS's order (and
+// possibly with fused multiply-adds), so |y - y_ref| <= 2 * gamma_{K+3} * (sum |x*w| + |bias| +
+// |residual|) with K = C/groups * R * S and gamma_n = n*u / (1 - n*u), u = 2^-24, for activations
+// that are 1-Lipschitz (the derivation is in tests/kernels/test_cpu_fast_path.cpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/activation.h"
+#include "kernels/shapes.h"
+
+namespace octet::kernels {
+
+// The default budget of the im2col workspace: 8 Mi floats (32 MiB). A chunk holds as many images
+// as fit (at least one).
+constexpr size_t kIm2colWorkspaceBudgetFloats = size_t{8} << 20;
+
+struct Conv2dIm2colPlan {
+  enum class Method : uint8_t { kDirect1x1, kDepthwise, kIm2col };
+  Method method = Method::kIm2col;
+  int64_t batch_chunk = 1;      // images per sgemm call (kIm2col)
+  size_t workspace_floats = 0;  // what conv2d_im2col needs in `workspace`
+};
+
+const char* conv_method_name(Conv2dIm2colPlan::Method method);
+
+Conv2dIm2colPlan plan_conv2d_im2col(const Conv2dShape& shape,
+                                    size_t workspace_budget_floats = kIm2colWorkspaceBudgetFloats);
+
+// workspace: at least plan.workspace_floats floats (may be null when that is 0). bias, residual:
+// optional (null). y must not alias x, w, bias or residual.
+void conv2d_im2col(const Conv2dIm2colPlan& plan, const Conv2dShape& shape, const float* x, const float* w,
+                   const float* bias, const float* residual, const ActivationParams& activation, float* y,
+                   float* workspace, int threads);
+
+}  // namespace octet::kernels
