@@ -1,12 +1,11 @@
 #include "kernels/cpu/conv_im2col.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 
 #include "engine/error.h"
 #include "kernels/cpu/epilogue.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/sgemm.h"
 
 namespace octet::kernels {
 
@@ -27,8 +26,6 @@ constexpr int64_t kMinElementsPerTask = 16384;
 int64_t tasks_grain(int64_t elements_per_item) {
   return std::max<int64_t>(1, kMinElementsPerTask / std::max<int64_t>(1, elements_per_item));
 }
-
-blasint blas_int(int64_t v) { return static_cast<blasint>(v); }
 
 // The sgemm result for output plane (image i of the chunk, channel k) starts at
 // out + i * image_stride + k * channel_stride; writes y[n0 + i][k] = epilogue(result + bias[k]).
@@ -63,9 +60,8 @@ void conv_direct_1x1(const Conv2dShape& p, const float* x, const float* w, const
   const int64_t kg = p.k_per_group();
   for (int64_t n = 0; n < p.n; ++n) {
     for (int64_t g = 0; g < p.groups; ++g) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blas_int(kg), blas_int(plane), blas_int(cg), 1.0f,
-                  w + g * kg * cg, blas_int(cg), x + (n * p.c + g * cg) * plane, blas_int(plane), 0.0f,
-                  y + (n * p.k + g * kg) * plane, blas_int(plane));
+      sgemm(false, false, kg, plane, cg, 1.0f, w + g * kg * cg, cg, x + (n * p.c + g * cg) * plane, plane,
+            y + (n * p.k + g * kg) * plane, plane, threads);
     }
   }
   finish_planes(p, 0, p.n, SgemmResult{y, p.k * plane, plane}, bias, residual, activation, y, threads);
@@ -141,9 +137,8 @@ void conv_im2col_chunks(const Conv2dIm2colPlan& plan, const Conv2dShape& p, cons
     float* out = plan.batch_chunk == 1 ? y + n0 * p.k * plane : workspace + p.c * p.r * p.s * row_length;
     im2col(p, x, n0, images, col, threads);
     for (int64_t g = 0; g < p.groups; ++g) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blas_int(kg), blas_int(row_length), blas_int(depth),
-                  1.0f, w + g * kg * depth, blas_int(depth), col + g * depth * row_length, blas_int(row_length), 0.0f,
-                  out + g * kg * row_length, blas_int(row_length));
+      sgemm(false, false, kg, row_length, depth, 1.0f, w + g * kg * depth, depth, col + g * depth * row_length,
+            row_length, out + g * kg * row_length, row_length, threads);
     }
     finish_planes(p, n0, images, SgemmResult{out, plane, row_length}, bias, residual, activation, y, threads);
   }

@@ -1,4 +1,4 @@
-// Convolution, CPU fast path (float32, NCHW, KCRS): im2col + OpenBLAS sgemm, multi-threaded.
+// Convolution, CPU fast path (float32, NCHW, KCRS): im2col + sgemm, multi-threaded.
 //
 // Computes what conv2d_ref (kernels/cpu/conv_ref.h) defines, choosing one of three methods:
 //   kDirect1x1:  1x1 kernel, stride 1, no padding: x[n] already is the [C, H*W] column matrix, so
@@ -17,11 +17,12 @@
 // the sgemm result, parallel over output planes.
 //
 // Threads: im2col and the epilogue run on `threads` threads (kernels/cpu/parallel.h); the sgemm
-// calls are single calls over the whole chunk and run on OpenBLAS's own threads, whose count the
-// CPU backend sets with blas_set_threads (kernels/cpu/gemm_blas.h). The two never run at the same
-// time, so at most max(threads, BLAS threads) cores are busy.
+// (kernels/cpu/sgemm.h) is one call over the whole chunk per group and runs on OpenBLAS's own
+// threads, whose count the CPU backend sets with blas_set_threads (or, without OpenBLAS, on
+// `threads` threads of octet's blocked sgemm). The phases never overlap, so at most
+// max(threads, BLAS threads) cores are busy.
 //
-// Accuracy: each output is the same dot product as the reference, summed in OpenBLAS's order (and
+// Accuracy: each output is the same dot product as the reference, summed in the sgemm's order (and
 // possibly with fused multiply-adds), so |y - y_ref| <= 2 * gamma_{K+3} * (sum |x*w| + |bias| +
 // |residual|) with K = C/groups * R * S and gamma_n = n*u / (1 - n*u), u = 2^-24, for activations
 // that are 1-Lipschitz (the derivation is in tests/kernels/test_cpu_fast_path.cpp).

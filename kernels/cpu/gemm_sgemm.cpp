@@ -1,38 +1,23 @@
-#include "kernels/cpu/gemm_blas.h"
-
-#include <cblas.h>
+#include "kernels/cpu/gemm_sgemm.h"
 
 #include <algorithm>
 
 #include "kernels/cpu/epilogue.h"
 #include "kernels/cpu/gemm_ref.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/sgemm.h"
 
 namespace octet::kernels {
 
 namespace {
-
 constexpr int64_t kMinElementsPerTask = 16384;
-
-blasint blas_int(int64_t v) { return static_cast<blasint>(std::max<int64_t>(v, 1)); }
-
-// Y[m][n] = alpha * op(A) * op(B) for one matrix (sgemm with beta = 0 overwrites Y, even when K = 0).
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, const float* b,
-           float* y) {
-  if (m == 0 || n == 0) return;
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
-              blas_int(trans_a ? m : k), b, blas_int(trans_b ? k : n), 0.0f, y, blas_int(n));
-}
-
 }  // namespace
 
-void blas_set_threads(int threads) { openblas_set_num_threads(resolve_thread_count(threads)); }
-
-void gemm_blas(const GemmAttrs& attrs, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
-               const float* c, const Dims& c_dims, const float* residual, float* y, int threads) {
+void gemm_sgemm(const GemmAttrs& attrs, int64_t m, int64_t n, int64_t k, const float* a, const float* b,
+                const float* c, const Dims& c_dims, const float* residual, float* y, int threads) {
   const MatrixStrides c_strides = c ? gemm_c_strides(c_dims, m, n) : MatrixStrides{};
-  sgemm(attrs.trans_a, attrs.trans_b, m, n, k, attrs.alpha, a, b, y);
+  sgemm(attrs.trans_a, attrs.trans_b, m, n, k, attrs.alpha, a, attrs.trans_a ? m : k, b, attrs.trans_b ? k : n, y, n,
+        threads);
   const ActivationParams& activation = attrs.epilogue.activation;
   if (!c && !residual && activation.kind == Activation::kNone) return;
   parallel_for(m, threads, std::max<int64_t>(1, kMinElementsPerTask / std::max<int64_t>(n, 1)),
@@ -47,22 +32,23 @@ void gemm_blas(const GemmAttrs& attrs, int64_t m, int64_t n, int64_t k, const fl
                });
 }
 
-void matmul_blas(const float* a, const Dims& a_dims, const float* b, const Dims& b_dims, const float* residual,
-                 const ActivationParams& activation, float* y, int threads) {
+void matmul_sgemm(const float* a, const Dims& a_dims, const float* b, const Dims& b_dims, const float* residual,
+                  const ActivationParams& activation, float* y, int threads) {
   const MatMulLayout layout = make_matmul_layout(a_dims, b_dims);
   const int64_t m = layout.m, n = layout.n, k = layout.k;
   const int64_t batch = layout.batch_count();
   const bool b_shared = std::all_of(layout.b_batch_strides.begin(), layout.b_batch_strides.end(),
                                     [](int64_t s) { return s == 0; });
-  // A's batch is laid out densely exactly when none of its strides is 0 along a dimension above 1.
+  // A's matrices follow each other densely unless A is broadcast along some batch dimension.
   bool a_dense = true;
   for (size_t d = 0; d < layout.batch_dims.size(); ++d)
     if (layout.batch_dims[d] > 1 && layout.a_batch_strides[d] == 0) a_dense = false;
   if (b_shared && a_dense) {
-    sgemm(false, false, batch * m, n, k, 1.0f, a, b, y);
+    sgemm(false, false, batch * m, n, k, 1.0f, a, k, b, n, y, n, threads);
   } else {
     for (int64_t i = 0; i < batch; ++i)
-      sgemm(false, false, m, n, k, 1.0f, a + layout.a_offset(i), b + layout.b_offset(i), y + i * m * n);
+      sgemm(false, false, m, n, k, 1.0f, a + layout.a_offset(i), k, b + layout.b_offset(i), n, y + i * m * n, n,
+            threads);
   }
   if (!residual && activation.kind == Activation::kNone) return;
   parallel_for(batch * m * n, threads, kMinElementsPerTask, [&](int64_t begin, int64_t end) {
