@@ -1,1 +1,306 @@
-// (being written)
+// FP32 graph passes. Each pass rewires node inputs/outputs and drops nodes; it never changes a
+// value that a graph output or a surviving consumer reads, so only intermediates disappear. Values
+// left without users stay in graph.values (backends allocate only what nodes use).
+//
+// Choices the header leaves open:
+// - fuse_epilogues fuses into Gemm only when alpha == 1 and (C is absent or beta == 1), so the
+//   fused result is the same whether a backend treats C as a scaled input or as a plain bias;
+//   MatMul (alpha 1, no C) always qualifies. The residual must have exactly the output's dims (no
+//   broadcasting): an Add of a broadcast bias is left as a node.
+// - The fused node takes the position of the last node it absorbs, so a residual produced between
+//   the Conv and the Add is still computed before it is read.
+// - fold_batchnorm computes the folded parameters in float, in the header's expression order
+//   (s = g / sqrt(var + eps) first), and writes them to new initializers named after the Conv; the
+//   original weights stay, in case another node shares them.
+#include "engine/passes.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "engine/shape_inference.h"
+
+namespace octet {
+namespace {
+
+bool is_graph_output(const Graph& graph, ValueId id) {
+  for (ValueId out : graph.outputs)
+    if (out == id) return true;
+  return false;
+}
+
+// How many node inputs read each value (a node reading a value twice counts twice).
+std::vector<int> count_uses(const Graph& graph) {
+  std::vector<int> uses(graph.values.size(), 0);
+  for (const Node& node : graph.nodes)
+    for (ValueId in : node.inputs)
+      if (in != kNoValue) ++uses[static_cast<size_t>(in)];
+  return uses;
+}
+
+// Node index producing each value, -1 for graph inputs and constants.
+std::vector<int> find_producers(const Graph& graph) {
+  std::vector<int> producer(graph.values.size(), -1);
+  for (size_t i = 0; i < graph.nodes.size(); ++i)
+    for (ValueId out : graph.nodes[i].outputs)
+      if (out != kNoValue) producer[static_cast<size_t>(out)] = static_cast<int>(i);
+  return producer;
+}
+
+// The only node reading `id`, or -1 when it has none, several, or is a graph output.
+int single_consumer(const Graph& graph, const std::vector<int>& uses, ValueId id) {
+  if (uses[static_cast<size_t>(id)] != 1 || is_graph_output(graph, id)) return -1;
+  for (size_t i = 0; i < graph.nodes.size(); ++i)
+    for (ValueId in : graph.nodes[i].inputs)
+      if (in == id) return static_cast<int>(i);
+  return -1;
+}
+
+void replace_uses(Graph& graph, ValueId from, ValueId to) {
+  for (Node& node : graph.nodes)
+    for (ValueId& in : node.inputs)
+      if (in == from) in = to;
+}
+
+void erase_nodes(Graph& graph, const std::vector<bool>& removed) {
+  std::vector<Node> kept;
+  kept.reserve(graph.nodes.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i)
+    if (!removed[i]) kept.push_back(std::move(graph.nodes[i]));
+  graph.nodes = std::move(kept);
+}
+
+std::string unused_value_name(const Graph& graph, const std::string& base) {
+  std::string name = base;
+  for (int i = 1; graph.find_value(name) != kNoValue; ++i) name = base + "_" + std::to_string(i);
+  return name;
+}
+
+ValueId add_initializer(Graph& graph, const std::string& base, Tensor tensor) {
+  Value value;
+  value.name = unused_value_name(graph, base);
+  value.type = tensor.type();
+  value.dims = tensor.dims();
+  value.initializer = std::move(tensor);
+  return graph.add_value(std::move(value));
+}
+
+const Tensor* float_constant(const Graph& graph, ValueId id) {
+  if (id == kNoValue) return nullptr;
+  const Value& v = graph.value(id);
+  return v.is_constant() && v.type == DataType::kFloat32 ? &*v.initializer : nullptr;
+}
+
+bool has_epilogue(const Epilogue& e) { return e.activation.kind != Activation::kNone || e.has_residual; }
+
+void absorb(Node& into, const Node& absorbed) {
+  into.fused_nodes.push_back(absorbed.name);
+  into.fused_nodes.insert(into.fused_nodes.end(), absorbed.fused_nodes.begin(), absorbed.fused_nodes.end());
+}
+
+// ---- remove_identities ---------------------------------------------------------------------------
+// Drops one Identity if it can; returns false when it must stay (its output is a graph output and
+// its input cannot take that name: a graph input, a constant or another graph output).
+bool bypass_identity(Graph& graph, const std::vector<int>& producer, const Node& identity) {
+  const ValueId in = identity.inputs.at(0);
+  const ValueId out = identity.outputs.at(0);
+  if (!is_graph_output(graph, out)) {
+    replace_uses(graph, out, in);
+    return true;
+  }
+  const int from = producer[static_cast<size_t>(in)];
+  if (from < 0 || is_graph_output(graph, in)) return false;
+  // The graph output keeps its name: the producer writes it directly, its other readers follow.
+  for (ValueId& o : graph.nodes[static_cast<size_t>(from)].outputs)
+    if (o == in) o = out;
+  replace_uses(graph, in, out);
+  return true;
+}
+
+// ---- fold_batchnorm ------------------------------------------------------------------------------
+// Folds BatchNormalization node `bn` into the Conv `conv` when every parameter is a float constant.
+bool fold_into_conv(Graph& graph, Node& conv, const Node& bn) {
+  const auto& attrs = std::get<ConvAttrs>(conv.attrs);
+  if (has_epilogue(attrs.epilogue)) return false;
+  const Tensor* w = float_constant(graph, conv.inputs.at(1));
+  const bool has_bias = conv.inputs.size() > 2 && conv.inputs[2] != kNoValue;
+  const Tensor* b = has_bias ? float_constant(graph, conv.inputs[2]) : nullptr;
+  const Tensor* gamma = float_constant(graph, bn.inputs.at(1));
+  const Tensor* beta = float_constant(graph, bn.inputs.at(2));
+  const Tensor* mean = float_constant(graph, bn.inputs.at(3));
+  const Tensor* var = float_constant(graph, bn.inputs.at(4));
+  if (!w || (has_bias && !b) || !gamma || !beta || !mean || !var || w->rank() < 1) return false;
+  const int64_t k = w->dims()[0];
+  for (const Tensor* p : {gamma, beta, mean, var})
+    if (p->numel() != k) return false;
+  if (b && b->numel() != k) return false;
+
+  const float eps = std::get<BatchNormAttrs>(bn.attrs).epsilon;
+  const int64_t per_channel = w->numel() / k;
+  Tensor folded_w(DataType::kFloat32, w->dims());
+  Tensor folded_b(DataType::kFloat32, {k});
+  for (int64_t c = 0; c < k; ++c) {
+    const float s = gamma->data<float>()[c] / std::sqrt(var->data<float>()[c] + eps);
+    for (int64_t j = 0; j < per_channel; ++j)
+      folded_w.data<float>()[c * per_channel + j] = w->data<float>()[c * per_channel + j] * s;
+    const float bias = b ? b->data<float>()[c] : 0.0f;
+    folded_b.data<float>()[c] = (bias - mean->data<float>()[c]) * s + beta->data<float>()[c];
+  }
+  const ValueId w_id = add_initializer(graph, conv.name + ".weight_bn_folded", std::move(folded_w));
+  const ValueId b_id = add_initializer(graph, conv.name + ".bias_bn_folded", std::move(folded_b));
+  conv.inputs = {conv.inputs[0], w_id, b_id};
+  conv.outputs = {bn.outputs.at(0)};
+  absorb(conv, bn);
+  return true;
+}
+
+// ---- fuse_epilogues ------------------------------------------------------------------------------
+bool accepts_epilogue(const Node& node) {
+  switch (node.op) {
+    case OpKind::Conv: return !has_epilogue(std::get<ConvAttrs>(node.attrs).epilogue);
+    case OpKind::Gemm: {
+      const auto& a = std::get<GemmAttrs>(node.attrs);
+      const bool has_c = node.inputs.size() > 2 && node.inputs[2] != kNoValue;
+      return !has_epilogue(a.epilogue) && a.alpha == 1.0f && (!has_c || a.beta == 1.0f);
+    }
+    case OpKind::MatMul: return !has_epilogue(std::get<GemmAttrs>(node.attrs).epilogue);
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::Relu:
+    case OpKind::Clip:
+    case OpKind::LeakyRelu:
+    case OpKind::Sigmoid:
+    case OpKind::HardSigmoid:
+    case OpKind::HardSwish:
+    case OpKind::BatchNormalization:
+    case OpKind::MaxPool:
+    case OpKind::AveragePool:
+    case OpKind::GlobalAveragePool:
+    case OpKind::GlobalMaxPool:
+    case OpKind::Reshape:
+    case OpKind::Transpose:
+    case OpKind::Concat:
+    case OpKind::Softmax:
+    case OpKind::Identity:
+    case OpKind::Pad: return false;
+  }
+  return false;
+}
+
+bool is_activation(const Node& node) {
+  return std::holds_alternative<ActivationParams>(node.attrs) &&
+         std::get<ActivationParams>(node.attrs).kind != Activation::kNone;
+}
+
+Epilogue& epilogue_of(Node& node) {
+  if (node.op == OpKind::Conv) return std::get<ConvAttrs>(node.attrs).epilogue;
+  return std::get<GemmAttrs>(node.attrs).epilogue;
+}
+
+// Tries to fuse the Add/activation that follow node `index`; returns whether the graph changed.
+bool fuse_after(Graph& graph, const std::vector<int>& uses, size_t index) {
+  const Node& head = graph.nodes[index];
+  ValueId out = head.outputs.at(0);
+  ValueId residual = kNoValue;
+  ActivationParams activation;
+  std::vector<int> absorbed;
+
+  const int add = single_consumer(graph, uses, out);
+  if (add >= 0 && graph.nodes[static_cast<size_t>(add)].op == OpKind::Add) {
+    const Node& node = graph.nodes[static_cast<size_t>(add)];
+    const ValueId other = node.inputs.at(0) == out ? node.inputs.at(1) : node.inputs.at(0);
+    const Value& r = graph.value(other);
+    if (r.type == DataType::kFloat32 && r.dims == graph.value(out).dims &&
+        graph.value(node.outputs.at(0)).dims == r.dims) {
+      residual = other;
+      absorbed.push_back(add);
+      out = node.outputs.at(0);
+    }
+  }
+  const int act = single_consumer(graph, uses, out);
+  if (act >= 0 && is_activation(graph.nodes[static_cast<size_t>(act)])) {
+    activation = std::get<ActivationParams>(graph.nodes[static_cast<size_t>(act)].attrs);
+    absorbed.push_back(act);
+    out = graph.nodes[static_cast<size_t>(act)].outputs.at(0);
+  }
+  if (absorbed.empty()) return false;
+
+  Node fused = head;
+  Epilogue& epilogue = epilogue_of(fused);
+  epilogue.activation = activation;
+  epilogue.has_residual = residual != kNoValue;
+  fused.inputs.resize(3, kNoValue);  // input 2: bias / C, or kNoValue
+  if (residual != kNoValue) fused.inputs.push_back(residual);
+  fused.outputs = {out};
+  for (int i : absorbed) absorb(fused, graph.nodes[static_cast<size_t>(i)]);
+
+  std::vector<bool> removed(graph.nodes.size(), false);
+  removed[index] = true;
+  for (int i : absorbed) removed[static_cast<size_t>(i)] = true;
+  const auto last = static_cast<size_t>(absorbed.back());
+  graph.nodes[last] = std::move(fused);
+  removed[last] = false;
+  erase_nodes(graph, removed);
+  return true;
+}
+
+}  // namespace
+
+void remove_identities(Graph& graph) {
+  std::vector<bool> removed(graph.nodes.size(), false);
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    if (graph.nodes[i].op != OpKind::Identity) continue;
+    // Producers change as identities are bypassed, so they are looked up for each one.
+    removed[i] = bypass_identity(graph, find_producers(graph), graph.nodes[i]);
+    // A bypassed node must look like nothing to later bypasses (no reader, no producer).
+    if (removed[i]) {
+      graph.nodes[i].inputs.clear();
+      graph.nodes[i].outputs.clear();
+    }
+  }
+  erase_nodes(graph, removed);
+}
+
+void fold_batchnorm(Graph& graph) {
+  const std::vector<int> uses = count_uses(graph);
+  std::vector<int> producer = find_producers(graph);
+  std::vector<bool> removed(graph.nodes.size(), false);
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& bn = graph.nodes[i];
+    if (bn.op != OpKind::BatchNormalization) continue;
+    const ValueId x = bn.inputs.at(0);
+    const int conv = producer[static_cast<size_t>(x)];
+    if (conv < 0 || graph.nodes[static_cast<size_t>(conv)].op != OpKind::Conv) continue;
+    if (uses[static_cast<size_t>(x)] != 1 || is_graph_output(graph, x)) continue;
+    if (!fold_into_conv(graph, graph.nodes[static_cast<size_t>(conv)], bn)) continue;
+    removed[i] = true;
+    // The Conv now produces the BN's output: a BN right after it may fold too.
+    producer[static_cast<size_t>(bn.outputs.at(0))] = conv;
+  }
+  erase_nodes(graph, removed);
+}
+
+void fuse_epilogues(Graph& graph) {
+  // One fusion at a time, then a fresh look: a fusion changes consumers and node positions, and
+  // two Convs may compete for the same Add (the first in node order takes it).
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    const std::vector<int> uses = count_uses(graph);
+    for (size_t i = 0; i < graph.nodes.size() && !changed; ++i)
+      if (accepts_epilogue(graph.nodes[i])) changed = fuse_after(graph, uses, i);
+  }
+}
+
+void optimize_fp32(Graph& graph) {
+  // fuse_epilogues compares dims (a residual must match the output), so they must be current.
+  infer_shapes(graph);
+  remove_identities(graph);
+  fold_batchnorm(graph);
+  fuse_epilogues(graph);
+  infer_shapes(graph);
+}
+
+}  // namespace octet
