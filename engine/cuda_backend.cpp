@@ -1,1 +1,1073 @@
-// (being written)
+// The CUDA backend (engine/cuda_backend.h): validates a Graph once, plans and allocates every device
+// buffer once, and runs the nodes in order on one stream with the kernels of kernels/cuda.
+//
+// Creation, in order: select the device; check the wiring and every node (input counts, float32
+// where a kernel computes, every output's dims against the operator's rule) and work out what
+// run() needs per node (NodePlan); plan memory (constants, dedicated input/output buffers, the
+// liveness arena, aliases); allocate, upload the constants, create the stream and the cuBLAS handle.
+// run() then only checks the caller's tensors, copies, launches and copies back.
+#include "engine/cuda_backend.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cstring>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernels/cpu/broadcast.h"
+#include "kernels/cpu/gemm_ref.h"
+#include "kernels/cpu/tensor_ops_ref.h"
+#include "kernels/cpu/window.h"
+#include "kernels/cuda/conv_cuda.h"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/elementwise_cuda.h"
+#include "kernels/cuda/gemm_cuda.h"
+#include "kernels/cuda/pool_cuda.h"
+#include "kernels/cuda/tensor_ops_cuda.h"
+#include "kernels/shapes.h"
+
+namespace octet {
+
+namespace {
+
+constexpr size_t kAlignment = 256;                     // cudaMalloc's alignment; cuBLAS wants >= 256
+constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;  // NVIDIA's recommendation for Hopper
+
+size_t align_up(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
+
+std::string node_label(const Node& node) { return detail::concat("node '", node.name, "' (", to_string(node.op), ")"); }
+
+// ---- owned CUDA resources ------------------------------------------------------------------------
+// Destructors never throw: a failure while tearing down is ignored (there is no one left to tell).
+
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  ~DeviceBuffer() {
+    if (ptr_ != nullptr) cudaFree(ptr_);
+  }
+  void allocate(size_t bytes, const char* what) {
+    if (bytes == 0) return;
+    const cudaError_t status = cudaMalloc(&ptr_, bytes);
+    if (status != cudaSuccess) {
+      ptr_ = nullptr;
+      cudaGetLastError();  // out-of-memory is not sticky; clear it so later calls report their own
+      throw Error(detail::concat("cudaMalloc of ", bytes, " bytes for the ", what, " failed: ",
+                                 cudaGetErrorString(status)));
+    }
+  }
+  char* get() const { return static_cast<char*>(ptr_); }
+
+ private:
+  void* ptr_ = nullptr;
+};
+
+class PinnedBuffer {
+ public:
+  PinnedBuffer() = default;
+  PinnedBuffer(PinnedBuffer&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
+  PinnedBuffer& operator=(PinnedBuffer&&) = delete;
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  ~PinnedBuffer() {
+    if (ptr_ != nullptr) cudaFreeHost(ptr_);
+  }
+  void allocate(size_t bytes) {
+    if (bytes != 0) OCTET_CUDA_CHECK(cudaMallocHost(&ptr_, bytes));
+  }
+  void* get() const { return ptr_; }
+
+ private:
+  void* ptr_ = nullptr;
+};
+
+class Stream {
+ public:
+  Stream() = default;
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  ~Stream() {
+    if (stream_ != nullptr) cudaStreamDestroy(stream_);
+  }
+  // Non-blocking: never implicitly ordered after work on the legacy default stream of other code.
+  void create() { OCTET_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }
+  cudaStream_t get() const { return stream_; }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+};
+
+class CublasHandle {
+ public:
+  CublasHandle() = default;
+  CublasHandle(const CublasHandle&) = delete;
+  CublasHandle& operator=(const CublasHandle&) = delete;
+  ~CublasHandle() {
+    if (handle_ != nullptr) cublasDestroy(handle_);
+  }
+  void create() { OCTET_CUBLAS_CHECK(cublasCreate(&handle_)); }
+  cublasHandle_t get() const { return handle_; }
+
+ private:
+  cublasHandle_t handle_ = nullptr;
+};
+
+class Event {
+ public:
+  Event() { OCTET_CUDA_CHECK(cudaEventCreate(&event_)); }
+  Event(Event&& other) noexcept : event_(std::exchange(other.event_, nullptr)) {}
+  Event& operator=(Event&&) = delete;
+  Event(const Event&) = delete;
+  ~Event() {
+    if (event_ != nullptr) cudaEventDestroy(event_);
+  }
+  cudaEvent_t get() const { return event_; }
+
+ private:
+  cudaEvent_t event_ = nullptr;
+};
+
+// ---- validation ----------------------------------------------------------------------------------
+
+// What creation works out once per node for run().
+struct NodePlan {
+  Conv2dShape conv;                  // Conv
+  kernels::ConvPlanCuda conv_plan;   // Conv
+  Pool2dShape pool;                  // MaxPool, AveragePool
+  ActivationParams activation;       // the activation ops; Conv/Gemm/MatMul epilogues
+  Dims perm;                         // Transpose, an empty perm resolved to the reversal
+  int64_t outer = 1, length = 1, inner = 1;  // Softmax rows; BatchNormalization [N, C, inner]; global pools
+  int64_t m = 0, n = 0, k = 0;       // Gemm
+  bool alias = false;                // Reshape/Identity: the output is the input's memory
+};
+
+class NodeChecker {
+ public:
+  NodeChecker(const Graph& graph, const Node& node) : graph_(graph), node_(node) {}
+
+  template <typename... Parts>
+  void check(bool condition, Parts&&... parts) const {
+    if (!condition) throw Error(detail::concat(node_label(node_), ": ", std::forward<Parts>(parts)...));
+  }
+  // Runs a shape rule of the kernels and puts the node's name on its Error.
+  template <typename Rule>
+  Dims rule(Rule&& compute) const {
+    try {
+      return compute();
+    } catch (const Error& error) {
+      throw Error(node_label(node_) + ": " + error.what());
+    }
+  }
+  void input_count(size_t at_least, size_t at_most) const {
+    const size_t count = node_.inputs.size();
+    check(count >= at_least && count <= at_most, "takes ", at_least, " to ", at_most, " inputs, has ", count);
+  }
+  void output_count(size_t at_most) const {
+    check(!node_.outputs.empty() && node_.outputs.size() <= at_most && node_.outputs[0] != kNoValue, "has ",
+          node_.outputs.size(), " outputs, the operator writes at most ", at_most);
+    for (size_t i = 1; i < node_.outputs.size(); ++i)
+      check(node_.outputs[i] == kNoValue || node_.op == OpKind::MaxPool, "output ", i, " is not supported");
+  }
+  const Value& in(size_t i) const {
+    check(i < node_.inputs.size() && node_.inputs[i] != kNoValue, "input ", i, " is missing");
+    return graph_.value(node_.inputs[i]);
+  }
+  const Value* optional_in(size_t i) const {
+    if (i >= node_.inputs.size() || node_.inputs[i] == kNoValue) return nullptr;
+    return &graph_.value(node_.inputs[i]);
+  }
+  const Value& out() const { return graph_.value(node_.outputs[0]); }
+  void float32(const Value& v) const {
+    check(v.type == DataType::kFloat32, "tensor '", v.name, "' is ", to_string(v.type), ", this operator runs on float32");
+  }
+  void dims(const Value& v, const Dims& expected) const {
+    check(v.dims == expected, "tensor '", v.name, "' has dims ", to_string(v.dims), ", expected ", to_string(expected));
+  }
+  template <typename Attrs>
+  const Attrs& attrs() const {
+    const Attrs* found = std::get_if<Attrs>(&node_.attrs);
+    check(found != nullptr, "carries the wrong attribute kind for its operator");
+    return *found;
+  }
+  void residual(const Epilogue& epilogue) const {
+    const Value* r = optional_in(3);
+    check(epilogue.has_residual == (r != nullptr), "epilogue.has_residual is ", epilogue.has_residual,
+          " but input 3 (the residual) is ", r ? "present" : "absent");
+    if (r) {
+      float32(*r);
+      dims(*r, out().dims);
+    }
+  }
+  const Node& node() const { return node_; }
+
+ private:
+  const Graph& graph_;
+  const Node& node_;
+};
+
+void check_conv(const NodeChecker& c, NodePlan& plan, size_t workspace_limit) {
+  const auto& a = c.attrs<ConvAttrs>();
+  c.input_count(2, 4);
+  c.output_count(1);
+  const Value& x = c.in(0);
+  const Value& w = c.in(1);
+  const Value* bias = c.optional_in(2);
+  const Value& y = c.out();
+  for (const Value* v : {&x, &w, bias, &y})
+    if (v) c.float32(*v);
+  const size_t rank = x.dims.size();
+  c.check(rank == 3 || rank == 4, "input '", x.name, "' must be [N, C, H, W] or [N, C, L], has dims ", to_string(x.dims));
+  c.check(w.dims.size() == 4 || (rank == 3 && w.dims.size() == 3), "weight '", w.name, "' has dims ",
+          to_string(w.dims), ", which do not fit input ", to_string(x.dims));
+  c.check(a.group >= 1 && a.kernel_h >= 1 && a.kernel_w >= 1 && a.stride_h >= 1 && a.stride_w >= 1 &&
+              a.dilation_h >= 1 && a.dilation_w >= 1 && a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 &&
+              a.pad_right >= 0,
+          "kernel, strides, dilations and group must be positive and pads non-negative");
+  const int64_t channels = x.dims[1], filters = w.dims[0];
+  c.check(channels > 0 && channels % a.group == 0 && w.dims[1] == channels / a.group, "weight '", w.name,
+          "' has dims ", to_string(w.dims), ": ", channels, " input channels in ", a.group, " groups need dim 1 = ",
+          channels / a.group);
+  c.check(filters > 0 && filters % a.group == 0, "weight '", w.name, "': ", filters,
+          " output channels do not split into ", a.group, " groups");
+  const int64_t kernel_h = w.dims.size() == 4 ? w.dims[2] : 1;
+  c.check(kernel_h == a.kernel_h && w.dims.back() == a.kernel_w, "weight '", w.name, "' has dims ", to_string(w.dims),
+          " but kernel_shape is ", a.kernel_h, "x", a.kernel_w);
+  const int64_t in_h = rank == 4 ? x.dims[2] : 1;
+  const int64_t oh =
+      kernels::window_output_extent(in_h, a.kernel_h, a.stride_h, a.pad_top, a.pad_bottom, a.dilation_h, false);
+  const int64_t ow = kernels::window_output_extent(x.dims.back(), a.kernel_w, a.stride_w, a.pad_left, a.pad_right,
+                                                   a.dilation_w, false);
+  c.check(oh > 0 && ow > 0, "the kernel does not fit the padded input ", to_string(x.dims));
+  c.check(rank == 4 || oh == 1, "a 1-D convolution cannot pad or stride along H");
+  c.dims(y, rank == 4 ? Dims{x.dims[0], filters, oh, ow} : Dims{x.dims[0], filters, ow});
+  if (bias) c.dims(*bias, {filters});
+  c.residual(a.epilogue);
+  plan.activation = a.epilogue.activation;
+  plan.conv = make_conv2d_shape(a, x.dims, w.dims, y.dims);
+  try {
+    plan.conv_plan = kernels::plan_conv2d_cuda(plan.conv, workspace_limit);
+  } catch (const UnsupportedError& error) {
+    throw UnsupportedError(node_label(c.node()) + ": " + error.what());
+  } catch (const Error& error) {
+    throw Error(node_label(c.node()) + ": " + error.what());
+  }
+}
+
+void check_gemm(const NodeChecker& c, NodePlan& plan) {
+  const auto& a = c.attrs<GemmAttrs>();
+  c.input_count(2, 4);
+  c.output_count(1);
+  const Value& mat_a = c.in(0);
+  const Value& mat_b = c.in(1);
+  const Value* mat_c = c.optional_in(2);
+  const Value& y = c.out();
+  for (const Value* v : {&mat_a, &mat_b, mat_c, &y})
+    if (v) c.float32(*v);
+  c.check(mat_a.dims.size() == 2 && mat_b.dims.size() == 2, "A '", mat_a.name, "' ", to_string(mat_a.dims), " and B '",
+          mat_b.name, "' ", to_string(mat_b.dims), " must be matrices");
+  plan.m = a.trans_a ? mat_a.dims[1] : mat_a.dims[0];
+  plan.k = a.trans_a ? mat_a.dims[0] : mat_a.dims[1];
+  plan.n = a.trans_b ? mat_b.dims[0] : mat_b.dims[1];
+  const int64_t k_b = a.trans_b ? mat_b.dims[1] : mat_b.dims[0];
+  c.check(plan.k == k_b, "inner dimensions differ: A ", to_string(mat_a.dims), (a.trans_a ? " (transposed)" : ""),
+          ", B ", to_string(mat_b.dims), (a.trans_b ? " (transposed)" : ""));
+  c.dims(y, {plan.m, plan.n});
+  if (mat_c)
+    c.check(mat_c->dims.size() <= 2 && kernels::broadcasts_to(mat_c->dims, {plan.m, plan.n}), "C '", mat_c->name,
+            "' ", to_string(mat_c->dims), " does not broadcast to ", to_string(Dims{plan.m, plan.n}));
+  c.residual(a.epilogue);
+  plan.activation = a.epilogue.activation;
+}
+
+void check_matmul(const NodeChecker& c, NodePlan& plan) {
+  const auto* a = std::get_if<GemmAttrs>(&c.node().attrs);
+  c.check(a || std::holds_alternative<std::monostate>(c.node().attrs), "carries the wrong attribute kind for MatMul");
+  c.check(!a || (!a->trans_a && !a->trans_b && a->alpha == 1.0f), "MatMul takes no transposes and alpha 1");
+  c.input_count(2, 4);
+  c.output_count(1);
+  c.check(c.optional_in(2) == nullptr, "MatMul has no bias input (input 2 must be absent)");
+  const Value& mat_a = c.in(0);
+  const Value& mat_b = c.in(1);
+  for (const Value* v : {&mat_a, &mat_b, &c.out()}) c.float32(*v);
+  c.dims(c.out(), c.rule([&] { return kernels::matmul_output_dims(mat_a.dims, mat_b.dims); }));
+  c.residual(a ? a->epilogue : Epilogue{});
+  plan.activation = a ? a->epilogue.activation : ActivationParams{};
+}
+
+void check_binary(const NodeChecker& c) {
+  c.input_count(2, 2);
+  c.output_count(1);
+  const Value& a = c.in(0);
+  const Value& b = c.in(1);
+  for (const Value* v : {&a, &b, &c.out()}) c.float32(*v);
+  c.dims(c.out(), c.rule([&] { return kernels::broadcast_shape(a.dims, b.dims, "inputs"); }));
+}
+
+// Clip's bounds may still be listed as (constant) inputs 1 and 2; the importer put them in the
+// attributes, which are what counts. Attribute-less activations take ONNX's defaults.
+ActivationParams check_activation(const NodeChecker& c, Activation kind) {
+  c.input_count(1, kind == Activation::kClip ? 3 : 1);
+  c.output_count(1);
+  const Value& x = c.in(0);
+  c.float32(x);
+  c.float32(c.out());
+  c.dims(c.out(), x.dims);
+  ActivationParams params;
+  if (const auto* given = std::get_if<ActivationParams>(&c.node().attrs)) {
+    c.check(given->kind == Activation::kNone || given->kind == kind, "its attributes describe another activation");
+    params = *given;
+  } else {
+    c.check(std::holds_alternative<std::monostate>(c.node().attrs), "carries the wrong attribute kind");
+    if (kind == Activation::kClip) {
+      params.alpha = -std::numeric_limits<float>::infinity();
+      params.beta = std::numeric_limits<float>::infinity();
+    }
+    if (kind == Activation::kLeakyRelu) params.alpha = 0.01f;
+    if (kind == Activation::kHardSigmoid) {
+      params.alpha = 0.2f;
+      params.beta = 0.5f;
+    }
+  }
+  params.kind = kind;
+  return params;
+}
+
+void check_batchnorm(const NodeChecker& c, NodePlan& plan) {
+  c.attrs<BatchNormAttrs>();
+  c.input_count(5, 5);
+  c.output_count(1);
+  const Value& x = c.in(0);
+  for (size_t i = 0; i < 5; ++i) c.float32(c.in(i));
+  c.float32(c.out());
+  c.check(x.dims.size() >= 2, "input '", x.name, "' needs rank >= 2, has dims ", to_string(x.dims));
+  for (size_t i = 1; i < 5; ++i) c.dims(c.in(i), {x.dims[1]});
+  c.dims(c.out(), x.dims);
+  plan.outer = x.dims[0];
+  plan.length = x.dims[1];
+  plan.inner = numel(Dims(x.dims.begin() + 2, x.dims.end()));
+}
+
+void check_pool(const NodeChecker& c, NodePlan& plan) {
+  const auto& a = c.attrs<PoolAttrs>();
+  c.input_count(1, 1);
+  c.output_count(c.node().op == OpKind::MaxPool ? 2 : 1);
+  const Value& x = c.in(0);
+  c.float32(x);
+  c.float32(c.out());
+  const size_t rank = x.dims.size();
+  c.check(rank == 3 || rank == 4, "input '", x.name, "' must be [N, C, H, W] or [N, C, L], has dims ", to_string(x.dims));
+  c.check(a.kernel_h >= 1 && a.kernel_w >= 1 && a.stride_h >= 1 && a.stride_w >= 1 && a.dilation_h >= 1 &&
+              a.dilation_w >= 1 && a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 && a.pad_right >= 0,
+          "kernel, strides and dilations must be positive and pads non-negative");
+  // ONNX requires pads smaller than the window, so that every window holds an input cell.
+  c.check(a.pad_top < (a.kernel_h - 1) * a.dilation_h + 1 && a.pad_bottom < (a.kernel_h - 1) * a.dilation_h + 1 &&
+              a.pad_left < (a.kernel_w - 1) * a.dilation_w + 1 && a.pad_right < (a.kernel_w - 1) * a.dilation_w + 1,
+          "pads must be smaller than the window");
+  const int64_t in_h = rank == 4 ? x.dims[2] : 1;
+  const int64_t oh =
+      kernels::window_output_extent(in_h, a.kernel_h, a.stride_h, a.pad_top, a.pad_bottom, a.dilation_h, a.ceil_mode);
+  const int64_t ow = kernels::window_output_extent(x.dims.back(), a.kernel_w, a.stride_w, a.pad_left, a.pad_right,
+                                                   a.dilation_w, a.ceil_mode);
+  c.check(oh > 0 && ow > 0, "the window does not fit the padded input ", to_string(x.dims));
+  c.check(rank == 4 || oh == 1, "a 1-D pool cannot pad or stride along H");
+  c.dims(c.out(), rank == 4 ? Dims{x.dims[0], x.dims[1], oh, ow} : Dims{x.dims[0], x.dims[1], ow});
+  plan.pool = make_pool2d_shape(a, x.dims, c.out().dims);
+}
+
+void check_global_pool(const NodeChecker& c, NodePlan& plan) {
+  c.input_count(1, 1);
+  c.output_count(1);
+  const Value& x = c.in(0);
+  c.float32(x);
+  c.float32(c.out());
+  c.check(x.dims.size() >= 3, "input '", x.name, "' must be [N, C, spatial...], has dims ", to_string(x.dims));
+  Dims expected(x.dims.size(), 1);
+  expected[0] = x.dims[0];
+  expected[1] = x.dims[1];
+  c.dims(c.out(), expected);
+  plan.outer = x.dims[0] * x.dims[1];
+  plan.inner = numel(Dims(x.dims.begin() + 2, x.dims.end()));
+}
+
+void check_reshape(const NodeChecker& c) {
+  c.input_count(1, 2);  // ONNX Reshape's shape input, if still listed, is a constant the rule replaced
+  c.output_count(1);
+  const Value& x = c.in(0);
+  const Value& y = c.out();
+  c.check(x.type == y.type, "output '", y.name, "' is ", to_string(y.type), ", input '", x.name, "' ", to_string(x.type));
+  c.check(numel(x.dims) == numel(y.dims), "output '", y.name, "' ", to_string(y.dims), " does not hold the ",
+          numel(x.dims), " elements of input '", x.name, "' ", to_string(x.dims));
+  if (c.node().op == OpKind::Identity) {
+    c.input_count(1, 1);
+    c.dims(y, x.dims);
+  }
+}
+
+void check_transpose(const NodeChecker& c, NodePlan& plan) {
+  const auto& a = c.attrs<TransposeAttrs>();
+  c.input_count(1, 1);
+  c.output_count(1);
+  const Value& x = c.in(0);
+  c.check(x.type == c.out().type, "output type differs from the input's");
+  c.dims(c.out(), c.rule([&] { return kernels::transpose_output_dims(x.dims, a.perm); }));
+  plan.perm = a.perm;
+  if (plan.perm.empty())
+    for (int64_t d = static_cast<int64_t>(x.dims.size()) - 1; d >= 0; --d) plan.perm.push_back(d);
+}
+
+void check_concat(const NodeChecker& c) {
+  const auto& a = c.attrs<ConcatAttrs>();
+  c.input_count(1, std::numeric_limits<size_t>::max());
+  c.output_count(1);
+  std::vector<Dims> dims;
+  for (size_t i = 0; i < c.node().inputs.size(); ++i) {
+    c.check(c.in(i).type == c.out().type, "input '", c.in(i).name, "' is ", to_string(c.in(i).type), ", the output ",
+            to_string(c.out().type));
+    dims.push_back(c.in(i).dims);
+  }
+  c.dims(c.out(), c.rule([&] { return kernels::concat_output_dims(dims, a.axis); }));
+}
+
+void check_softmax(const NodeChecker& c, NodePlan& plan) {
+  const auto& a = c.attrs<SoftmaxAttrs>();
+  c.input_count(1, 1);
+  c.output_count(1);
+  const Value& x = c.in(0);
+  c.float32(x);
+  c.float32(c.out());
+  c.check(a.axis >= 0 && a.axis < static_cast<int64_t>(x.dims.size()), "axis ", a.axis,
+          " is outside the rank of input '", x.name, "' ", to_string(x.dims));
+  c.dims(c.out(), x.dims);
+  const auto axis = static_cast<size_t>(a.axis);
+  plan.outer = numel(Dims(x.dims.begin(), x.dims.begin() + a.axis));
+  plan.length = a.coerce_2d ? numel(Dims(x.dims.begin() + a.axis, x.dims.end())) : x.dims[axis];
+  plan.inner = a.coerce_2d ? 1 : numel(Dims(x.dims.begin() + a.axis + 1, x.dims.end()));
+}
+
+void check_pad(const NodeChecker& c) {
+  const auto& a = c.attrs<PadAttrs>();
+  c.input_count(1, 4);  // pads/constant_value/axes inputs, if still listed, were folded into the attributes
+  c.output_count(1);
+  const Value& x = c.in(0);
+  c.float32(x);
+  c.float32(c.out());
+  c.dims(c.out(), c.rule([&] { return kernels::pad_output_dims(x.dims, a.pads); }));
+}
+
+// Whether a node reads input `index` on the device. Reshape's shape tensor, Clip's bounds and Pad's
+// pads/value/axes inputs were folded into the attributes at import; they stay on the host.
+bool reads_on_device(const Node& node, size_t index) {
+  const bool folded = node.op == OpKind::Reshape || node.op == OpKind::Clip || node.op == OpKind::Pad;
+  return index == 0 || !folded;
+}
+
+// ---- the context ---------------------------------------------------------------------------------
+
+class CudaContext final : public CudaExecutionContext {
+ public:
+  CudaContext(const Graph& graph, const BackendOptions& options, const CudaBackendTuning& tuning)
+      : device_(options.device), nodes_(graph.nodes), inputs_(graph.inputs), outputs_(graph.outputs) {
+    int count = 0;
+    OCTET_CUDA_CHECK(cudaGetDeviceCount(&count));
+    OCTET_CHECK(device_ >= 0 && device_ < count, "CUDA device ", device_, " does not exist (", count, " visible)");
+    OCTET_CUDA_CHECK(cudaSetDevice(device_));
+
+    values_.reserve(graph.values.size());
+    for (const Value& v : graph.values) values_.push_back({v.name, v.type, v.dims, v.is_constant()});
+    check_wiring(graph);
+    plans_.resize(nodes_.size());
+    size_t workspace_bytes = 0;
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      check_node(graph, i, tuning.im2col_workspace_limit_bytes);
+      if (nodes_[i].op == OpKind::Conv) workspace_bytes = std::max(workspace_bytes, plans_[i].conv_plan.workspace_bytes);
+    }
+    plan_memory();
+    memory_.im2col_workspace = align_up(workspace_bytes);
+    memory_.cublas_workspace = kCublasWorkspaceBytes;
+
+    stream_.create();
+    constants_buffer_.allocate(memory_.constants, "constants");
+    io_buffer_.allocate(memory_.inputs_outputs, "graph inputs and outputs");
+    arena_.allocate(memory_.arena, "activation arena");
+    workspace_.allocate(memory_.im2col_workspace, "im2col workspace");
+    cublas_workspace_.allocate(memory_.cublas_workspace, "cuBLAS workspace");
+    bind_pointers();
+    upload_constants(graph);
+    for (ValueId id : inputs_) input_staging_.emplace_back().allocate(bytes_of(id));
+    for (ValueId id : outputs_) output_staging_.emplace_back().allocate(bytes_of(id));
+
+    cublas_.create();
+    // cublasSetStream resets the workspace to cuBLAS's own pool, so the stream comes first.
+    OCTET_CUBLAS_CHECK(cublasSetStream(cublas_.get(), stream_.get()));
+    OCTET_CUBLAS_CHECK(cublasSetWorkspace(cublas_.get(), cublas_workspace_.get(), memory_.cublas_workspace));
+    OCTET_CUBLAS_CHECK(
+        cublasSetMathMode(cublas_.get(), options.allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    allow_tf32_ = options.allow_tf32;
+    OCTET_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+  }
+
+  ~CudaContext() override {
+    cudaSetDevice(device_);
+    if (stream_.get() != nullptr) cudaStreamSynchronize(stream_.get());
+  }
+
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs) override {
+    OCTET_CUDA_CHECK(cudaSetDevice(device_));
+    stage_inputs(inputs);
+    enqueue_nodes(static_cast<bool>(observer_));
+    return fetch_outputs();
+  }
+
+  void upload_inputs(const std::vector<Tensor>& inputs) override {
+    OCTET_CUDA_CHECK(cudaSetDevice(device_));
+    stage_inputs(inputs);
+    synchronize("copying the inputs to the device");
+  }
+
+  void run_device_only() override {
+    OCTET_CUDA_CHECK(cudaSetDevice(device_));
+    enqueue_nodes(static_cast<bool>(observer_));
+    synchronize("the run");
+  }
+
+  std::vector<Tensor> download_outputs() override {
+    OCTET_CUDA_CHECK(cudaSetDevice(device_));
+    return fetch_outputs();
+  }
+
+  std::vector<float> time_device_runs(int warmup, int iterations, bool cuda_graph) override {
+    OCTET_CHECK(warmup >= 0 && iterations >= 1, "time_device_runs: warmup ", warmup, " and iterations ", iterations,
+                " must be >= 0 and >= 1");
+    OCTET_CUDA_CHECK(cudaSetDevice(device_));
+    cudaGraphExec_t exec = nullptr;
+    if (cuda_graph) exec = capture_graph();
+    struct ExecGuard {
+      cudaGraphExec_t exec;
+      ~ExecGuard() {
+        if (exec != nullptr) cudaGraphExecDestroy(exec);
+      }
+    } guard{exec};
+    auto launch = [&] {
+      if (exec != nullptr) {
+        OCTET_CUDA_CHECK(cudaGraphLaunch(exec, stream_.get()));
+      } else {
+        enqueue_nodes(false);
+      }
+    };
+    for (int i = 0; i < warmup; ++i) launch();
+    std::vector<Event> starts(static_cast<size_t>(iterations)), stops(static_cast<size_t>(iterations));
+    for (size_t i = 0; i < starts.size(); ++i) {
+      OCTET_CUDA_CHECK(cudaEventRecord(starts[i].get(), stream_.get()));
+      launch();
+      OCTET_CUDA_CHECK(cudaEventRecord(stops[i].get(), stream_.get()));
+    }
+    synchronize("the timed runs");
+    std::vector<float> ms(starts.size());
+    for (size_t i = 0; i < starts.size(); ++i)
+      OCTET_CUDA_CHECK(cudaEventElapsedTime(&ms[i], starts[i].get(), stops[i].get()));
+    return ms;
+  }
+
+  CudaMemoryPlan memory_plan() const override { return memory_; }
+
+  std::string describe() const override {
+    std::ostringstream out;
+    const double mib = 1024.0 * 1024.0;
+    out << std::fixed << std::setprecision(1);
+    out << "device: " << cuda_describe_device(device_) << "\n";
+    out << "cuBLAS math: " << (allow_tf32_ ? "TF32 tensor cores allowed" : "FP32 (TF32 off)") << "\n";
+    out << "memory: constants " << memory_.constants / mib << " MiB, activation arena " << memory_.arena / mib
+        << " MiB (unshared " << memory_.arena_unshared / mib << " MiB), inputs/outputs "
+        << memory_.inputs_outputs / mib << " MiB, im2col workspace " << memory_.im2col_workspace / mib
+        << " MiB, cuBLAS workspace " << memory_.cublas_workspace / mib << " MiB, total " << memory_.total() / mib
+        << " MiB\n";
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i].op != OpKind::Conv) continue;
+      const kernels::ConvPlanCuda& p = plans_[i].conv_plan;
+      out << node_label(nodes_[i]) << ": " << kernels::to_string(p.algo);
+      if (p.algo == kernels::ConvAlgoCuda::kIm2colGemm) out << ", " << p.images_per_chunk << " images per chunk";
+      out << "\n";
+    }
+    return out.str();
+  }
+
+  void set_observer(NodeObserver observer) override { observer_ = std::move(observer); }
+  BackendKind kind() const override { return BackendKind::kCuda; }
+
+ private:
+  struct ValueInfo {
+    std::string name;
+    DataType type;
+    Dims dims;
+    bool constant;
+  };
+
+  size_t bytes_of(ValueId id) const {
+    const ValueInfo& v = values_[static_cast<size_t>(id)];
+    return static_cast<size_t>(numel(v.dims)) * element_size(v.type);
+  }
+
+  // ---- creation ----
+
+  // Every id in range; graph inputs are not constants; each value is written by one node, after
+  // which it may be read; graph outputs exist by then.
+  void check_wiring(const Graph& graph) const {
+    const auto count = static_cast<ValueId>(graph.values.size());
+    auto valid = [&](ValueId id) { return id >= 0 && id < count; };
+    std::vector<bool> available(graph.values.size(), false);
+    for (size_t i = 0; i < graph.values.size(); ++i) {
+      const Value& v = graph.values[i];
+      for (int64_t d : v.dims) OCTET_CHECK(d >= 0, "tensor '", v.name, "' has a negative dimension in ", to_string(v.dims));
+      if (v.is_constant()) {
+        OCTET_CHECK(v.initializer->type() == v.type && v.initializer->dims() == v.dims, "constant '", v.name, "' holds ",
+                    to_string(v.initializer->type()), " ", to_string(v.initializer->dims()), " but is declared ",
+                    to_string(v.type), " ", to_string(v.dims));
+        available[i] = true;
+      }
+    }
+    for (ValueId id : graph.inputs) {
+      OCTET_CHECK(valid(id), "graph input id ", id, " is not a value of the graph");
+      OCTET_CHECK(!graph.value(id).is_constant(), "graph input '", graph.value(id).name, "' is a constant");
+      available[static_cast<size_t>(id)] = true;
+    }
+    for (const Node& node : graph.nodes) {
+      for (ValueId id : node.inputs) {
+        if (id == kNoValue) continue;
+        OCTET_CHECK(valid(id), node_label(node), ": input id ", id, " is not a value of the graph");
+        OCTET_CHECK(available[static_cast<size_t>(id)], node_label(node), ": reads '", graph.value(id).name,
+                    "' before any node writes it (nodes must be in topological order)");
+      }
+      OCTET_CHECK(!node.outputs.empty(), node_label(node), ": has no outputs");
+      for (ValueId id : node.outputs) {
+        if (id == kNoValue) continue;
+        OCTET_CHECK(valid(id), node_label(node), ": output id ", id, " is not a value of the graph");
+        OCTET_CHECK(!available[static_cast<size_t>(id)], node_label(node), ": writes '", graph.value(id).name,
+                    "', which is a constant, a graph input or another node's output");
+        available[static_cast<size_t>(id)] = true;
+      }
+    }
+    for (ValueId id : graph.outputs) {
+      OCTET_CHECK(valid(id), "graph output id ", id, " is not a value of the graph");
+      OCTET_CHECK(available[static_cast<size_t>(id)], "graph output '", graph.value(id).name, "' is written by no node");
+    }
+  }
+
+  void check_node(const Graph& graph, size_t index, size_t workspace_limit) {
+    const Node& node = nodes_[index];
+    const NodeChecker c(graph, node);
+    NodePlan& plan = plans_[index];
+    if (node.precision != Precision::kFloat32)
+      OCTET_UNSUPPORTED(node_label(node), ": the CUDA backend runs ", to_string(Precision::kFloat32),
+                        " layers only, this one is ", to_string(node.precision));
+    switch (node.op) {
+      case OpKind::Conv: check_conv(c, plan, workspace_limit); break;
+      case OpKind::Gemm: check_gemm(c, plan); break;
+      case OpKind::MatMul: check_matmul(c, plan); break;
+      case OpKind::Add:
+      case OpKind::Sub:
+      case OpKind::Mul:
+      case OpKind::Div: check_binary(c); break;
+      case OpKind::Relu: plan.activation = check_activation(c, Activation::kRelu); break;
+      case OpKind::Clip: plan.activation = check_activation(c, Activation::kClip); break;
+      case OpKind::LeakyRelu: plan.activation = check_activation(c, Activation::kLeakyRelu); break;
+      case OpKind::Sigmoid: plan.activation = check_activation(c, Activation::kSigmoid); break;
+      case OpKind::HardSigmoid: plan.activation = check_activation(c, Activation::kHardSigmoid); break;
+      case OpKind::HardSwish: plan.activation = check_activation(c, Activation::kHardSwish); break;
+      case OpKind::BatchNormalization: check_batchnorm(c, plan); break;
+      case OpKind::MaxPool:
+      case OpKind::AveragePool: check_pool(c, plan); break;
+      case OpKind::GlobalAveragePool:
+      case OpKind::GlobalMaxPool: check_global_pool(c, plan); break;
+      case OpKind::Reshape:
+      case OpKind::Identity: check_reshape(c); break;
+      case OpKind::Transpose: check_transpose(c, plan); break;
+      case OpKind::Concat: check_concat(c); break;
+      case OpKind::Softmax: check_softmax(c, plan); break;
+      case OpKind::Pad: check_pad(c); break;
+    }
+  }
+
+  // Where every value lives (see the memory plan in engine/cuda_backend.h). Fills location_,
+  // offset_ and memory_; bind_pointers() turns them into pointers once the buffers exist.
+  void plan_memory() {
+    const size_t value_count = values_.size();
+    location_.assign(value_count, Location::kNone);
+    offset_.assign(value_count, 0);
+    std::vector<ValueId> root(value_count);
+    for (size_t i = 0; i < value_count; ++i) root[i] = static_cast<ValueId>(i);
+    std::vector<bool> is_output(value_count, false);
+    for (ValueId id : outputs_) is_output[static_cast<size_t>(id)] = true;
+
+    // Constants a kernel reads, or that are graph outputs.
+    std::vector<bool> constant_needed(value_count, false);
+    for (const Node& node : nodes_)
+      for (size_t i = 0; i < node.inputs.size(); ++i)
+        if (node.inputs[i] != kNoValue && values_[static_cast<size_t>(node.inputs[i])].constant &&
+            reads_on_device(node, i))
+          constant_needed[static_cast<size_t>(node.inputs[i])] = true;
+    for (ValueId id : outputs_)
+      if (values_[static_cast<size_t>(id)].constant) constant_needed[static_cast<size_t>(id)] = true;
+    for (size_t i = 0; i < value_count; ++i) {
+      if (!constant_needed[i]) continue;
+      location_[i] = Location::kConstants;
+      offset_[i] = memory_.constants;
+      memory_.constants += align_up(bytes_of(static_cast<ValueId>(i)));
+    }
+
+    // Dedicated buffers: graph inputs, and graph outputs some node writes.
+    auto dedicate = [&](ValueId id) {
+      if (location_[static_cast<size_t>(id)] != Location::kNone) return;
+      location_[static_cast<size_t>(id)] = Location::kInputsOutputs;
+      offset_[static_cast<size_t>(id)] = memory_.inputs_outputs;
+      memory_.inputs_outputs += align_up(bytes_of(id));
+    };
+    for (ValueId id : inputs_) dedicate(id);
+    for (ValueId id : outputs_) dedicate(id);
+
+    // Aliases, then lifetimes of the arena values in node indices: [written, last read].
+    std::vector<int64_t> first(value_count, -1), last(value_count, -1);
+    for (size_t n = 0; n < nodes_.size(); ++n) {
+      const Node& node = nodes_[n];
+      const auto at = static_cast<int64_t>(n);
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        if (node.inputs[i] == kNoValue || !reads_on_device(node, i)) continue;
+        const auto r = static_cast<size_t>(root[static_cast<size_t>(node.inputs[i])]);
+        last[r] = std::max(last[r], at);
+      }
+      const bool aliasable = node.op == OpKind::Reshape || node.op == OpKind::Identity;
+      for (ValueId id : node.outputs) {
+        if (id == kNoValue) continue;
+        const auto v = static_cast<size_t>(id);
+        if (location_[v] != Location::kNone) continue;  // a graph output: dedicated above
+        if (aliasable) {
+          // Same bytes, other dims: share the input's storage; its lifetime now extends over the
+          // consumers of this value (they look up the root).
+          plans_[n].alias = true;
+          root[v] = root[static_cast<size_t>(node.inputs[0])];
+          location_[v] = Location::kAlias;
+          continue;
+        }
+        location_[v] = Location::kArena;
+        first[v] = at;
+        last[v] = std::max(last[v], at);
+      }
+    }
+    alias_root_ = root;
+
+    // Greedy by size: largest first, each at the lowest offset that overlaps no placed value whose
+    // lifetime intersects its own.
+    struct Placement {
+      size_t offset, size;
+      int64_t first, last;
+    };
+    std::vector<size_t> order;
+    for (size_t v = 0; v < value_count; ++v)
+      if (location_[v] == Location::kArena) order.push_back(v);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return bytes_of(static_cast<ValueId>(a)) > bytes_of(static_cast<ValueId>(b));
+    });
+    std::vector<Placement> placed;
+    for (size_t v : order) {
+      const size_t size = align_up(bytes_of(static_cast<ValueId>(v)));
+      memory_.arena_unshared += size;
+      std::vector<const Placement*> live;
+      for (const Placement& p : placed)
+        if (!(p.last < first[v] || p.first > last[v])) live.push_back(&p);
+      std::sort(live.begin(), live.end(), [](const Placement* a, const Placement* b) { return a->offset < b->offset; });
+      size_t offset = 0;
+      for (const Placement* p : live) {
+        if (p->offset >= offset + size) break;  // the gap before p holds this value
+        offset = std::max(offset, p->offset + p->size);
+      }
+      offset_[v] = offset;
+      placed.push_back({offset, size, first[v], last[v]});
+      memory_.arena = std::max(memory_.arena, offset + size);
+    }
+  }
+
+  void bind_pointers() {
+    pointer_.assign(values_.size(), nullptr);
+    for (size_t v = 0; v < values_.size(); ++v) {
+      switch (location_[v]) {
+        case Location::kNone:
+        case Location::kAlias: break;
+        case Location::kConstants: pointer_[v] = constants_buffer_.get() + offset_[v]; break;
+        case Location::kInputsOutputs: pointer_[v] = io_buffer_.get() + offset_[v]; break;
+        case Location::kArena: pointer_[v] = arena_.get() + offset_[v]; break;
+      }
+    }
+    for (size_t v = 0; v < values_.size(); ++v)
+      if (location_[v] == Location::kAlias) pointer_[v] = pointer_[static_cast<size_t>(alias_root_[v])];
+  }
+
+  void upload_constants(const Graph& graph) {
+    for (size_t v = 0; v < values_.size(); ++v) {
+      if (location_[v] != Location::kConstants) continue;
+      const Tensor& t = *graph.values[v].initializer;
+      if (t.bytes() != 0)
+        OCTET_CUDA_CHECK(cudaMemcpyAsync(pointer_[v], t.raw(), t.bytes(), cudaMemcpyHostToDevice, stream_.get()));
+    }
+  }
+
+  // ---- run ----
+
+  void stage_inputs(const std::vector<Tensor>& inputs) {
+    OCTET_CHECK(inputs.size() == inputs_.size(), "the graph takes ", inputs_.size(), " inputs, got ", inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const ValueInfo& v = values_[static_cast<size_t>(inputs_[i])];
+      OCTET_CHECK(inputs[i].type() == v.type, "input '", v.name, "' must be ", to_string(v.type), ", got ",
+                  to_string(inputs[i].type()));
+      OCTET_CHECK(inputs[i].dims() == v.dims, "input '", v.name, "' must have dims ", to_string(v.dims), ", got ",
+                  to_string(inputs[i].dims()));
+    }
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const size_t bytes = inputs[i].bytes();
+      if (bytes == 0) continue;
+      std::memcpy(input_staging_[i].get(), inputs[i].raw(), bytes);
+      OCTET_CUDA_CHECK(cudaMemcpyAsync(pointer_[static_cast<size_t>(inputs_[i])], input_staging_[i].get(), bytes,
+                                       cudaMemcpyHostToDevice, stream_.get()));
+    }
+  }
+
+  std::vector<Tensor> fetch_outputs() {
+    for (size_t i = 0; i < outputs_.size(); ++i) {
+      const size_t bytes = bytes_of(outputs_[i]);
+      if (bytes == 0) continue;
+      OCTET_CUDA_CHECK(cudaMemcpyAsync(output_staging_[i].get(), pointer_[static_cast<size_t>(outputs_[i])], bytes,
+                                       cudaMemcpyDeviceToHost, stream_.get()));
+    }
+    synchronize("the run");
+    std::vector<Tensor> result;
+    result.reserve(outputs_.size());
+    for (size_t i = 0; i < outputs_.size(); ++i) {
+      const ValueInfo& v = values_[static_cast<size_t>(outputs_[i])];
+      Tensor t(v.type, v.dims);
+      if (t.bytes() != 0) std::memcpy(t.raw(), output_staging_[i].get(), t.bytes());
+      result.push_back(std::move(t));
+    }
+    return result;
+  }
+
+  void synchronize(const char* what) {
+    const cudaError_t status = cudaStreamSynchronize(stream_.get());
+    if (status != cudaSuccess)
+      throw Error(detail::concat("CUDA error during ", what, ": ", cudaGetErrorName(status), " (",
+                                 cudaGetErrorString(status),
+                                 "); a fault inside a kernel is reported here, at the next synchronisation: run "
+                                 "with CUDA_LAUNCH_BLOCKING=1 to attribute it to its node"));
+  }
+
+  void enqueue_nodes(bool observe) {
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      const Node& node = nodes_[i];
+      try {
+        launch_node(i);
+      } catch (const UnsupportedError& error) {
+        throw UnsupportedError(node_label(node) + ": " + error.what());
+      } catch (const Error& error) {
+        throw Error(node_label(node) + ": " + error.what());
+      }
+      if (!observe) continue;
+      const cudaError_t status = cudaStreamSynchronize(stream_.get());
+      if (status != cudaSuccess)
+        throw Error(detail::concat(node_label(node), ": CUDA error: ", cudaGetErrorName(status), " (",
+                                   cudaGetErrorString(status), ")"));
+      for (ValueId id : node.outputs) {
+        if (id == kNoValue) continue;
+        const ValueInfo& v = values_[static_cast<size_t>(id)];
+        observer_(node, id, TensorView{v.type, v.dims, pointer_[static_cast<size_t>(id)], MemoryLocation::kCuda});
+      }
+    }
+  }
+
+  cudaGraphExec_t capture_graph() {
+    cudaGraph_t graph = nullptr;
+    OCTET_CUDA_CHECK(cudaStreamBeginCapture(stream_.get(), cudaStreamCaptureModeThreadLocal));
+    try {
+      enqueue_nodes(false);
+    } catch (...) {
+      cudaStreamEndCapture(stream_.get(), &graph);  // leave the stream usable; the capture is void
+      if (graph != nullptr) cudaGraphDestroy(graph);
+      throw;
+    }
+    OCTET_CUDA_CHECK(cudaStreamEndCapture(stream_.get(), &graph));
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t status = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    OCTET_CUDA_CHECK(status);
+    return exec;
+  }
+
+  const void* in(const Node& node, size_t i) const {
+    if (i >= node.inputs.size() || node.inputs[i] == kNoValue) return nullptr;
+    return pointer_[static_cast<size_t>(node.inputs[i])];
+  }
+  const float* in_f32(const Node& node, size_t i) const { return static_cast<const float*>(in(node, i)); }
+  const Dims& in_dims(const Node& node, size_t i) const { return values_[static_cast<size_t>(node.inputs[i])].dims; }
+  void* out(const Node& node, size_t i = 0) const {
+    if (i >= node.outputs.size() || node.outputs[i] == kNoValue) return nullptr;
+    return pointer_[static_cast<size_t>(node.outputs[i])];
+  }
+  float* out_f32(const Node& node) const { return static_cast<float*>(out(node)); }
+  const Dims& out_dims(const Node& node) const { return values_[static_cast<size_t>(node.outputs[0])].dims; }
+
+  void launch_node(size_t index) {
+    const Node& node = nodes_[index];
+    const NodePlan& plan = plans_[index];
+    cudaStream_t stream = stream_.get();
+    switch (node.op) {
+      case OpKind::Conv: {
+        const kernels::ConvEpilogueCuda epilogue{in_f32(node, 2), in_f32(node, 3), plan.activation};
+        kernels::conv2d_cuda(plan.conv, plan.conv_plan, in_f32(node, 0), in_f32(node, 1), epilogue, out_f32(node),
+                             reinterpret_cast<float*>(workspace_.get()), cublas_.get(), stream);
+        break;
+      }
+      case OpKind::Gemm: {
+        const auto& a = std::get<GemmAttrs>(node.attrs);
+        const Dims c_dims = in(node, 2) != nullptr ? in_dims(node, 2) : Dims{};
+        kernels::gemm_cuda(a.trans_a, a.trans_b, plan.m, plan.n, plan.k, a.alpha, in_f32(node, 0), in_f32(node, 1),
+                           a.beta, in_f32(node, 2), c_dims, in_f32(node, 3), plan.activation, out_f32(node),
+                           cublas_.get(), stream);
+        break;
+      }
+      case OpKind::MatMul:
+        kernels::matmul_cuda(in_f32(node, 0), in_dims(node, 0), in_f32(node, 1), in_dims(node, 1), out_f32(node),
+                             out_dims(node), nullptr, in_f32(node, 3), plan.activation, cublas_.get(), stream);
+        break;
+      case OpKind::Add: launch_binary(node, kernels::BinaryOp::kAdd); break;
+      case OpKind::Sub: launch_binary(node, kernels::BinaryOp::kSub); break;
+      case OpKind::Mul: launch_binary(node, kernels::BinaryOp::kMul); break;
+      case OpKind::Div: launch_binary(node, kernels::BinaryOp::kDiv); break;
+      case OpKind::Relu:
+      case OpKind::Clip:
+      case OpKind::LeakyRelu:
+      case OpKind::Sigmoid:
+      case OpKind::HardSigmoid:
+      case OpKind::HardSwish:
+        kernels::activation_cuda(plan.activation, in_f32(node, 0), out_f32(node), numel(out_dims(node)), stream);
+        break;
+      case OpKind::BatchNormalization:
+        kernels::batchnorm_inference_cuda(in_f32(node, 0), in_f32(node, 1), in_f32(node, 2), in_f32(node, 3),
+                                          in_f32(node, 4), std::get<BatchNormAttrs>(node.attrs).epsilon, out_f32(node),
+                                          plan.outer, plan.length, plan.inner, stream);
+        break;
+      case OpKind::MaxPool:
+        kernels::maxpool2d_cuda(plan.pool, in_f32(node, 0), out_f32(node), static_cast<int64_t*>(out(node, 1)), stream);
+        break;
+      case OpKind::AveragePool: kernels::avgpool2d_cuda(plan.pool, in_f32(node, 0), out_f32(node), stream); break;
+      case OpKind::GlobalAveragePool:
+        kernels::global_avgpool_cuda(in_f32(node, 0), out_f32(node), plan.outer, plan.inner, stream);
+        break;
+      case OpKind::GlobalMaxPool:
+        kernels::global_maxpool_cuda(in_f32(node, 0), out_f32(node), plan.outer, plan.inner, stream);
+        break;
+      case OpKind::Reshape:
+      case OpKind::Identity:
+        if (!plan.alias) {
+          const size_t bytes = bytes_of(node.outputs[0]);
+          if (bytes != 0)
+            OCTET_CUDA_CHECK(cudaMemcpyAsync(out(node), in(node, 0), bytes, cudaMemcpyDeviceToDevice, stream));
+        }
+        break;
+      case OpKind::Transpose:
+        kernels::transpose_cuda(in(node, 0), in_dims(node, 0), plan.perm, out(node),
+                                element_size(values_[static_cast<size_t>(node.outputs[0])].type), stream);
+        break;
+      case OpKind::Concat: {
+        std::vector<const void*> pointers;
+        std::vector<Dims> dims;
+        for (size_t i = 0; i < node.inputs.size(); ++i) {
+          pointers.push_back(in(node, i));
+          dims.push_back(in_dims(node, i));
+        }
+        kernels::concat_cuda(pointers, dims, std::get<ConcatAttrs>(node.attrs).axis, out(node),
+                             element_size(values_[static_cast<size_t>(node.outputs[0])].type), stream);
+        break;
+      }
+      case OpKind::Softmax:
+        kernels::softmax_cuda(in_f32(node, 0), out_f32(node), plan.outer, plan.length, plan.inner, stream);
+        break;
+      case OpKind::Pad: {
+        const auto& a = std::get<PadAttrs>(node.attrs);
+        kernels::pad_constant_cuda(in_f32(node, 0), in_dims(node, 0), a.pads, a.value, out_f32(node), out_dims(node),
+                                   stream);
+        break;
+      }
+    }
+  }
+
+  void launch_binary(const Node& node, kernels::BinaryOp op) {
+    kernels::binary_broadcast_cuda(op, in_f32(node, 0), in_dims(node, 0), in_f32(node, 1), in_dims(node, 1),
+                                   out_f32(node), out_dims(node), stream_.get());
+  }
+
+  enum class Location : uint8_t { kNone, kConstants, kInputsOutputs, kArena, kAlias };
+
+  int device_;
+  bool allow_tf32_ = false;
+  std::vector<Node> nodes_;
+  std::vector<ValueInfo> values_;
+  std::vector<ValueId> inputs_, outputs_;
+  std::vector<NodePlan> plans_;
+
+  std::vector<Location> location_;  // per value
+  std::vector<size_t> offset_;      // per value, within its buffer
+  std::vector<ValueId> alias_root_; // per value: the value whose storage it uses (itself unless kAlias)
+  std::vector<void*> pointer_;      // per value: its device address (nullptr when not on the device)
+  CudaMemoryPlan memory_;
+
+  // Declaration order is teardown order reversed: the cuBLAS handle goes first, the stream last.
+  Stream stream_;
+  DeviceBuffer constants_buffer_, io_buffer_, arena_, workspace_, cublas_workspace_;
+  std::vector<PinnedBuffer> input_staging_, output_staging_;
+  CublasHandle cublas_;
+  NodeObserver observer_;
+};
+
+}  // namespace
+
+std::unique_ptr<CudaExecutionContext> create_cuda_context(const Graph& graph, const BackendOptions& options,
+                                                          const CudaBackendTuning& tuning) {
+  return std::make_unique<CudaContext>(graph, options, tuning);
+}
+
+bool cuda_device_present() {
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    cudaGetLastError();  // no driver / no device is not sticky; leave no error behind
+    return false;
+  }
+  return count > 0;
+}
+
+std::string cuda_describe_device(int device) {
+  int count = 0;
+  cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    return detail::concat("no CUDA device: ", cudaGetErrorString(status));
+  }
+  if (count == 0) return "no CUDA device: the runtime sees none";
+  if (device < 0 || device >= count) return detail::concat("no CUDA device ", device, ": the runtime sees ", count);
+  cudaDeviceProp prop{};
+  status = cudaGetDeviceProperties(&prop, device);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    return detail::concat("CUDA device ", device, ": ", cudaGetErrorString(status));
+  }
+  std::ostringstream out;
+  out << prop.name << " (sm_" << prop.major << prop.minor << ", " << prop.multiProcessorCount << " SMs, "
+      << std::fixed << std::setprecision(1) << static_cast<double>(prop.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0)
+      << " GiB)";
+  return out.str();
+}
+
+}  // namespace octet

@@ -4,20 +4,88 @@
 // Creation uploads the constants, plans every activation buffer and the im2col workspace once and
 // creates a stream and a cuBLAS handle bound to it; run() copies inputs in, launches, copies outputs
 // out, and allocates nothing on the device. TF32 is off unless BackendOptions::allow_tf32.
+//
+// Memory plan (made once, at creation):
+//   constants       every initializer a kernel reads, uploaded once into one buffer;
+//   inputs/outputs  a dedicated buffer per graph input and per node-written graph output (run()
+//                   stages them through pinned host buffers);
+//   arena           every other value a node writes, placed in one allocation by liveness: a value
+//                   lives from the node that writes it to the last node that reads it (through any
+//                   Reshape/Identity aliases), and values whose lifetimes are disjoint share bytes
+//                   (greedy by size, largest first, lowest offset that fits, 256-byte aligned).
+//                   A Reshape or Identity whose output is not a graph output writes nothing: its
+//                   output is the input's memory with other dims.
+//   workspaces      the im2col columns + GEMM result of the largest convolution chunk (bounded by
+//                   CudaBackendTuning::im2col_workspace_limit_bytes, the batch processed in chunks
+//                   of images when it is exceeded) and 32 MiB for cuBLAS (cublasSetWorkspace, so
+//                   cuBLAS allocates nothing during a run and the run can be captured in a graph).
+// Math: cuBLAS runs with CUBLAS_DEFAULT_MATH, which for FP32 GEMMs keeps at least FP32's precision
+// and range (no TF32, no reduced-precision inputs), or CUBLAS_TF32_TENSOR_OP_MATH when allow_tf32.
+// The pointwise kernels are compiled without FMA contraction and evaluate the CPU reference's
+// expressions (kernels/cuda/*.h), so their results are bit-identical to it except Sigmoid (expf)
+// and the reductions (GlobalAveragePool, Softmax), which sum in another order.
+//
+// Errors name the node; a fault inside a kernel surfaces at the next synchronisation (the end of
+// run(), or after each node while an observer is set); CUDA_LAUNCH_BLOCKING=1 attributes it to
+// its node.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/backend.h"
 
 namespace octet {
 
-std::unique_ptr<ExecutionContext> create_cuda_context(const Graph& graph, const BackendOptions& options);
+// Settings only the CUDA backend has (BackendOptions holds what every backend shares).
+struct CudaBackendTuning {
+  // Upper bound of the convolution workspace (im2col columns + GEMM result of a chunk of images).
+  // A convolution whose single image needs more still gets one image's worth.
+  size_t im2col_workspace_limit_bytes = size_t{512} << 20;
+};
+
+// Device memory a context holds, in bytes.
+struct CudaMemoryPlan {
+  size_t constants = 0;
+  size_t arena = 0;                 // intermediate values, shared by liveness
+  size_t arena_unshared = 0;        // what the same values would take with a buffer each
+  size_t inputs_outputs = 0;        // dedicated graph input and output buffers
+  size_t im2col_workspace = 0;
+  size_t cublas_workspace = 0;
+  size_t total() const {
+    return constants + arena + inputs_outputs + im2col_workspace + cublas_workspace;
+  }
+};
+
+class CudaExecutionContext : public ExecutionContext {
+ public:
+  // Benchmarking: the GPU work alone, without host copies. upload_inputs() checks and copies the
+  // inputs to the device and waits; run_device_only() runs every node on the inputs already there
+  // (those of the last run() or upload_inputs()) and waits, calling the observer as run() does;
+  // download_outputs() copies the outputs of the last run back.
+  virtual void upload_inputs(const std::vector<Tensor>& inputs) = 0;
+  virtual void run_device_only() = 0;
+  virtual std::vector<Tensor> download_outputs() = 0;
+
+  // GPU time of `iterations` device-only runs after `warmup` untimed ones, in milliseconds per run:
+  // CUDA events recorded on the context's stream around each run. With cuda_graph the nodes are
+  // captured once into a CUDA graph and each run is one graph launch (no launch gaps between
+  // kernels). The observer is not called.
+  virtual std::vector<float> time_device_runs(int warmup, int iterations, bool cuda_graph) = 0;
+
+  virtual CudaMemoryPlan memory_plan() const = 0;
+  // The device, the memory plan and each convolution's algorithm, one item per line.
+  virtual std::string describe() const = 0;
+};
+
+std::unique_ptr<CudaExecutionContext> create_cuda_context(const Graph& graph, const BackendOptions& options,
+                                                          const CudaBackendTuning& tuning = {});
 
 // True when the CUDA runtime sees at least one device; never throws.
 bool cuda_device_present();
-// "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB)", or the reason there is no device.
+// "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB)", or the reason there is no device; never throws.
 std::string cuda_describe_device(int device);
 
 }  // namespace octet

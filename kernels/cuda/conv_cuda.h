@@ -1,0 +1,64 @@
+// 2-D convolution on the GPU, FP32 NCHW, with the fused epilogue (engine/graph.h ConvAttrs):
+//   y[n][k][oh][ow] = act( sum_{c in group(k), r, s} x[n][c][ih][iw] * w[k][c - c0][r][s]  + bias[k]
+//                          (+ residual[n][k][oh][ow]) ),   ih = oh*sh - pt + r*dh, iw = ow*sw - pl + s*dw
+// (geometry from kernels/shapes.h Conv2dShape; the epilogue as in epilogue_cuda.h).
+//
+// Three algorithms, chosen per shape by plan_conv2d_cuda:
+//   kDepthwiseDirect  one input channel per group (C/group == 1; depthwise when K == C): a direct
+//                     kernel with the epilogue fused. im2col + GEMM would multiply with an inner
+//                     dimension of R*S (9), far from anything a GEMM is efficient at.
+//   kGemm1x1          1x1, stride 1, no padding: x[n] is already the GEMM operand. One cuBLAS
+//                     strided-batched SGEMM per group over the images (weights with stride 0),
+//                     written into y, then the epilogue in place.
+//   kIm2colGemm       everything else. For a chunk of `images_per_chunk` images, im2col writes
+//                     col[(c*R + r)*S + s][n*P + p] (P = OH*OW; all images side by side), one SGEMM
+//                     (strided-batched over groups) computes acc[k][n*P + p] = W[k] . col[:, n*P + p]
+//                     into the workspace, and the epilogue moves acc to y[n][k][p] with bias,
+//                     residual and activation in the same pass. Putting the images side by side
+//                     keeps the GEMM's M dimension large where OH*OW is small (49 at ResNet-50's last
+//                     stage), which per-image GEMMs would fill poorly.
+// The GEMMs run through cuBLAS in column-major terms: row-major [K, CRS] weights are a column-major
+// CRS x K matrix, row-major [CRS, M] columns a column-major M x CRS matrix, so
+//   acc (column-major M x K) = col (M x CRS) * W (CRS x K)      — no transposes.
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/activation.h"
+#include "kernels/shapes.h"
+
+namespace octet::kernels {
+
+enum class ConvAlgoCuda : uint8_t { kDepthwiseDirect, kGemm1x1, kIm2colGemm };
+const char* to_string(ConvAlgoCuda algo);
+
+struct ConvPlanCuda {
+  ConvAlgoCuda algo = ConvAlgoCuda::kIm2colGemm;
+  int64_t images_per_chunk = 0;  // kIm2colGemm: images processed per im2col + GEMM round
+  size_t workspace_bytes = 0;    // device workspace conv2d_cuda needs (0 for the other algorithms)
+};
+
+// Picks the algorithm for `shape` and, for kIm2colGemm, the largest chunk of images whose columns
+// and GEMM result fit in workspace_limit_bytes (always at least one image, so the workspace may
+// exceed the limit when a single image needs more). Throws UnsupportedError for shapes the kernels
+// cannot index (more than 2^31 - 1 elements in one chunk's columns).
+ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& shape, size_t workspace_limit_bytes);
+
+struct ConvEpilogueCuda {
+  const float* bias = nullptr;      // [K], nullptr when the node has none
+  const float* residual = nullptr;  // [N, K, OH, OW], nullptr when not fused
+  ActivationParams activation;
+};
+
+// Runs the convolution. x [N, C, H, W], w [K, C/group, R, S], y [N, K, OH, OW] (must not overlap x or
+// the residual); workspace: plan.workspace_bytes of device memory, 256-byte aligned. `cublas` must be
+// bound to `stream` (cublasSetStream) with its workspace set by the owner; conv2d_cuda never rebinds it.
+void conv2d_cuda(const Conv2dShape& shape, const ConvPlanCuda& plan, const float* x, const float* w,
+                 const ConvEpilogueCuda& epilogue, float* y, float* workspace, cublasHandle_t cublas,
+                 cudaStream_t stream);
+
+}  // namespace octet::kernels
