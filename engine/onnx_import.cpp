@@ -194,9 +194,11 @@ class Importer {
     try {
       read_opsets();
       validate_operators();
+      OCTET_CHECK(opset_ >= 1, "the model imports no opset for the default ONNX domain");
       add_initializers();
       add_inputs();
       convert_nodes();
+      refuse_non_float_inputs();
       set_outputs();
       infer_shapes(graph_);
       check_declared_shapes();
@@ -249,10 +251,12 @@ class Importer {
   }
 
   // ---- steps ---------------------------------------------------------------------------------------
+  // A model that imports no default opset can only use other domains; validate_operators() reports
+  // those nodes before require_default_opset() complains about the missing opset.
   void read_opsets() {
     for (const auto& op : model_.opset_import()) domain_opsets_[op.domain()] = op.version();
     const auto it = domain_opsets_.count("") ? domain_opsets_.find("") : domain_opsets_.find("ai.onnx");
-    OCTET_CHECK(it != domain_opsets_.end(), "the model imports no opset for the default ONNX domain");
+    if (it == domain_opsets_.end()) return;
     opset_ = it->second;
     OCTET_CHECK(opset_ >= 1, "default-domain opset ", opset_, " is not a valid ONNX opset");
     if (opset_ > kMaxOpset)
@@ -314,9 +318,14 @@ class Importer {
   // Adds one runtime input; returns whether its dim 0 is a symbolic batch.
   bool add_runtime_input(const onnx::ValueInfoProto& input) {
     const std::string& name = input.name();
-    OCTET_CHECK(input.type().has_tensor_type(), "graph input '", name, "' is not a tensor");
+    if (!input.type().has_tensor_type())
+      OCTET_UNSUPPORTED("graph input '", name, "' is not a tensor (sequences, maps and optionals are not supported)");
     const auto& tensor_type = input.type().tensor_type();
-    if (tensor_type.elem_type() != onnx::TensorProto_DataType_FLOAT)
+    // A non-float input is kept for now: the node reading it gives the more precise message (an
+    // operand octet has no kernel for, or a shape that must be a constant); refuse_non_float_inputs()
+    // catches the ones nothing reads.
+    DataType type = DataType::kFloat32;
+    if (!data_type_from_onnx(tensor_type.elem_type(), type))
       OCTET_UNSUPPORTED("graph input '", name, "' has type ", onnx_type_name(tensor_type.elem_type()),
                         "; octet runs float32 activations only");
     OCTET_CHECK(tensor_type.has_shape(), "graph input '", name, "' declares no shape; octet needs concrete dims");
@@ -337,7 +346,7 @@ class Importer {
     }
     Value value;
     value.name = name;
-    value.type = DataType::kFloat32;
+    value.type = type;
     value.dims = std::move(dims);
     const ValueId id = graph_.add_value(std::move(value));
     ids_[name] = id;
@@ -352,6 +361,15 @@ class Importer {
       NodeContext ctx(nodes[i], node_name(i), opset_);
       const Converter convert = converters().at(nodes[i].op_type());
       (this->*convert)(ctx);
+    }
+  }
+
+  void refuse_non_float_inputs() const {
+    for (ValueId id : graph_.inputs) {
+      const Value& v = graph_.value(id);
+      if (v.type != DataType::kFloat32)
+        OCTET_UNSUPPORTED("graph input '", v.name, "' has type ", to_string(v.type),
+                          "; octet runs float32 activations only");
     }
   }
 
@@ -454,7 +472,7 @@ class Importer {
       if (id == kNoValue) continue;
       const Value& v = graph_.value(id);
       if (v.type != DataType::kFloat32)
-        OCTET_UNSUPPORTED(ctx.where(), ": input '", v.name, "' has type ", to_string(v.type),
+        OCTET_UNSUPPORTED(ctx.where(), ": input '", v.name, "' (", producer_of(id), ") has type ", to_string(v.type),
                           "; octet computes in float32 only");
     }
   }
@@ -660,6 +678,7 @@ class Importer {
   void convert_activation(const NodeContext& ctx) {
     const std::string& op = ctx.proto().op_type();
     const ValueId x = required_input(ctx, 0, "X");
+    require_float(ctx, {x});  // before the Clip bounds: an int8 Clip is refused for its operand type
     ActivationParams p;
     OpKind kind = OpKind::Relu;
     if (op == "Relu") {
@@ -808,6 +827,7 @@ class Importer {
 
   void convert_pad(const NodeContext& ctx) {
     const ValueId data = required_input(ctx, 0, "data");
+    require_float(ctx, {data});
     const std::string mode = ctx.get_string("mode", "constant");
     if (mode != "constant")
       OCTET_UNSUPPORTED(ctx.where(), ": mode '", mode, "' is not supported (octet pads with a constant only)");

@@ -309,7 +309,7 @@ TEST(OnnxImportActivation, IntegerClipIsUnsupported) {
   ModelBuilder b(13);
   b.input("x", {3}, onnx::TensorProto_DataType_INT8).output("y", {3}, onnx::TensorProto_DataType_INT8);
   b.node("Clip", {"x"}, {"y"});
-  expect_unsupported([&] { import(b); }, {"'x'", "INT8"});
+  expect_unsupported([&] { import(b); }, {"Clip_0", "'x'", "graph input", "int8"});
 }
 
 TEST(OnnxImportActivation, ParametersAndDefaults) {
@@ -396,7 +396,7 @@ TEST(OnnxImportElementwise, IntegerInputIsUnsupported) {
       .input("y", {3}, onnx::TensorProto_DataType_UINT8)
       .output("z", {3}, onnx::TensorProto_DataType_UINT8);
   b.node("Add", {"x", "y"}, {"z"});
-  expect_unsupported([&] { import(b); }, {"graph input 'x'", "UINT8"});
+  expect_unsupported([&] { import(b); }, {"Add_0", "'x'", "graph input", "uint8"});
 }
 
 TEST(OnnxImportElementwise, IntegerConstantOperandIsUnsupported) {
@@ -475,8 +475,7 @@ TEST(OnnxImportDropout, RuntimeTrainingModeIsUnsupported) {
   ModelBuilder b(13);
   b.input("x", {3}).input("train", {}, onnx::TensorProto_DataType_BOOL).output("y", {3});
   b.node("Dropout", {"x", "", "train"}, {"y"}, "drop_dyn");
-  // The bool graph input is refused first: octet's runtime inputs are float32.
-  expect_unsupported([&] { import(b); }, {"'train'", "BOOL"});
+  expect_unsupported([&] { import(b); }, {"drop_dyn", "'train'", "computed at run time"});
 }
 
 TEST(OnnxImportDropout, MaskOutputIsUnsupported) {
@@ -766,6 +765,37 @@ TEST(OnnxImportGraph, InputWithoutShapeIsAnError) {
   expect_plain_error([&] { import(b); }, {"'x'", "no shape"});
 }
 
+TEST(OnnxImportGraph, NonFloatGraphInputs) {
+  // Read by no node: refused as a graph input.
+  ModelBuilder unused(17);
+  unused.input("x", {2}).input("ids", {2}, onnx::TensorProto_DataType_INT64).output("y", {2});
+  unused.node("Relu", {"x"}, {"y"});
+  expect_unsupported([&] { import(unused); }, {"graph input 'ids'", "int64"});
+
+  // A type octet does not store at all.
+  ModelBuilder dbl(17);
+  dbl.input("x", {2}, onnx::TensorProto_DataType_DOUBLE).output("y", {2}, onnx::TensorProto_DataType_DOUBLE);
+  dbl.node("Relu", {"x"}, {"y"});
+  expect_unsupported([&] { import(dbl); }, {"graph input 'x'", "DOUBLE"});
+
+  // An int64 shape fed at run time (as ONNX's test_reshape_* do): the Reshape names it.
+  ModelBuilder shape(13);
+  shape.input("x", {2, 3}).input("shape", {2}, onnx::TensorProto_DataType_INT64).output("y", {3, 2});
+  shape.node("Reshape", {"x", "shape"}, {"y"}, "reshape");
+  expect_unsupported([&] { import(shape); }, {"reshape", "'shape'", "computed at run time"});
+}
+
+TEST(OnnxImportGraph, NonTensorInputIsUnsupported) {
+  ModelBuilder b(17);
+  auto* seq = b.model().mutable_graph()->add_input();
+  seq->set_name("seq");
+  seq->mutable_type()->mutable_sequence_type()->mutable_elem_type()->mutable_tensor_type()->set_elem_type(
+      onnx::TensorProto_DataType_FLOAT);
+  b.input("x", {2}).output("y", {2});
+  b.node("Relu", {"x"}, {"y"});
+  expect_unsupported([&] { import(b); }, {"graph input 'seq'", "not a tensor"});
+}
+
 TEST(OnnxImportGraph, MetadataProducerAndOpset) {
   ModelBuilder b(16);
   b.producer("pytorch").metadata("mean", "0.485,0.456,0.406").metadata("layout", "NCHW");
@@ -829,6 +859,16 @@ TEST(OnnxImportUnsupported, OneMessageListsEveryUnsupportedNode) {
   expect_unsupported([&] { import(b); },
                      {"model.onnx", "3 node(s)", "'upsample'", "'Resize'", "'ai.onnx', opset 17", "'ms_gelu'",
                       "'Gelu'", "'com.microsoft', opset 1", "'LRN_3'", "'LRN'"});
+}
+
+TEST(OnnxImportUnsupported, ModelWithoutDefaultOpsetListsItsNodes) {
+  // As ONNX's test_adam: only the training domain is imported.
+  ModelBuilder b(1);
+  b.model().clear_opset_import();
+  b.opset(1, "ai.onnx.preview.training");
+  b.input("x", {2}).output("y", {2});
+  b.node("Adam", {"x"}, {"y"}, "adam").domain("ai.onnx.preview.training");
+  expect_unsupported([&] { import(b); }, {"'adam'", "'Adam'", "'ai.onnx.preview.training', opset 1"});
 }
 
 TEST(OnnxImportUnsupported, KnownOpInAnotherDomainIsUnsupported) {
