@@ -1,6 +1,7 @@
 #include "kernels/cpu/conv_im2col.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "engine/error.h"
 #include "kernels/cpu/epilogue.h"
@@ -67,30 +68,51 @@ void conv_direct_1x1(const Conv2dShape& p, const float* x, const float* w, const
   finish_planes(p, 0, p.n, SgemmResult{y, p.k * plane, plane}, bias, residual, activation, y, threads);
 }
 
-// Output channel k reads only input channel k / (K / groups): the reference loop per plane.
+// Smallest o >= 0 with o * stride >= offset, i.e. ceil(offset / stride) clamped at 0 (offset may be
+// negative).
+int64_t first_at_or_after(int64_t offset, int64_t stride) {
+  return offset <= 0 ? 0 : (offset + stride - 1) / stride;
+}
+
+// Output channel k reads only input channel k / (K / groups). Per output row, each tap (r, s) adds
+// its products to a row of accumulators over the output columns it reaches (a contiguous, branch-free
+// loop), taps in the reference's order (r, then s): every output still sums its terms in the
+// reference's order, skipping the same padded cells, so the result is bit-identical to conv2d_ref.
 void conv_depthwise(const Conv2dShape& p, const float* x, const float* w, const float* bias, const float* residual,
                     const ActivationParams& activation, float* y, int threads) {
   const int64_t kg = p.k_per_group();
   parallel_for(p.n * p.k, threads, tasks_grain(p.oh * p.ow * p.r * p.s), [&](int64_t begin, int64_t end) {
+    std::vector<float> acc(static_cast<size_t>(p.ow));
     for (int64_t item = begin; item < end; ++item) {
       const int64_t n = item / p.k;
       const int64_t k = item % p.k;
       const float* x_plane = x + (n * p.c + k / kg) * p.h * p.w;
       const float* w_k = w + k * p.r * p.s;
       for (int64_t oh = 0; oh < p.oh; ++oh) {
-        for (int64_t ow = 0; ow < p.ow; ++ow) {
-          float acc = 0.0f;
-          for (int64_t r = 0; r < p.r; ++r) {
-            const int64_t ih = oh * p.stride_h - p.pad_top + r * p.dilation_h;
-            if (ih < 0 || ih >= p.h) continue;
-            for (int64_t s = 0; s < p.s; ++s) {
-              const int64_t iw = ow * p.stride_w - p.pad_left + s * p.dilation_w;
-              if (iw < 0 || iw >= p.w) continue;
-              acc += x_plane[ih * p.w + iw] * w_k[r * p.s + s];
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int64_t r = 0; r < p.r; ++r) {
+          const int64_t ih = oh * p.stride_h - p.pad_top + r * p.dilation_h;
+          if (ih < 0 || ih >= p.h) continue;
+          const float* x_row = x_plane + ih * p.w;
+          for (int64_t s = 0; s < p.s; ++s) {
+            // Columns ow with 0 <= ow*stride_w - pad_left + s*dilation_w < W.
+            const int64_t shift = s * p.dilation_w - p.pad_left;
+            const int64_t ow_begin = first_at_or_after(-shift, p.stride_w);
+            const int64_t ow_end = std::min(p.ow, first_at_or_after(p.w - shift, p.stride_w));
+            const float tap = w_k[r * p.s + s];
+            float* acc_row = acc.data();
+            if (p.stride_w == 1) {  // contiguous input: the loop vectorizes
+              const float* src = x_row + shift;
+              for (int64_t ow = ow_begin; ow < ow_end; ++ow) acc_row[ow] += src[ow] * tap;
+            } else {
+              for (int64_t ow = ow_begin; ow < ow_end; ++ow) acc_row[ow] += x_row[ow * p.stride_w + shift] * tap;
             }
           }
-          const int64_t out = ((n * p.k + k) * p.oh + oh) * p.ow + ow;
-          y[out] = finish_epilogue(bias ? acc + bias[k] : acc, residual ? residual + out : nullptr, activation);
+        }
+        const int64_t row = ((n * p.k + k) * p.oh + oh) * p.ow;
+        for (int64_t ow = 0; ow < p.ow; ++ow) {
+          const float a = acc[static_cast<size_t>(ow)];
+          y[row + ow] = finish_epilogue(bias ? a + bias[k] : a, residual ? residual + row + ow : nullptr, activation);
         }
       }
     }

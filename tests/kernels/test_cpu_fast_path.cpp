@@ -91,6 +91,7 @@ const std::vector<ConvCase> kConvCases = {
     {1, 2, 5, 5, 3, 5, 5, 1, 1, 2, 0, 0, 2, 1, 1, 1, true, true, kClip, Method::kIm2col},
     {3, 9, 6, 5, 6, 2, 3, 1, 2, 1, 0, 0, 1, 1, 1, 3, true, true, kRelu, Method::kIm2col},
     {1, 1, 12, 12, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1, true, false, kRelu, Method::kIm2col},
+    {3, 4, 9, 10, 4, 3, 5, 2, 3, 0, 2, 1, 0, 1, 2, 4, true, true, kLeaky, Method::kDepthwise},
 };
 
 TEST(Conv2dIm2colFloat32Nchw, MatchesReferenceWithinRoundingBound) {
@@ -162,6 +163,10 @@ TEST(Conv2dIm2colFloat32Nchw, MatchesReferenceWithinRoundingBound) {
         kernels::conv2d_im2col(plan, shape, x.data(), w.data(), b_ptr, r_ptr, t.activation, y.data(),
                                workspace.data(), threads);
         EXPECT_GT(expect_within(y, y_ref, bound, id), 0) << id << ": the reference is all zeros";
+        // The depthwise method sums in the reference's order (kernels/cpu/conv_im2col.h): bit for bit.
+        if (plan.method == Method::kDepthwise) {
+          EXPECT_EQ(std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(float)), 0) << id;
+        }
       }
     }
   }
