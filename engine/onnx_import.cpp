@@ -22,6 +22,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <unordered_map>
@@ -272,21 +273,27 @@ class Importer {
     return node.name().empty() ? detail::concat(node.op_type(), "_", index) : node.name();
   }
 
+  // Lists every node whose operator octet does not import, after a per-operator count (a large
+  // model can have hundreds; the count says at a glance what is missing).
   void validate_operators() {
     std::ostringstream list;
+    std::map<std::string, int> per_op;
     int unsupported = 0;
     const auto& nodes = model_.graph().node();
     for (int i = 0; i < nodes.size(); ++i) {
       const auto& node = nodes[i];
       if (is_default_domain(node.domain()) && converters().count(node.op_type())) continue;
+      const std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
       const auto opset = domain_opsets_.find(node.domain());
-      list << "\n  node '" << node_name(i) << "': op '" << node.op_type() << "', domain '"
-           << (node.domain().empty() ? "ai.onnx" : node.domain()) << "', opset "
+      list << "\n  node '" << node_name(i) << "': op '" << node.op_type() << "', domain '" << domain << "', opset "
            << (opset == domain_opsets_.end() ? std::string("not imported") : std::to_string(opset->second));
+      ++per_op[is_default_domain(node.domain()) ? node.op_type() : domain + "." + node.op_type()];
       ++unsupported;
     }
-    if (unsupported > 0)
-      OCTET_UNSUPPORTED(unsupported, " node(s) use operators octet does not support:", list.str());
+    if (unsupported == 0) return;
+    std::ostringstream summary;
+    for (const auto& [op, count] : per_op) summary << (summary.tellp() > 0 ? ", " : "") << op << " x" << count;
+    OCTET_UNSUPPORTED(unsupported, " node(s) use operators octet does not support (", summary.str(), "):", list.str());
   }
 
   void add_initializers() {
@@ -355,10 +362,18 @@ class Importer {
     return batched;
   }
 
+  // Node names identify layers to users (--layer-precisions, layer info), so they are made unique:
+  // a repeated name gets "_<index>" appended.
   void convert_nodes() {
+    std::set<std::string> used;
     const auto& nodes = model_.graph().node();
     for (int i = 0; i < nodes.size(); ++i) {
-      NodeContext ctx(nodes[i], node_name(i), opset_);
+      std::string name = node_name(i);
+      if (!used.insert(name).second) {
+        name += detail::concat("_", i);
+        used.insert(name);
+      }
+      NodeContext ctx(nodes[i], std::move(name), opset_);
       const Converter convert = converters().at(nodes[i].op_type());
       (this->*convert)(ctx);
     }

@@ -1,7 +1,8 @@
 // ONNX import: a model file (or bytes) into the graph IR.
 //
-// Supported: the default-domain opsets 11..21 for the operators in engine/ops.def plus Flatten,
-// Reshape, Squeeze, Unsqueeze, Identity, Dropout (inference) and Constant. Validation happens here,
+// Supported: the default-domain opsets 1..21, each operator with the semantics of its version at the
+// model's opset, for the operators in engine/ops.def plus Flatten, Reshape, Squeeze, Unsqueeze,
+// Identity, Dropout (inference) and Constant. Validation happens here,
 // once: every node is checked before any is converted, and a model with unsupported operators fails
 // with one message listing each such node (name, op type, opset). Shapes are inferred at batch 1 (or
 // the model's fixed batch) and compared with the shapes the model declares for its outputs and

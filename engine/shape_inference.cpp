@@ -193,6 +193,19 @@ std::vector<Dims> infer_same_as_input(const Graph& graph, const Node& node) {
   return {input_dims(graph, node, 0)};
 }
 
+bool has_batched_input(const Graph& graph) {
+  return std::find(graph.input_batched.begin(), graph.input_batched.end(), true) != graph.input_batched.end();
+}
+
+// Why a Reshape that worked at import fails at another batch: its target is a literal that may
+// fix the batch (exporters write [1, 2048] where they should write [-1, 2048]).
+std::string literal_batch_hint(const Graph& graph) {
+  if (!has_batched_input(graph)) return {};
+  return detail::concat("; the target shape is a literal in the model: if it fixes the batch size, the model only "
+                        "runs at that batch (re-export it with -1 or 0 in dim 0); current batch ",
+                        graph.batch);
+}
+
 // ONNX Reshape: 0 copies the input dimension (unless allowzero), -1 takes what is left.
 Dims reshape_to_shape(const Graph& graph, const Node& node, const ReshapeAttrs& a, const Dims& x) {
   Dims out = a.shape;
@@ -217,20 +230,13 @@ Dims reshape_to_shape(const Graph& graph, const Node& node, const ReshapeAttrs& 
   OCTET_CHECK(!(a.allowzero && has_zero && inferred_at >= 0), describe(node), ": shape ", to_string(a.shape),
               " with allowzero has both a 0 and a -1");
   const int64_t elements = numel(x);
-  const bool batched = std::find(graph.input_batched.begin(), graph.input_batched.end(), true) !=
-                       graph.input_batched.end();
-  const std::string hint =
-      batched ? detail::concat("; the target shape is a literal in the model: if it fixes the batch size, the model "
-                               "only runs at that batch (re-export it with -1 or 0 in dim 0); current batch ",
-                               graph.batch)
-              : std::string();
   if (inferred_at >= 0) {
     OCTET_CHECK(known > 0 && elements % known == 0, describe(node), ": cannot reshape ", to_string(x), " (",
-                elements, " elements) to ", to_string(a.shape), hint);
+                elements, " elements) to ", to_string(a.shape), literal_batch_hint(graph));
     out[static_cast<size_t>(inferred_at)] = elements / known;
   }
   OCTET_CHECK(numel(out) == elements, describe(node), ": cannot reshape ", to_string(x), " (", elements,
-              " elements) to ", to_string(a.shape), " (", numel(out), " elements)", hint);
+              " elements) to ", to_string(a.shape), " (", numel(out), " elements)", literal_batch_hint(graph));
   return out;
 }
 
@@ -403,8 +409,7 @@ void infer_shapes(Graph& graph) {
 
 void set_batch(Graph& graph, int64_t batch) {
   OCTET_CHECK(batch >= 1, "batch size ", batch, " must be at least 1");
-  const bool batched = std::find(graph.input_batched.begin(), graph.input_batched.end(), true) !=
-                       graph.input_batched.end();
+  const bool batched = has_batched_input(graph);
   // A graph without a symbolic batch runs only at the batch its inputs fix. In a graph that has
   // one, inputs with a fixed dim 0 are side inputs (not batched) and keep their shape.
   for (size_t i = 0; i < graph.inputs.size(); ++i) {

@@ -808,6 +808,19 @@ TEST(OnnxImportGraph, MetadataProducerAndOpset) {
   EXPECT_EQ(g.metadata.at("layout"), "NCHW");
 }
 
+TEST(OnnxImportGraph, RepeatedNodeNamesAreMadeUnique) {
+  ModelBuilder b(17);
+  b.input("x", {2}).output("y", {2});
+  b.node("Relu", {"x"}, {"a"}, "act");
+  b.node("Relu", {"a"}, {"b"}, "act");
+  b.node("Relu", {"b"}, {"y"}, "Relu_1");  // also what an unnamed node 1 would be called
+  const Graph g = import(b);
+  ASSERT_EQ(g.nodes.size(), 3u);
+  EXPECT_EQ(g.nodes[0].name, "act");
+  EXPECT_EQ(g.nodes[1].name, "act_1");
+  EXPECT_EQ(g.nodes[2].name, "Relu_1");
+}
+
 TEST(OnnxImportGraph, NodesOutOfTopologicalOrderAreAnError) {
   ModelBuilder b(17);
   b.input("x", {2}).output("y", {2});
@@ -857,7 +870,7 @@ TEST(OnnxImportUnsupported, OneMessageListsEveryUnsupportedNode) {
   b.node("Gelu", {"b"}, {"c"}, "ms_gelu").domain("com.microsoft");
   b.node("LRN", {"c"}, {"y"});  // unnamed: reported as LRN_3
   expect_unsupported([&] { import(b); },
-                     {"model.onnx", "3 node(s)", "'upsample'", "'Resize'", "'ai.onnx', opset 17", "'ms_gelu'",
+                     {"model.onnx", "3 node(s)", "(LRN x1, Resize x1, com.microsoft.Gelu x1)", "'upsample'", "'Resize'", "'ai.onnx', opset 17", "'ms_gelu'",
                       "'Gelu'", "'com.microsoft', opset 1", "'LRN_3'", "'LRN'"});
 }
 
