@@ -3,10 +3,11 @@
 // Computes what conv2d_ref (kernels/cpu/conv_ref.h) defines, choosing one of three methods:
 //   kDirect1x1:  1x1 kernel, stride 1, no padding: x[n] already is the [C, H*W] column matrix, so
 //                per image and group  y[n][g] (Kg x HW) = W_g (Kg x Cg) * x[n][g] (Cg x HW).
-//   kDepthwise:  one input channel per group (C / groups = 1, groups > 1): the plain loop of the
-//                reference over each output plane, parallel over planes. An sgemm with one row per
-//                group would spend its time in call overhead; this is also bit-identical to the
-//                reference (same summation order).
+//   kDepthwise:  one input channel per group (C / groups = 1, groups > 1): per output row, each
+//                tap (r, s) adds its products to a row of accumulators (a contiguous loop that
+//                vectorizes), taps in the reference's order, planes in parallel. An sgemm with one
+//                row per group would spend its time in call overhead; this one is bit-identical to
+//                the reference (every output sums the same terms in the same order).
 //   kIm2col:     everything else. A chunk of `batch_chunk` images is unrolled into
 //                  col[(c*R + r)*S + s][i*OH*OW + oh*OW + ow] = x[n0+i][c][ih][iw]  (0 in the padding)
 //                (rows of group g are contiguous), then per group one sgemm over the whole chunk:
