@@ -193,7 +193,7 @@ class Importer {
 
   Graph run() {
     try {
-      read_opsets();
+      read_model_info();
       validate_operators();
       OCTET_CHECK(opset_ >= 1, "the model imports no opset for the default ONNX domain");
       add_initializers();
@@ -252,9 +252,12 @@ class Importer {
   }
 
   // ---- steps ---------------------------------------------------------------------------------------
-  // A model that imports no default opset can only use other domains; validate_operators() reports
-  // those nodes before require_default_opset() complains about the missing opset.
-  void read_opsets() {
+  // Model-level facts: producer, metadata and the opset of each domain. A model that imports no
+  // default opset can only use other domains; run() lets validate_operators() report those nodes
+  // before it refuses the missing opset.
+  void read_model_info() {
+    graph_.producer = model_.producer_name();
+    for (const auto& prop : model_.metadata_props()) graph_.metadata[prop.key()] = prop.value();
     for (const auto& op : model_.opset_import()) domain_opsets_[op.domain()] = op.version();
     const auto it = domain_opsets_.count("") ? domain_opsets_.find("") : domain_opsets_.find("ai.onnx");
     if (it == domain_opsets_.end()) return;
@@ -264,8 +267,6 @@ class Importer {
       OCTET_UNSUPPORTED("default-domain opset ", opset_, " is newer than octet supports (opsets 1..", kMaxOpset,
                         "); re-export the model with opset ", kMaxOpset, " or lower");
     graph_.opset = opset_;
-    graph_.producer = model_.producer_name();
-    for (const auto& prop : model_.metadata_props()) graph_.metadata[prop.key()] = prop.value();
   }
 
   std::string node_name(int index) const {
