@@ -49,9 +49,15 @@ class NodeChecker {
  public:
   NodeChecker(const Graph& graph, const Node& node) : graph_(graph), node_(node) {}
 
+  // A graph that contradicts the operator: Error.
   template <typename... Parts>
   void check(bool condition, Parts&&... parts) const {
     if (!condition) throw Error(detail::concat(node_label(node_), ": ", std::forward<Parts>(parts)...));
+  }
+  // Valid ONNX that this backend does not implement: UnsupportedError (engine/error.h).
+  template <typename... Parts>
+  void supported(bool condition, Parts&&... parts) const {
+    if (!condition) OCTET_UNSUPPORTED(node_label(node_), ": ", std::forward<Parts>(parts)...);
   }
 
   // Runs a shape rule from the kernels and puts the node's name on its Error.
@@ -70,8 +76,9 @@ class NodeChecker {
           at_least == at_most ? std::string() : std::to_string(at_most), " inputs, has ", count);
   }
   void single_output() const {
-    check(node_.outputs.size() == 1, "has ", node_.outputs.size(), " outputs, octet runs only the first ",
-          "(a second output such as MaxPool's Indices is not supported)");
+    check(!node_.outputs.empty(), "has no outputs");
+    supported(node_.outputs.size() == 1, "has ", node_.outputs.size(),
+              " outputs; the CPU backend computes only the first (MaxPool's Indices is not supported)");
   }
 
   const Value& in(size_t i) const {
@@ -85,8 +92,8 @@ class NodeChecker {
   const Value& out() const { return graph_.value(node_.outputs[0]); }
 
   void float32(const Value& value) const {
-    check(value.type == DataType::kFloat32, "tensor '", value.name, "' is ", to_string(value.type),
-          ", this operator runs on float32");
+    supported(value.type == DataType::kFloat32, "tensor '", value.name, "' is ", to_string(value.type),
+              ", the CPU backend runs this operator on float32 only");
   }
   void same_type(const Value& a, const Value& b) const {
     check(a.type == b.type, "tensor '", b.name, "' is ", to_string(b.type), " but '", a.name, "' is ",

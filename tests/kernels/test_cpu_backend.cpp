@@ -417,6 +417,12 @@ TEST(CpuBackendErrors, GraphsAreValidatedAtCreationNamingTheNode) {
     const std::string message = error_of([&] { create_cpu_context(b.graph(), {}); });
     EXPECT_NE(message.find("node 'c3' (Conv)"), std::string::npos) << message;
     EXPECT_NE(message.find("[1, 1, 2, 2]"), std::string::npos) << message;
+    try {
+      create_cpu_context(b.graph(), {});
+    } catch (const UnsupportedError&) {
+      ADD_FAILURE() << "a contradictory graph is an Error, not an UnsupportedError";
+    } catch (const Error&) {
+    }
   }
   {
     // A pool written with MaxPool's optional Indices output.
@@ -426,6 +432,7 @@ TEST(CpuBackendErrors, GraphsAreValidatedAtCreationNamingTheNode) {
     b.graph().nodes.back().outputs.push_back(b.graph().add_value(Value{"indices", DataType::kInt64, {1, 1, 1, 1}, {}}));
     b.output(y);
     EXPECT_NE(error_of([&] { create_cpu_context(b.graph(), {}); }).find("node 'mp' (MaxPool)"), std::string::npos);
+    EXPECT_THROW(create_cpu_context(b.graph(), {}), UnsupportedError);  // valid ONNX, not implemented
   }
   {
     // A node that reads a value no earlier node wrote.
@@ -434,6 +441,18 @@ TEST(CpuBackendErrors, GraphsAreValidatedAtCreationNamingTheNode) {
     g.nodes[0].inputs[0] = later;
     const std::string message = error_of([&] { create_cpu_context(g, {}); });
     EXPECT_NE(message.find("reads 'later' before any node writes it"), std::string::npos) << message;
+  }
+  {
+    // Valid ONNX the backend does not implement (an int32 Relu) is UnsupportedError; a graph that
+    // contradicts the operator (above) is a plain Error.
+    GraphBuilder b;
+    const ValueId x = b.input("ints", {4}, DataType::kInt32);
+    b.output(b.node(OpKind::Relu, "int_relu", {x}, {4}));
+    b.graph().values.back().type = DataType::kInt32;
+    const std::string message = error_of([&] { create_cpu_context(b.graph(), {}); });
+    EXPECT_NE(message.find("node 'int_relu' (Relu): tensor 'ints' is int32"), std::string::npos) << message;
+    EXPECT_THROW(create_cpu_context(b.graph(), {}), UnsupportedError);
+    EXPECT_THROW(create_cpu_context(b.graph(), {}), Error);
   }
   {
     Graph g = relu_graph();
