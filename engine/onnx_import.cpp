@@ -211,6 +211,13 @@ class Importer {
     return std::move(graph_);
   }
 
+  // The default-domain operator types with a converter, sorted.
+  static std::vector<std::string> operator_names() {
+    std::vector<std::string> names;
+    for (const auto& entry : converters()) names.push_back(entry.first);
+    return names;
+  }
+
  private:
   using Converter = void (Importer::*)(const NodeContext&);
 
@@ -959,5 +966,10 @@ Graph import_onnx_bytes(const std::string& bytes, const std::string& origin) {
 }
 
 Graph import_onnx_file(const std::string& path) { return import_onnx_bytes(read_file_bytes(path), path); }
+
+const std::vector<std::string>& supported_onnx_operators() {
+  static const std::vector<std::string> names = Importer::operator_names();
+  return names;
+}
 
 }  // namespace octet

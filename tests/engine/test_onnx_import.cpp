@@ -3,6 +3,7 @@
 // taken from octet.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
@@ -859,6 +860,16 @@ TEST(OnnxImportOpset, MissingDefaultDomainOpsetIsAnError) {
   b.input("x", {2}).output("y", {2});
   b.node("Relu", {"x"}, {"y"});
   expect_plain_error([&] { import(b); }, {"default ONNX domain"});
+}
+
+TEST(OnnxImportUnsupported, SupportedOperatorList) {
+  const std::vector<std::string>& ops = supported_onnx_operators();
+  EXPECT_TRUE(std::is_sorted(ops.begin(), ops.end()));
+  for (const char* op : {"Conv", "Gemm", "MatMul", "Flatten", "Squeeze", "Unsqueeze", "Dropout", "Constant", "Pad",
+                         "HardSwish", "Identity"})
+    EXPECT_NE(std::find(ops.begin(), ops.end(), op), ops.end()) << op;
+  EXPECT_EQ(std::find(ops.begin(), ops.end(), "Resize"), ops.end());
+  EXPECT_EQ(ops.size(), 29u);  // ops.def's 24 kinds plus Flatten, Squeeze, Unsqueeze, Dropout, Constant
 }
 
 TEST(OnnxImportUnsupported, OneMessageListsEveryUnsupportedNode) {
