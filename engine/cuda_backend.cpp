@@ -212,7 +212,7 @@ class NodeChecker {
   const Node& node_;
 };
 
-void check_conv(const NodeChecker& c, NodePlan& plan, size_t workspace_limit) {
+void check_conv(const NodeChecker& c, NodePlan& plan, const CudaBackendTuning& tuning) {
   const auto& a = c.attrs<ConvAttrs>();
   c.input_count(2, 4);
   c.output_count(1);
@@ -252,7 +252,8 @@ void check_conv(const NodeChecker& c, NodePlan& plan, size_t workspace_limit) {
   plan.activation = a.epilogue.activation;
   plan.conv = make_conv2d_shape(a, x.dims, w.dims, y.dims);
   try {
-    plan.conv_plan = kernels::plan_conv2d_cuda(plan.conv, workspace_limit);
+    plan.conv_plan =
+        kernels::plan_conv2d_cuda(plan.conv, tuning.im2col_workspace_limit_bytes, tuning.conv1x1_gemm_min_pixels);
   } catch (const UnsupportedError& error) {
     throw UnsupportedError(node_label(c.node()) + ": " + error.what());
   } catch (const Error& error) {
@@ -485,7 +486,7 @@ class CudaContext final : public CudaExecutionContext {
     plans_.resize(nodes_.size());
     size_t workspace_bytes = 0;
     for (size_t i = 0; i < nodes_.size(); ++i) {
-      check_node(graph, i, tuning.im2col_workspace_limit_bytes);
+      check_node(graph, i, tuning);
       if (nodes_[i].op == OpKind::Conv) workspace_bytes = std::max(workspace_bytes, plans_[i].conv_plan.workspace_bytes);
     }
     plan_memory();
@@ -659,7 +660,7 @@ class CudaContext final : public CudaExecutionContext {
     }
   }
 
-  void check_node(const Graph& graph, size_t index, size_t workspace_limit) {
+  void check_node(const Graph& graph, size_t index, const CudaBackendTuning& tuning) {
     const Node& node = nodes_[index];
     const NodeChecker c(graph, node);
     NodePlan& plan = plans_[index];
@@ -667,7 +668,7 @@ class CudaContext final : public CudaExecutionContext {
       OCTET_UNSUPPORTED(node_label(node), ": the CUDA backend runs ", to_string(Precision::kFloat32),
                         " layers only, this one is ", to_string(node.precision));
     switch (node.op) {
-      case OpKind::Conv: check_conv(c, plan, workspace_limit); break;
+      case OpKind::Conv: check_conv(c, plan, tuning); break;
       case OpKind::Gemm: check_gemm(c, plan); break;
       case OpKind::MatMul: check_matmul(c, plan); break;
       case OpKind::Add:

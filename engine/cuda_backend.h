@@ -44,6 +44,11 @@ struct CudaBackendTuning {
   // Upper bound of the convolution workspace (im2col columns + GEMM result of a chunk of images).
   // A convolution whose single image needs more still gets one image's worth.
   size_t im2col_workspace_limit_bytes = size_t{512} << 20;
+  // 1x1 stride-1 convolutions with fewer output pixels (OH*OW) than this run as im2col + one GEMM
+  // over all images of a chunk instead of per-image GEMMs (kernels/cuda/conv_cuda.h); 0 = never.
+  // A benchmark knob: per-image GEMMs with M = 49 (ResNet-50's last stage) fill cuBLAS's tiles
+  // poorly, the copy costs one pass over the input; which wins is measured, not assumed.
+  int64_t conv1x1_gemm_min_pixels = 0;
 };
 
 // Device memory a context holds, in bytes.

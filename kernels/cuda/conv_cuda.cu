@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/cuda/conv_cuda.h"
 #include "kernels/cuda/cuda_check.h"
@@ -18,16 +19,21 @@ namespace {
 struct Im2colGeometry {
   uint32_t rows;     // C * R * S
   uint32_t columns;  // images * OH * OW
-  uint32_t h, w, chw;
+  uint32_t h, w, chw, oh, ow;
   int32_t stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
   FastDivmod s_div, r_div;    // row -> (c, r, s)
   FastDivmod p_div, ow_div;   // column -> (n, oh, ow)
 };
 
 // x [images, C, H, W] -> col [C*R*S, images*OH*OW]. A block row (blockIdx.y) is one (c, r, s), decoded
-// once; threads walk its columns, so the writes are contiguous and the reads of one row are x's
-// pixels at stride `stride_w`.
+// once; threads walk its columns kVec at a time (one coordinate decode, then stepping ow with carry
+// into oh and n, and one 16-byte store when kVec == 4), so the writes are contiguous and the reads of
+// a row are x's pixels at stride `stride_w`.
+template <int kVec>
 __global__ void im2col_kernel(const float* __restrict__ x, float* __restrict__ col, Im2colGeometry g) {
+  static_assert(kVec == 1 || kVec == 4, "im2col_kernel writes 1 or 4 floats per step");
+  using Vec = std::conditional_t<kVec == 4, float4, float>;
+  const uint32_t steps = g.columns / kVec;
   for (uint32_t row = blockIdx.y; row < g.rows; row += gridDim.y) {
     uint32_t cr, s, c, r;
     g.s_div.divmod(row, cr, s);
@@ -35,16 +41,30 @@ __global__ void im2col_kernel(const float* __restrict__ x, float* __restrict__ c
     const int32_t ih_offset = static_cast<int32_t>(r) * g.dilation_h - g.pad_top;
     const int32_t iw_offset = static_cast<int32_t>(s) * g.dilation_w - g.pad_left;
     const float* xc = x + static_cast<size_t>(c) * g.h * g.w;
-    float* col_row = col + static_cast<size_t>(row) * g.columns;
-    for (uint32_t j = blockIdx.x * blockDim.x + threadIdx.x; j < g.columns; j += gridDim.x * blockDim.x) {
+    Vec* col_row = reinterpret_cast<Vec*>(col + static_cast<size_t>(row) * g.columns);
+    for (uint32_t step = blockIdx.x * blockDim.x + threadIdx.x; step < steps; step += gridDim.x * blockDim.x) {
       uint32_t n, p, oh, ow;
-      g.p_div.divmod(j, n, p);
+      g.p_div.divmod(step * kVec, n, p);
       g.ow_div.divmod(p, oh, ow);
-      const int32_t ih = static_cast<int32_t>(oh) * g.stride_h + ih_offset;
-      const int32_t iw = static_cast<int32_t>(ow) * g.stride_w + iw_offset;
-      float v = 0.0f;
-      if (static_cast<uint32_t>(ih) < g.h && static_cast<uint32_t>(iw) < g.w) v = xc[n * g.chw + ih * g.w + iw];
-      col_row[j] = v;
+      float v[kVec];
+#pragma unroll
+      for (int e = 0; e < kVec; ++e) {
+        const int32_t ih = static_cast<int32_t>(oh) * g.stride_h + ih_offset;
+        const int32_t iw = static_cast<int32_t>(ow) * g.stride_w + iw_offset;
+        v[e] = static_cast<uint32_t>(ih) < g.h && static_cast<uint32_t>(iw) < g.w ? xc[n * g.chw + ih * g.w + iw] : 0.0f;
+        if (++ow == g.ow) {
+          ow = 0;
+          if (++oh == g.oh) {
+            oh = 0;
+            ++n;
+          }
+        }
+      }
+      if constexpr (kVec == 4) {
+        col_row[step] = make_float4(v[0], v[1], v[2], v[3]);
+      } else {
+        col_row[step] = v[0];
+      }
     }
   }
 }
@@ -56,6 +76,8 @@ void launch_im2col(const Conv2dShape& s, int64_t images, const float* x, float* 
   g.h = static_cast<uint32_t>(s.h);
   g.w = static_cast<uint32_t>(s.w);
   g.chw = static_cast<uint32_t>(s.c * s.h * s.w);
+  g.oh = static_cast<uint32_t>(s.oh);
+  g.ow = static_cast<uint32_t>(s.ow);
   g.stride_h = static_cast<int32_t>(s.stride_h);
   g.stride_w = static_cast<int32_t>(s.stride_w);
   g.pad_top = static_cast<int32_t>(s.pad_top);
@@ -66,12 +88,20 @@ void launch_im2col(const Conv2dShape& s, int64_t images, const float* x, float* 
   g.r_div = FastDivmod(s.r);
   g.p_div = FastDivmod(s.oh * s.ow);
   g.ow_div = FastDivmod(s.ow);
+  // Rows of a multiple-of-4 length start 16-byte aligned (the workspace is 256-byte aligned).
+  const bool vec4 = g.columns % 4 == 0;
+  const uint32_t steps = vec4 ? g.columns / 4 : g.columns;
   // A block row per (c, r, s) up to gridDim.y's limit of 65535, and as many blocks along the columns
   // as keep the grid near 16K blocks (~15 waves of an H100); the grid-stride loops cover the rest.
   const unsigned grid_y = static_cast<unsigned>(std::min<int64_t>(g.rows, 65535));
-  const unsigned grid_x = std::max(1u, std::min(grid_for(g.columns), (1u << 14) / grid_y));
-  im2col_kernel<<<dim3(grid_x, grid_y), kThreadsPerBlock, 0, stream>>>(x, col, g);
-  OCTET_CUDA_CHECK_LAUNCH("im2col_kernel");
+  const unsigned grid_x = std::max(1u, std::min(grid_for(steps), (1u << 14) / grid_y));
+  if (vec4) {
+    im2col_kernel<4><<<dim3(grid_x, grid_y), kThreadsPerBlock, 0, stream>>>(x, col, g);
+    OCTET_CUDA_CHECK_LAUNCH("im2col_kernel<float4>");
+  } else {
+    im2col_kernel<1><<<dim3(grid_x, grid_y), kThreadsPerBlock, 0, stream>>>(x, col, g);
+    OCTET_CUDA_CHECK_LAUNCH("im2col_kernel<float>");
+  }
 }
 
 // ---- direct convolution, one input channel per group ---------------------------------------------
@@ -222,7 +252,7 @@ const char* to_string(ConvAlgoCuda algo) {
   return "?";
 }
 
-ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& s, size_t workspace_limit_bytes) {
+ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& s, size_t workspace_limit_bytes, int64_t gemm1x1_min_pixels) {
   using gpu::check_index_range;
   using gpu::align256;
   OCTET_CHECK(s.groups >= 1 && s.c % s.groups == 0 && s.k % s.groups == 0, "Conv: ", s.c, " input and ", s.k,
@@ -239,7 +269,7 @@ ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& s, size_t workspace_limit_bytes
     return plan;
   }
   if (s.r == 1 && s.s == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_left == 0 &&
-      s.oh == s.h && s.ow == s.w) {
+      s.oh == s.h && s.ow == s.w && s.oh * s.ow >= gemm1x1_min_pixels) {
     plan.algo = ConvAlgoCuda::kGemm1x1;
     return plan;
   }

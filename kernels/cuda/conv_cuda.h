@@ -7,7 +7,8 @@
 //   kDepthwiseDirect  one input channel per group (C/group == 1; depthwise when K == C): a direct
 //                     kernel with the epilogue fused. im2col + GEMM would multiply with an inner
 //                     dimension of R*S (9), far from anything a GEMM is efficient at.
-//   kGemm1x1          1x1, stride 1, no padding: x[n] is already the GEMM operand. One cuBLAS
+//   kGemm1x1          1x1, stride 1, no padding (and OH*OW >= gemm1x1_min_pixels, see
+//                     plan_conv2d_cuda): x[n] is already the GEMM operand. One cuBLAS
 //                     strided-batched SGEMM per group over the images (weights with stride 0),
 //                     written into y, then the epilogue in place.
 //   kIm2colGemm       everything else. For a chunk of `images_per_chunk` images, im2col writes
@@ -44,9 +45,12 @@ struct ConvPlanCuda {
 
 // Picks the algorithm for `shape` and, for kIm2colGemm, the largest chunk of images whose columns
 // and GEMM result fit in workspace_limit_bytes (always at least one image, so the workspace may
-// exceed the limit when a single image needs more). Throws UnsupportedError for shapes the kernels
-// cannot index (more than 2^31 - 1 elements in one chunk's columns).
-ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& shape, size_t workspace_limit_bytes);
+// exceed the limit when a single image needs more). A 1x1 convolution with fewer than
+// gemm1x1_min_pixels output pixels (OH*OW) goes through kIm2colGemm instead of kGemm1x1: its "im2col"
+// is a copy of x into [C, images*P], which costs one pass over x but turns per-image GEMMs with a
+// small M (49 at 7x7) into one GEMM with M = images*P. 0 keeps every 1x1 on kGemm1x1. Throws
+// UnsupportedError for shapes the kernels cannot index (more than 2^31 - 1 elements in one chunk).
+ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& shape, size_t workspace_limit_bytes, int64_t gemm1x1_min_pixels = 0);
 
 struct ConvEpilogueCuda {
   const float* bias = nullptr;      // [K], nullptr when the node has none

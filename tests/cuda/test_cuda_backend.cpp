@@ -571,6 +571,11 @@ TEST(CudaFp32Nchw, Conv1x1GemmPathGroupsAndBatch33) {
   t.output(add_conv(t, "pw", y, 13, conv_attrs(1, 1), false, 18));
   const auto context = expect_cuda_matches_cpu(t.graph);
   EXPECT_NE(context->describe().find("1x1 cuBLAS"), std::string::npos) << context->describe();
+  // The same graph with small 1x1 convolutions routed through im2col + one GEMM over all images.
+  CudaBackendTuning tuning;
+  tuning.conv1x1_gemm_min_pixels = 64;
+  const auto gathered = expect_cuda_matches_cpu(t.graph, 2, tuning);
+  EXPECT_EQ(gathered->describe().find("1x1 cuBLAS"), std::string::npos) << gathered->describe();
 }
 
 TEST(CudaFp32Nchw, Conv1x1Stride2UsesIm2col) {
