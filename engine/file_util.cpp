@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -13,11 +14,15 @@
 namespace octet {
 
 std::string read_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  OCTET_CHECK(fs::exists(path, ec), path, ": no such file");
+  OCTET_CHECK(!fs::is_directory(path, ec), path, ": is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
-  OCTET_CHECK(in.good(), "cannot open '", path, "': ", std::strerror(errno));
+  OCTET_CHECK(in.good(), path, ": cannot open (", std::strerror(errno), ")");
   std::ostringstream bytes;
   bytes << in.rdbuf();
-  OCTET_CHECK(!in.bad(), "cannot read '", path, "'");
+  OCTET_CHECK(!in.bad(), path, ": read failed (", std::strerror(errno), ")");
   return bytes.str();
 }
 

@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/file_util.h"
 #include "engine/shape_inference.h"
 
 namespace octet {
@@ -88,19 +89,6 @@ void copy_typed_field(const onnx::TensorProto& proto, Tensor& tensor) {
     case DataType::kBool: copy_typed<bool>(proto.int32_data(), tensor); return;
     case DataType::kInt64: copy_typed<int64_t>(proto.int64_data(), tensor); return;
   }
-}
-
-std::string read_file_bytes(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  OCTET_CHECK(fs::exists(path, ec), path, ": no such file");
-  OCTET_CHECK(!fs::is_directory(path, ec), path, ": is a directory, not a file");
-  std::ifstream in(path, std::ios::binary);
-  OCTET_CHECK(in.good(), path, ": cannot open (", std::strerror(errno), ")");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  OCTET_CHECK(!in.bad(), path, ": read failed (", std::strerror(errno), ")");
-  return bytes.str();
 }
 
 // "[batch, 3, ?, ?]" — a declared ONNX shape as the model writes it.
@@ -950,22 +938,45 @@ Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& cont
 }
 
 Tensor read_tensor_proto_file(const std::string& path) {
-  const std::string bytes = read_file_bytes(path);
+  const std::string bytes = read_file(path);
   onnx::TensorProto proto;
   OCTET_CHECK(proto.ParseFromString(bytes), path, ": cannot parse as an ONNX TensorProto (truncated or another format)");
   return tensor_from_proto(proto, proto.name().empty() ? path : detail::concat(path, " (tensor '", proto.name(), "')"));
 }
 
-Graph import_onnx_bytes(const std::string& bytes, const std::string& origin) {
+void tensor_to_proto(const Tensor& tensor, const std::string& name, onnx::TensorProto& proto) {
+  static const std::pair<DataType, int32_t> kTypes[] = {
+      {DataType::kFloat32, onnx::TensorProto::FLOAT}, {DataType::kInt8, onnx::TensorProto::INT8},
+      {DataType::kUInt8, onnx::TensorProto::UINT8},   {DataType::kInt32, onnx::TensorProto::INT32},
+      {DataType::kInt64, onnx::TensorProto::INT64},   {DataType::kBool, onnx::TensorProto::BOOL}};
+  proto.Clear();
+  proto.set_name(name);
+  for (const auto& [type, onnx_type] : kTypes)
+    if (type == tensor.type()) proto.set_data_type(onnx_type);
+  for (int64_t d : tensor.dims()) proto.add_dims(d);
+  proto.set_raw_data(tensor.raw(), tensor.bytes());
+}
+
+Graph import_onnx_bytes(const std::string& bytes, const std::string& origin, const ImportOptions& options) {
   onnx::ModelProto model;
   OCTET_CHECK(model.ParseFromString(bytes), origin,
               ": cannot parse as an ONNX model (the file is truncated or not in ONNX format)");
   OCTET_CHECK(model.has_graph() && model.graph().node_size() > 0, origin,
               ": not an ONNX model (it holds no graph nodes; the file may be truncated or in another format)");
+  // A bound input becomes an initializer of the same name; the importer treats an input that has an
+  // initializer as a constant.
+  for (const auto& [name, value] : options.constant_inputs) {
+    const auto& inputs = model.graph().input();
+    const bool is_input = std::any_of(inputs.begin(), inputs.end(), [&](const auto& in) { return in.name() == name; });
+    OCTET_CHECK(is_input, origin, ": cannot bind '", name, "' to a constant: the model has no input of that name");
+    tensor_to_proto(value, name, *model.mutable_graph()->add_initializer());
+  }
   return Importer(model, origin).run();
 }
 
-Graph import_onnx_file(const std::string& path) { return import_onnx_bytes(read_file_bytes(path), path); }
+Graph import_onnx_file(const std::string& path, const ImportOptions& options) {
+  return import_onnx_bytes(read_file(path), path, options);
+}
 
 const std::vector<std::string>& supported_onnx_operators() {
   static const std::vector<std::string> names = Importer::operator_names();

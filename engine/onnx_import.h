@@ -12,6 +12,7 @@
 // for valid ONNX that octet does not implement (the message names the node and the reason).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,19 +24,27 @@ class TensorProto;
 
 namespace octet {
 
-Graph import_onnx_file(const std::string& path);
+struct ImportOptions {
+  // Graph inputs given a fixed value at import: they become constants, as TensorRT requires the
+  // values of shape tensors at build time. Lets a model whose Reshape shape, Clip bounds, Pad pads or
+  // Squeeze axes arrive as inputs be imported once those values are known. Names that are not graph
+  // inputs are an Error.
+  std::map<std::string, Tensor> constant_inputs;
+};
+
+Graph import_onnx_file(const std::string& path, const ImportOptions& options = {});
 // `origin` names the source in error messages (a path, or "<memory>").
-Graph import_onnx_bytes(const std::string& bytes, const std::string& origin);
+Graph import_onnx_bytes(const std::string& bytes, const std::string& origin, const ImportOptions& options = {});
 
 // A TensorProto (initializer, Constant value, or a conformance test's input_N.pb) as a host tensor.
 // Raw and typed storage, float/int8/uint8/int32/int64/bool. External data is refused.
 Tensor tensor_from_proto(const onnx::TensorProto& proto, const std::string& context);
 // Reads a serialized TensorProto file (the .pb files of ONNX's backend tests).
 Tensor read_tensor_proto_file(const std::string& path);
+// The inverse of tensor_from_proto (raw_data storage).
+void tensor_to_proto(const Tensor& tensor, const std::string& name, onnx::TensorProto& proto);
 
-}  // namespace octet
-
-namespace octet {
 // The ONNX operator types (default domain) the importer accepts, sorted.
 const std::vector<std::string>& supported_onnx_operators();
+
 }  // namespace octet

@@ -40,24 +40,9 @@ DataType type_from_npy_descr(const std::string& descr, const std::string& origin
   return DataType::kFloat32;
 }
 
-int32_t onnx_type(DataType type) {
-  switch (type) {
-    case DataType::kFloat32: return onnx::TensorProto::FLOAT;
-    case DataType::kInt8: return onnx::TensorProto::INT8;
-    case DataType::kUInt8: return onnx::TensorProto::UINT8;
-    case DataType::kInt32: return onnx::TensorProto::INT32;
-    case DataType::kInt64: return onnx::TensorProto::INT64;
-    case DataType::kBool: return onnx::TensorProto::BOOL;
-  }
-  return onnx::TensorProto::UNDEFINED;
-}
-
 std::string encode_tensor_proto(const Tensor& tensor, const std::string& name) {
   onnx::TensorProto proto;
-  proto.set_name(name);
-  proto.set_data_type(onnx_type(tensor.type()));
-  for (int64_t d : tensor.dims()) proto.add_dims(d);
-  proto.set_raw_data(tensor.raw(), tensor.bytes());
+  tensor_to_proto(tensor, name, proto);
   return proto.SerializeAsString();
 }
 

@@ -91,8 +91,9 @@ std::vector<Case> all_cases() {
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, ReferenceModel, ::testing::ValuesIn(all_cases()), [](const auto& info) {
-  return info.param.model + "_" + to_string(info.param.backend) + (info.param.optimized ? "_optimized" : "_imported");
+INSTANTIATE_TEST_SUITE_P(Models, ReferenceModel, ::testing::ValuesIn(all_cases()), [](const auto& param_info) {
+  const Case& c = param_info.param;
+  return c.model + "_" + to_string(c.backend) + (c.optimized ? "_optimized" : "_imported");
 });
 
 }  // namespace
