@@ -36,7 +36,7 @@ namespace octet {
 
 namespace {
 
-constexpr size_t kAlignment = 256;                     // cudaMalloc's alignment; cuBLAS wants >= 256
+constexpr size_t kAlignment = 256;                          // cudaMalloc's alignment; cuBLAS wants >= 256
 constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;  // NVIDIA's recommendation for Hopper
 
 size_t align_up(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
@@ -60,8 +60,8 @@ class DeviceBuffer {
     if (status != cudaSuccess) {
       ptr_ = nullptr;
       cudaGetLastError();  // out-of-memory is not sticky; clear it so later calls report their own
-      throw Error(detail::concat("cudaMalloc of ", bytes, " bytes for the ", what, " failed: ",
-                                 cudaGetErrorString(status)));
+      throw Error(
+          detail::concat("cudaMalloc of ", bytes, " bytes for the ", what, " failed: ", cudaGetErrorString(status)));
     }
   }
   char* get() const { return static_cast<char*>(ptr_); }
@@ -138,14 +138,14 @@ class Event {
 
 // What creation works out once per node for run().
 struct NodePlan {
-  Conv2dShape conv;                  // Conv
-  kernels::ConvPlanCuda conv_plan;   // Conv
-  Pool2dShape pool;                  // MaxPool, AveragePool
-  ActivationParams activation;       // the activation ops; Conv/Gemm/MatMul epilogues
-  Dims perm;                         // Transpose, an empty perm resolved to the reversal
+  Conv2dShape conv;                          // Conv
+  kernels::ConvPlanCuda conv_plan;           // Conv
+  Pool2dShape pool;                          // MaxPool, AveragePool
+  ActivationParams activation;               // the activation ops; Conv/Gemm/MatMul epilogues
+  Dims perm;                                 // Transpose, an empty perm resolved to the reversal
   int64_t outer = 1, length = 1, inner = 1;  // Softmax rows; BatchNormalization [N, C, inner]; global pools
-  int64_t m = 0, n = 0, k = 0;       // Gemm
-  bool alias = false;                // Reshape/Identity: the output is the input's memory
+  int64_t m = 0, n = 0, k = 0;               // Gemm
+  bool alias = false;                        // Reshape/Identity: the output is the input's memory
 };
 
 class NodeChecker {
@@ -185,7 +185,8 @@ class NodeChecker {
   }
   const Value& out() const { return graph_.value(node_.outputs[0]); }
   void float32(const Value& v) const {
-    check(v.type == DataType::kFloat32, "tensor '", v.name, "' is ", to_string(v.type), ", this operator runs on float32");
+    check(v.type == DataType::kFloat32, "tensor '", v.name, "' is ", to_string(v.type),
+          ", this operator runs on float32");
   }
   void dims(const Value& v, const Dims& expected) const {
     check(v.dims == expected, "tensor '", v.name, "' has dims ", to_string(v.dims), ", expected ", to_string(expected));
@@ -223,17 +224,18 @@ void check_conv(const NodeChecker& c, NodePlan& plan, const CudaBackendTuning& t
   for (const Value* v : {&x, &w, bias, &y})
     if (v) c.float32(*v);
   const size_t rank = x.dims.size();
-  c.check(rank == 3 || rank == 4, "input '", x.name, "' must be [N, C, H, W] or [N, C, L], has dims ", to_string(x.dims));
-  c.check(w.dims.size() == 4 || (rank == 3 && w.dims.size() == 3), "weight '", w.name, "' has dims ",
-          to_string(w.dims), ", which do not fit input ", to_string(x.dims));
+  c.check(rank == 3 || rank == 4, "input '", x.name, "' must be [N, C, H, W] or [N, C, L], has dims ",
+          to_string(x.dims));
+  c.check(w.dims.size() == 4 || (rank == 3 && w.dims.size() == 3), "weight '", w.name, "' has dims ", to_string(w.dims),
+          ", which do not fit input ", to_string(x.dims));
   c.check(a.group >= 1 && a.kernel_h >= 1 && a.kernel_w >= 1 && a.stride_h >= 1 && a.stride_w >= 1 &&
               a.dilation_h >= 1 && a.dilation_w >= 1 && a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 &&
               a.pad_right >= 0,
           "kernel, strides, dilations and group must be positive and pads non-negative");
   const int64_t channels = x.dims[1], filters = w.dims[0];
-  c.check(channels > 0 && channels % a.group == 0 && w.dims[1] == channels / a.group, "weight '", w.name,
-          "' has dims ", to_string(w.dims), ": ", channels, " input channels in ", a.group, " groups need dim 1 = ",
-          channels / a.group);
+  c.check(channels > 0 && channels % a.group == 0 && w.dims[1] == channels / a.group, "weight '", w.name, "' has dims ",
+          to_string(w.dims), ": ", channels, " input channels in ", a.group,
+          " groups need dim 1 = ", channels / a.group);
   c.check(filters > 0 && filters % a.group == 0, "weight '", w.name, "': ", filters,
           " output channels do not split into ", a.group, " groups");
   const int64_t kernel_h = w.dims.size() == 4 ? w.dims[2] : 1;
@@ -281,8 +283,8 @@ void check_gemm(const NodeChecker& c, NodePlan& plan) {
           ", B ", to_string(mat_b.dims), (a.trans_b ? " (transposed)" : ""));
   c.dims(y, {plan.m, plan.n});
   if (mat_c)
-    c.check(mat_c->dims.size() <= 2 && kernels::broadcasts_to(mat_c->dims, {plan.m, plan.n}), "C '", mat_c->name,
-            "' ", to_string(mat_c->dims), " does not broadcast to ", to_string(Dims{plan.m, plan.n}));
+    c.check(mat_c->dims.size() <= 2 && kernels::broadcasts_to(mat_c->dims, {plan.m, plan.n}), "C '", mat_c->name, "' ",
+            to_string(mat_c->dims), " does not broadcast to ", to_string(Dims{plan.m, plan.n}));
   c.residual(a.epilogue);
   plan.activation = a.epilogue.activation;
 }
@@ -363,7 +365,8 @@ void check_pool(const NodeChecker& c, NodePlan& plan) {
   c.float32(x);
   c.float32(c.out());
   const size_t rank = x.dims.size();
-  c.check(rank == 3 || rank == 4, "input '", x.name, "' must be [N, C, H, W] or [N, C, L], has dims ", to_string(x.dims));
+  c.check(rank == 3 || rank == 4, "input '", x.name, "' must be [N, C, H, W] or [N, C, L], has dims ",
+          to_string(x.dims));
   c.check(a.kernel_h >= 1 && a.kernel_w >= 1 && a.stride_h >= 1 && a.stride_w >= 1 && a.dilation_h >= 1 &&
               a.dilation_w >= 1 && a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 && a.pad_right >= 0,
           "kernel, strides and dilations must be positive and pads non-negative");
@@ -402,7 +405,8 @@ void check_reshape(const NodeChecker& c) {
   c.output_count(1);
   const Value& x = c.in(0);
   const Value& y = c.out();
-  c.check(x.type == y.type, "output '", y.name, "' is ", to_string(y.type), ", input '", x.name, "' ", to_string(x.type));
+  c.check(x.type == y.type, "output '", y.name, "' is ", to_string(y.type), ", input '", x.name, "' ",
+          to_string(x.type));
   c.check(numel(x.dims) == numel(y.dims), "output '", y.name, "' ", to_string(y.dims), " does not hold the ",
           numel(x.dims), " elements of input '", x.name, "' ", to_string(x.dims));
   if (c.node().op == OpKind::Identity) {
@@ -469,45 +473,254 @@ bool reads_on_device(const Node& node, size_t index) {
   return index == 0 || !folded;
 }
 
-// ---- the context ---------------------------------------------------------------------------------
+// ---- the plan and the context -------------------------------------------------------------------
+
+// Everything creation works out without touching a device: the validated nodes, per-node plans,
+// where every value lives and how much memory each buffer needs. The context allocates from it;
+// plan_cuda_memory() reports it.
+class GraphPlan {
+ public:
+  enum class Location : uint8_t { kNone, kConstants, kInputsOutputs, kArena, kAlias };
+  struct ValueInfo {
+    std::string name;
+    DataType type;
+    Dims dims;
+    bool constant;
+  };
+
+  GraphPlan(const Graph& graph, const CudaBackendTuning& tuning)
+      : nodes(graph.nodes), inputs(graph.inputs), outputs(graph.outputs) {
+    values.reserve(graph.values.size());
+    for (const Value& v : graph.values) values.push_back({v.name, v.type, v.dims, v.is_constant()});
+    check_wiring(graph);
+    node_plans.resize(nodes.size());
+    size_t workspace_bytes = 0;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      check_node(graph, i, tuning);
+      if (nodes[i].op == OpKind::Conv)
+        workspace_bytes = std::max(workspace_bytes, node_plans[i].conv_plan.workspace_bytes);
+    }
+    plan_memory();
+    memory.im2col_workspace = align_up(workspace_bytes);
+    memory.cublas_workspace = kCublasWorkspaceBytes;
+  }
+
+  size_t bytes_of(ValueId id) const {
+    const ValueInfo& v = values[static_cast<size_t>(id)];
+    return static_cast<size_t>(numel(v.dims)) * element_size(v.type);
+  }
+
+  std::vector<Node> nodes;
+  std::vector<ValueInfo> values;
+  std::vector<ValueId> inputs, outputs;
+  std::vector<NodePlan> node_plans;  // per node
+  std::vector<Location> location;    // per value
+  std::vector<size_t> offset;        // per value, within its buffer
+  std::vector<ValueId> alias_root;   // per value: the value whose storage it uses (itself unless kAlias)
+  CudaMemoryPlan memory;
+
+ private:
+  // Every id in range; graph inputs are not constants; each value is written by one node, after
+  // which it may be read; graph outputs exist by then.
+  void check_wiring(const Graph& graph) const {
+    const auto count = static_cast<ValueId>(graph.values.size());
+    auto valid = [&](ValueId id) { return id >= 0 && id < count; };
+    std::vector<bool> available(graph.values.size(), false);
+    for (size_t i = 0; i < graph.values.size(); ++i) {
+      const Value& v = graph.values[i];
+      for (int64_t d : v.dims)
+        OCTET_CHECK(d >= 0, "tensor '", v.name, "' has a negative dimension in ", to_string(v.dims));
+      if (v.is_constant()) {
+        OCTET_CHECK(v.initializer->type() == v.type && v.initializer->dims() == v.dims, "constant '", v.name,
+                    "' holds ", to_string(v.initializer->type()), " ", to_string(v.initializer->dims()),
+                    " but is declared ", to_string(v.type), " ", to_string(v.dims));
+        available[i] = true;
+      }
+    }
+    for (ValueId id : graph.inputs) {
+      OCTET_CHECK(valid(id), "graph input id ", id, " is not a value of the graph");
+      OCTET_CHECK(!graph.value(id).is_constant(), "graph input '", graph.value(id).name, "' is a constant");
+      available[static_cast<size_t>(id)] = true;
+    }
+    for (const Node& node : graph.nodes) {
+      for (ValueId id : node.inputs) {
+        if (id == kNoValue) continue;
+        OCTET_CHECK(valid(id), node_label(node), ": input id ", id, " is not a value of the graph");
+        OCTET_CHECK(available[static_cast<size_t>(id)], node_label(node), ": reads '", graph.value(id).name,
+                    "' before any node writes it (nodes must be in topological order)");
+      }
+      OCTET_CHECK(!node.outputs.empty(), node_label(node), ": has no outputs");
+      for (ValueId id : node.outputs) {
+        if (id == kNoValue) continue;
+        OCTET_CHECK(valid(id), node_label(node), ": output id ", id, " is not a value of the graph");
+        OCTET_CHECK(!available[static_cast<size_t>(id)], node_label(node), ": writes '", graph.value(id).name,
+                    "', which is a constant, a graph input or another node's output");
+        available[static_cast<size_t>(id)] = true;
+      }
+    }
+    for (ValueId id : graph.outputs) {
+      OCTET_CHECK(valid(id), "graph output id ", id, " is not a value of the graph");
+      OCTET_CHECK(available[static_cast<size_t>(id)], "graph output '", graph.value(id).name,
+                  "' is written by no node");
+    }
+  }
+
+  void check_node(const Graph& graph, size_t index, const CudaBackendTuning& tuning) {
+    const Node& node = nodes[index];
+    const NodeChecker c(graph, node);
+    NodePlan& plan = node_plans[index];
+    if (node.precision != Precision::kFloat32)
+      OCTET_UNSUPPORTED(node_label(node), ": the CUDA backend runs ", to_string(Precision::kFloat32),
+                        " layers only, this one is ", to_string(node.precision));
+    switch (node.op) {
+      case OpKind::Conv: check_conv(c, plan, tuning); break;
+      case OpKind::Gemm: check_gemm(c, plan); break;
+      case OpKind::MatMul: check_matmul(c, plan); break;
+      case OpKind::Add:
+      case OpKind::Sub:
+      case OpKind::Mul:
+      case OpKind::Div: check_binary(c); break;
+      case OpKind::Relu: plan.activation = check_activation(c, Activation::kRelu); break;
+      case OpKind::Clip: plan.activation = check_activation(c, Activation::kClip); break;
+      case OpKind::LeakyRelu: plan.activation = check_activation(c, Activation::kLeakyRelu); break;
+      case OpKind::Sigmoid: plan.activation = check_activation(c, Activation::kSigmoid); break;
+      case OpKind::HardSigmoid: plan.activation = check_activation(c, Activation::kHardSigmoid); break;
+      case OpKind::HardSwish: plan.activation = check_activation(c, Activation::kHardSwish); break;
+      case OpKind::BatchNormalization: check_batchnorm(c, plan); break;
+      case OpKind::MaxPool:
+      case OpKind::AveragePool: check_pool(c, plan); break;
+      case OpKind::GlobalAveragePool:
+      case OpKind::GlobalMaxPool: check_global_pool(c, plan); break;
+      case OpKind::Reshape:
+      case OpKind::Identity: check_reshape(c); break;
+      case OpKind::Transpose: check_transpose(c, plan); break;
+      case OpKind::Concat: check_concat(c); break;
+      case OpKind::Softmax: check_softmax(c, plan); break;
+      case OpKind::Pad: check_pad(c); break;
+    }
+  }
+
+  // Where every value lives (see the memory plan in engine/cuda_backend.h). Fills location,
+  // offset and memory; bind_pointers() turns them into pointers once the buffers exist.
+  void plan_memory() {
+    const size_t value_count = values.size();
+    location.assign(value_count, Location::kNone);
+    offset.assign(value_count, 0);
+    std::vector<ValueId> root(value_count);
+    for (size_t i = 0; i < value_count; ++i) root[i] = static_cast<ValueId>(i);
+
+    // Constants a kernel reads, or that are graph outputs.
+    std::vector<bool> constant_needed(value_count, false);
+    for (const Node& node : nodes)
+      for (size_t i = 0; i < node.inputs.size(); ++i)
+        if (node.inputs[i] != kNoValue && values[static_cast<size_t>(node.inputs[i])].constant &&
+            reads_on_device(node, i))
+          constant_needed[static_cast<size_t>(node.inputs[i])] = true;
+    for (ValueId id : outputs)
+      if (values[static_cast<size_t>(id)].constant) constant_needed[static_cast<size_t>(id)] = true;
+    for (size_t i = 0; i < value_count; ++i) {
+      if (!constant_needed[i]) continue;
+      location[i] = Location::kConstants;
+      offset[i] = memory.constants;
+      memory.constants += align_up(bytes_of(static_cast<ValueId>(i)));
+    }
+
+    // Dedicated buffers: graph inputs, and graph outputs some node writes.
+    auto dedicate = [&](ValueId id) {
+      if (location[static_cast<size_t>(id)] != Location::kNone) return;
+      location[static_cast<size_t>(id)] = Location::kInputsOutputs;
+      offset[static_cast<size_t>(id)] = memory.inputs_outputs;
+      memory.inputs_outputs += align_up(bytes_of(id));
+    };
+    for (ValueId id : inputs) dedicate(id);
+    for (ValueId id : outputs) dedicate(id);
+
+    // Aliases, then lifetimes of the arena values in node indices: [written, last read].
+    std::vector<int64_t> first(value_count, -1), last(value_count, -1);
+    for (size_t n = 0; n < nodes.size(); ++n) {
+      const Node& node = nodes[n];
+      const auto at = static_cast<int64_t>(n);
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        if (node.inputs[i] == kNoValue || !reads_on_device(node, i)) continue;
+        const auto r = static_cast<size_t>(root[static_cast<size_t>(node.inputs[i])]);
+        last[r] = std::max(last[r], at);
+      }
+      const bool aliasable = node.op == OpKind::Reshape || node.op == OpKind::Identity;
+      for (ValueId id : node.outputs) {
+        if (id == kNoValue) continue;
+        const auto v = static_cast<size_t>(id);
+        if (location[v] != Location::kNone) continue;  // a graph output: dedicated above
+        if (aliasable) {
+          // Same bytes, other dims: share the input's storage; its lifetime now extends over the
+          // consumers of this value (they look up the root).
+          node_plans[n].alias = true;
+          root[v] = root[static_cast<size_t>(node.inputs[0])];
+          location[v] = Location::kAlias;
+          continue;
+        }
+        location[v] = Location::kArena;
+        first[v] = at;
+        last[v] = std::max(last[v], at);
+      }
+    }
+    alias_root = root;
+
+    // Greedy by size: largest first, each at the lowest offset that overlaps no placed value whose
+    // lifetime intersects its own.
+    struct Placement {
+      size_t offset, size;
+      int64_t first, last;
+    };
+    std::vector<size_t> order;
+    for (size_t v = 0; v < value_count; ++v)
+      if (location[v] == Location::kArena) order.push_back(v);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return bytes_of(static_cast<ValueId>(a)) > bytes_of(static_cast<ValueId>(b));
+    });
+    std::vector<Placement> placed;
+    for (size_t v : order) {
+      const size_t size = align_up(bytes_of(static_cast<ValueId>(v)));
+      memory.arena_unshared += size;
+      std::vector<const Placement*> live;
+      for (const Placement& p : placed)
+        if (!(p.last < first[v] || p.first > last[v])) live.push_back(&p);
+      std::sort(live.begin(), live.end(), [](const Placement* a, const Placement* b) { return a->offset < b->offset; });
+      size_t at = 0;
+      for (const Placement* p : live) {
+        if (p->offset >= at + size) break;  // the gap before p holds this value
+        at = std::max(at, p->offset + p->size);
+      }
+      offset[v] = at;
+      placed.push_back({at, size, first[v], last[v]});
+      memory.arena = std::max(memory.arena, at + size);
+    }
+  }
+};
 
 class CudaContext final : public CudaExecutionContext {
  public:
   CudaContext(const Graph& graph, const BackendOptions& options, const CudaBackendTuning& tuning)
-      : device_(options.device), nodes_(graph.nodes), inputs_(graph.inputs), outputs_(graph.outputs) {
+      : plan_(graph, tuning), device_(options.device) {
     int count = 0;
     OCTET_CUDA_CHECK(cudaGetDeviceCount(&count));
     OCTET_CHECK(device_ >= 0 && device_ < count, "CUDA device ", device_, " does not exist (", count, " visible)");
     OCTET_CUDA_CHECK(cudaSetDevice(device_));
 
-    values_.reserve(graph.values.size());
-    for (const Value& v : graph.values) values_.push_back({v.name, v.type, v.dims, v.is_constant()});
-    check_wiring(graph);
-    plans_.resize(nodes_.size());
-    size_t workspace_bytes = 0;
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      check_node(graph, i, tuning);
-      if (nodes_[i].op == OpKind::Conv) workspace_bytes = std::max(workspace_bytes, plans_[i].conv_plan.workspace_bytes);
-    }
-    plan_memory();
-    memory_.im2col_workspace = align_up(workspace_bytes);
-    memory_.cublas_workspace = kCublasWorkspaceBytes;
-
     stream_.create();
-    constants_buffer_.allocate(memory_.constants, "constants");
-    io_buffer_.allocate(memory_.inputs_outputs, "graph inputs and outputs");
-    arena_.allocate(memory_.arena, "activation arena");
-    workspace_.allocate(memory_.im2col_workspace, "im2col workspace");
-    cublas_workspace_.allocate(memory_.cublas_workspace, "cuBLAS workspace");
+    constants_buffer_.allocate(plan_.memory.constants, "constants");
+    io_buffer_.allocate(plan_.memory.inputs_outputs, "graph inputs and outputs");
+    arena_.allocate(plan_.memory.arena, "activation arena");
+    workspace_.allocate(plan_.memory.im2col_workspace, "im2col workspace");
+    cublas_workspace_.allocate(plan_.memory.cublas_workspace, "cuBLAS workspace");
     bind_pointers();
     upload_constants(graph);
-    for (ValueId id : inputs_) input_staging_.emplace_back().allocate(bytes_of(id));
-    for (ValueId id : outputs_) output_staging_.emplace_back().allocate(bytes_of(id));
+    for (ValueId id : plan_.inputs) input_staging_.emplace_back().allocate(bytes_of(id));
+    for (ValueId id : plan_.outputs) output_staging_.emplace_back().allocate(bytes_of(id));
 
     cublas_.create();
     // cublasSetStream resets the workspace to cuBLAS's own pool, so the stream comes first.
     OCTET_CUBLAS_CHECK(cublasSetStream(cublas_.get(), stream_.get()));
-    OCTET_CUBLAS_CHECK(cublasSetWorkspace(cublas_.get(), cublas_workspace_.get(), memory_.cublas_workspace));
+    OCTET_CUBLAS_CHECK(cublasSetWorkspace(cublas_.get(), cublas_workspace_.get(), plan_.memory.cublas_workspace));
     OCTET_CUBLAS_CHECK(
         cublasSetMathMode(cublas_.get(), options.allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     allow_tf32_ = options.allow_tf32;
@@ -576,7 +789,7 @@ class CudaContext final : public CudaExecutionContext {
     return ms;
   }
 
-  CudaMemoryPlan memory_plan() const override { return memory_; }
+  CudaMemoryPlan memory_plan() const override { return plan_.memory; }
 
   std::string describe() const override {
     std::ostringstream out;
@@ -584,15 +797,15 @@ class CudaContext final : public CudaExecutionContext {
     out << std::fixed << std::setprecision(1);
     out << "device: " << cuda_describe_device(device_) << "\n";
     out << "cuBLAS math: " << (allow_tf32_ ? "TF32 tensor cores allowed" : "FP32 (TF32 off)") << "\n";
-    out << "memory: constants " << memory_.constants / mib << " MiB, activation arena " << memory_.arena / mib
-        << " MiB (unshared " << memory_.arena_unshared / mib << " MiB), inputs/outputs "
-        << memory_.inputs_outputs / mib << " MiB, im2col workspace " << memory_.im2col_workspace / mib
-        << " MiB, cuBLAS workspace " << memory_.cublas_workspace / mib << " MiB, total " << memory_.total() / mib
-        << " MiB\n";
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      if (nodes_[i].op != OpKind::Conv) continue;
-      const kernels::ConvPlanCuda& p = plans_[i].conv_plan;
-      out << node_label(nodes_[i]) << ": " << kernels::to_string(p.algo);
+    out << "memory: constants " << plan_.memory.constants / mib << " MiB, activation arena " << plan_.memory.arena / mib
+        << " MiB (unshared " << plan_.memory.arena_unshared / mib << " MiB), inputs/outputs "
+        << plan_.memory.inputs_outputs / mib << " MiB, im2col workspace " << plan_.memory.im2col_workspace / mib
+        << " MiB, cuBLAS workspace " << plan_.memory.cublas_workspace / mib << " MiB, total "
+        << plan_.memory.total() / mib << " MiB\n";
+    for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      if (plan_.nodes[i].op != OpKind::Conv) continue;
+      const kernels::ConvPlanCuda& p = plan_.node_plans[i].conv_plan;
+      out << node_label(plan_.nodes[i]) << ": " << kernels::to_string(p.algo);
       if (p.algo == kernels::ConvAlgoCuda::kIm2colGemm) out << ", " << p.images_per_chunk << " images per chunk";
       out << "\n";
     }
@@ -603,214 +816,24 @@ class CudaContext final : public CudaExecutionContext {
   BackendKind kind() const override { return BackendKind::kCuda; }
 
  private:
-  struct ValueInfo {
-    std::string name;
-    DataType type;
-    Dims dims;
-    bool constant;
-  };
-
-  size_t bytes_of(ValueId id) const {
-    const ValueInfo& v = values_[static_cast<size_t>(id)];
-    return static_cast<size_t>(numel(v.dims)) * element_size(v.type);
-  }
-
-  // ---- creation ----
-
-  // Every id in range; graph inputs are not constants; each value is written by one node, after
-  // which it may be read; graph outputs exist by then.
-  void check_wiring(const Graph& graph) const {
-    const auto count = static_cast<ValueId>(graph.values.size());
-    auto valid = [&](ValueId id) { return id >= 0 && id < count; };
-    std::vector<bool> available(graph.values.size(), false);
-    for (size_t i = 0; i < graph.values.size(); ++i) {
-      const Value& v = graph.values[i];
-      for (int64_t d : v.dims) OCTET_CHECK(d >= 0, "tensor '", v.name, "' has a negative dimension in ", to_string(v.dims));
-      if (v.is_constant()) {
-        OCTET_CHECK(v.initializer->type() == v.type && v.initializer->dims() == v.dims, "constant '", v.name, "' holds ",
-                    to_string(v.initializer->type()), " ", to_string(v.initializer->dims()), " but is declared ",
-                    to_string(v.type), " ", to_string(v.dims));
-        available[i] = true;
-      }
-    }
-    for (ValueId id : graph.inputs) {
-      OCTET_CHECK(valid(id), "graph input id ", id, " is not a value of the graph");
-      OCTET_CHECK(!graph.value(id).is_constant(), "graph input '", graph.value(id).name, "' is a constant");
-      available[static_cast<size_t>(id)] = true;
-    }
-    for (const Node& node : graph.nodes) {
-      for (ValueId id : node.inputs) {
-        if (id == kNoValue) continue;
-        OCTET_CHECK(valid(id), node_label(node), ": input id ", id, " is not a value of the graph");
-        OCTET_CHECK(available[static_cast<size_t>(id)], node_label(node), ": reads '", graph.value(id).name,
-                    "' before any node writes it (nodes must be in topological order)");
-      }
-      OCTET_CHECK(!node.outputs.empty(), node_label(node), ": has no outputs");
-      for (ValueId id : node.outputs) {
-        if (id == kNoValue) continue;
-        OCTET_CHECK(valid(id), node_label(node), ": output id ", id, " is not a value of the graph");
-        OCTET_CHECK(!available[static_cast<size_t>(id)], node_label(node), ": writes '", graph.value(id).name,
-                    "', which is a constant, a graph input or another node's output");
-        available[static_cast<size_t>(id)] = true;
-      }
-    }
-    for (ValueId id : graph.outputs) {
-      OCTET_CHECK(valid(id), "graph output id ", id, " is not a value of the graph");
-      OCTET_CHECK(available[static_cast<size_t>(id)], "graph output '", graph.value(id).name, "' is written by no node");
-    }
-  }
-
-  void check_node(const Graph& graph, size_t index, const CudaBackendTuning& tuning) {
-    const Node& node = nodes_[index];
-    const NodeChecker c(graph, node);
-    NodePlan& plan = plans_[index];
-    if (node.precision != Precision::kFloat32)
-      OCTET_UNSUPPORTED(node_label(node), ": the CUDA backend runs ", to_string(Precision::kFloat32),
-                        " layers only, this one is ", to_string(node.precision));
-    switch (node.op) {
-      case OpKind::Conv: check_conv(c, plan, tuning); break;
-      case OpKind::Gemm: check_gemm(c, plan); break;
-      case OpKind::MatMul: check_matmul(c, plan); break;
-      case OpKind::Add:
-      case OpKind::Sub:
-      case OpKind::Mul:
-      case OpKind::Div: check_binary(c); break;
-      case OpKind::Relu: plan.activation = check_activation(c, Activation::kRelu); break;
-      case OpKind::Clip: plan.activation = check_activation(c, Activation::kClip); break;
-      case OpKind::LeakyRelu: plan.activation = check_activation(c, Activation::kLeakyRelu); break;
-      case OpKind::Sigmoid: plan.activation = check_activation(c, Activation::kSigmoid); break;
-      case OpKind::HardSigmoid: plan.activation = check_activation(c, Activation::kHardSigmoid); break;
-      case OpKind::HardSwish: plan.activation = check_activation(c, Activation::kHardSwish); break;
-      case OpKind::BatchNormalization: check_batchnorm(c, plan); break;
-      case OpKind::MaxPool:
-      case OpKind::AveragePool: check_pool(c, plan); break;
-      case OpKind::GlobalAveragePool:
-      case OpKind::GlobalMaxPool: check_global_pool(c, plan); break;
-      case OpKind::Reshape:
-      case OpKind::Identity: check_reshape(c); break;
-      case OpKind::Transpose: check_transpose(c, plan); break;
-      case OpKind::Concat: check_concat(c); break;
-      case OpKind::Softmax: check_softmax(c, plan); break;
-      case OpKind::Pad: check_pad(c); break;
-    }
-  }
-
-  // Where every value lives (see the memory plan in engine/cuda_backend.h). Fills location_,
-  // offset_ and memory_; bind_pointers() turns them into pointers once the buffers exist.
-  void plan_memory() {
-    const size_t value_count = values_.size();
-    location_.assign(value_count, Location::kNone);
-    offset_.assign(value_count, 0);
-    std::vector<ValueId> root(value_count);
-    for (size_t i = 0; i < value_count; ++i) root[i] = static_cast<ValueId>(i);
-    std::vector<bool> is_output(value_count, false);
-    for (ValueId id : outputs_) is_output[static_cast<size_t>(id)] = true;
-
-    // Constants a kernel reads, or that are graph outputs.
-    std::vector<bool> constant_needed(value_count, false);
-    for (const Node& node : nodes_)
-      for (size_t i = 0; i < node.inputs.size(); ++i)
-        if (node.inputs[i] != kNoValue && values_[static_cast<size_t>(node.inputs[i])].constant &&
-            reads_on_device(node, i))
-          constant_needed[static_cast<size_t>(node.inputs[i])] = true;
-    for (ValueId id : outputs_)
-      if (values_[static_cast<size_t>(id)].constant) constant_needed[static_cast<size_t>(id)] = true;
-    for (size_t i = 0; i < value_count; ++i) {
-      if (!constant_needed[i]) continue;
-      location_[i] = Location::kConstants;
-      offset_[i] = memory_.constants;
-      memory_.constants += align_up(bytes_of(static_cast<ValueId>(i)));
-    }
-
-    // Dedicated buffers: graph inputs, and graph outputs some node writes.
-    auto dedicate = [&](ValueId id) {
-      if (location_[static_cast<size_t>(id)] != Location::kNone) return;
-      location_[static_cast<size_t>(id)] = Location::kInputsOutputs;
-      offset_[static_cast<size_t>(id)] = memory_.inputs_outputs;
-      memory_.inputs_outputs += align_up(bytes_of(id));
-    };
-    for (ValueId id : inputs_) dedicate(id);
-    for (ValueId id : outputs_) dedicate(id);
-
-    // Aliases, then lifetimes of the arena values in node indices: [written, last read].
-    std::vector<int64_t> first(value_count, -1), last(value_count, -1);
-    for (size_t n = 0; n < nodes_.size(); ++n) {
-      const Node& node = nodes_[n];
-      const auto at = static_cast<int64_t>(n);
-      for (size_t i = 0; i < node.inputs.size(); ++i) {
-        if (node.inputs[i] == kNoValue || !reads_on_device(node, i)) continue;
-        const auto r = static_cast<size_t>(root[static_cast<size_t>(node.inputs[i])]);
-        last[r] = std::max(last[r], at);
-      }
-      const bool aliasable = node.op == OpKind::Reshape || node.op == OpKind::Identity;
-      for (ValueId id : node.outputs) {
-        if (id == kNoValue) continue;
-        const auto v = static_cast<size_t>(id);
-        if (location_[v] != Location::kNone) continue;  // a graph output: dedicated above
-        if (aliasable) {
-          // Same bytes, other dims: share the input's storage; its lifetime now extends over the
-          // consumers of this value (they look up the root).
-          plans_[n].alias = true;
-          root[v] = root[static_cast<size_t>(node.inputs[0])];
-          location_[v] = Location::kAlias;
-          continue;
-        }
-        location_[v] = Location::kArena;
-        first[v] = at;
-        last[v] = std::max(last[v], at);
-      }
-    }
-    alias_root_ = root;
-
-    // Greedy by size: largest first, each at the lowest offset that overlaps no placed value whose
-    // lifetime intersects its own.
-    struct Placement {
-      size_t offset, size;
-      int64_t first, last;
-    };
-    std::vector<size_t> order;
-    for (size_t v = 0; v < value_count; ++v)
-      if (location_[v] == Location::kArena) order.push_back(v);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return bytes_of(static_cast<ValueId>(a)) > bytes_of(static_cast<ValueId>(b));
-    });
-    std::vector<Placement> placed;
-    for (size_t v : order) {
-      const size_t size = align_up(bytes_of(static_cast<ValueId>(v)));
-      memory_.arena_unshared += size;
-      std::vector<const Placement*> live;
-      for (const Placement& p : placed)
-        if (!(p.last < first[v] || p.first > last[v])) live.push_back(&p);
-      std::sort(live.begin(), live.end(), [](const Placement* a, const Placement* b) { return a->offset < b->offset; });
-      size_t offset = 0;
-      for (const Placement* p : live) {
-        if (p->offset >= offset + size) break;  // the gap before p holds this value
-        offset = std::max(offset, p->offset + p->size);
-      }
-      offset_[v] = offset;
-      placed.push_back({offset, size, first[v], last[v]});
-      memory_.arena = std::max(memory_.arena, offset + size);
-    }
-  }
-
   void bind_pointers() {
-    pointer_.assign(values_.size(), nullptr);
-    for (size_t v = 0; v < values_.size(); ++v) {
-      switch (location_[v]) {
+    pointer_.assign(plan_.values.size(), nullptr);
+    for (size_t v = 0; v < plan_.values.size(); ++v) {
+      switch (plan_.location[v]) {
         case Location::kNone:
         case Location::kAlias: break;
-        case Location::kConstants: pointer_[v] = constants_buffer_.get() + offset_[v]; break;
-        case Location::kInputsOutputs: pointer_[v] = io_buffer_.get() + offset_[v]; break;
-        case Location::kArena: pointer_[v] = arena_.get() + offset_[v]; break;
+        case Location::kConstants: pointer_[v] = constants_buffer_.get() + plan_.offset[v]; break;
+        case Location::kInputsOutputs: pointer_[v] = io_buffer_.get() + plan_.offset[v]; break;
+        case Location::kArena: pointer_[v] = arena_.get() + plan_.offset[v]; break;
       }
     }
-    for (size_t v = 0; v < values_.size(); ++v)
-      if (location_[v] == Location::kAlias) pointer_[v] = pointer_[static_cast<size_t>(alias_root_[v])];
+    for (size_t v = 0; v < plan_.values.size(); ++v)
+      if (plan_.location[v] == Location::kAlias) pointer_[v] = pointer_[static_cast<size_t>(plan_.alias_root[v])];
   }
 
   void upload_constants(const Graph& graph) {
-    for (size_t v = 0; v < values_.size(); ++v) {
-      if (location_[v] != Location::kConstants) continue;
+    for (size_t v = 0; v < plan_.values.size(); ++v) {
+      if (plan_.location[v] != Location::kConstants) continue;
       const Tensor& t = *graph.values[v].initializer;
       if (t.bytes() != 0)
         OCTET_CUDA_CHECK(cudaMemcpyAsync(pointer_[v], t.raw(), t.bytes(), cudaMemcpyHostToDevice, stream_.get()));
@@ -820,9 +843,10 @@ class CudaContext final : public CudaExecutionContext {
   // ---- run ----
 
   void stage_inputs(const std::vector<Tensor>& inputs) {
-    OCTET_CHECK(inputs.size() == inputs_.size(), "the graph takes ", inputs_.size(), " inputs, got ", inputs.size());
+    OCTET_CHECK(inputs.size() == plan_.inputs.size(), "the graph takes ", plan_.inputs.size(), " inputs, got ",
+                inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
-      const ValueInfo& v = values_[static_cast<size_t>(inputs_[i])];
+      const ValueInfo& v = plan_.values[static_cast<size_t>(plan_.inputs[i])];
       OCTET_CHECK(inputs[i].type() == v.type, "input '", v.name, "' must be ", to_string(v.type), ", got ",
                   to_string(inputs[i].type()));
       OCTET_CHECK(inputs[i].dims() == v.dims, "input '", v.name, "' must have dims ", to_string(v.dims), ", got ",
@@ -832,23 +856,23 @@ class CudaContext final : public CudaExecutionContext {
       const size_t bytes = inputs[i].bytes();
       if (bytes == 0) continue;
       std::memcpy(input_staging_[i].get(), inputs[i].raw(), bytes);
-      OCTET_CUDA_CHECK(cudaMemcpyAsync(pointer_[static_cast<size_t>(inputs_[i])], input_staging_[i].get(), bytes,
+      OCTET_CUDA_CHECK(cudaMemcpyAsync(pointer_[static_cast<size_t>(plan_.inputs[i])], input_staging_[i].get(), bytes,
                                        cudaMemcpyHostToDevice, stream_.get()));
     }
   }
 
   std::vector<Tensor> fetch_outputs() {
-    for (size_t i = 0; i < outputs_.size(); ++i) {
-      const size_t bytes = bytes_of(outputs_[i]);
+    for (size_t i = 0; i < plan_.outputs.size(); ++i) {
+      const size_t bytes = bytes_of(plan_.outputs[i]);
       if (bytes == 0) continue;
-      OCTET_CUDA_CHECK(cudaMemcpyAsync(output_staging_[i].get(), pointer_[static_cast<size_t>(outputs_[i])], bytes,
+      OCTET_CUDA_CHECK(cudaMemcpyAsync(output_staging_[i].get(), pointer_[static_cast<size_t>(plan_.outputs[i])], bytes,
                                        cudaMemcpyDeviceToHost, stream_.get()));
     }
     synchronize("the run");
     std::vector<Tensor> result;
-    result.reserve(outputs_.size());
-    for (size_t i = 0; i < outputs_.size(); ++i) {
-      const ValueInfo& v = values_[static_cast<size_t>(outputs_[i])];
+    result.reserve(plan_.outputs.size());
+    for (size_t i = 0; i < plan_.outputs.size(); ++i) {
+      const ValueInfo& v = plan_.values[static_cast<size_t>(plan_.outputs[i])];
       Tensor t(v.type, v.dims);
       if (t.bytes() != 0) std::memcpy(t.raw(), output_staging_[i].get(), t.bytes());
       result.push_back(std::move(t));
@@ -866,8 +890,8 @@ class CudaContext final : public CudaExecutionContext {
   }
 
   void enqueue_nodes(bool observe) {
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      const Node& node = nodes_[i];
+    for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      const Node& node = plan_.nodes[i];
       try {
         launch_node(i);
       } catch (const UnsupportedError& error) {
@@ -882,7 +906,7 @@ class CudaContext final : public CudaExecutionContext {
                                    cudaGetErrorString(status), ")"));
       for (ValueId id : node.outputs) {
         if (id == kNoValue) continue;
-        const ValueInfo& v = values_[static_cast<size_t>(id)];
+        const ValueInfo& v = plan_.values[static_cast<size_t>(id)];
         observer_(node, id, TensorView{v.type, v.dims, pointer_[static_cast<size_t>(id)], MemoryLocation::kCuda});
       }
     }
@@ -911,17 +935,19 @@ class CudaContext final : public CudaExecutionContext {
     return pointer_[static_cast<size_t>(node.inputs[i])];
   }
   const float* in_f32(const Node& node, size_t i) const { return static_cast<const float*>(in(node, i)); }
-  const Dims& in_dims(const Node& node, size_t i) const { return values_[static_cast<size_t>(node.inputs[i])].dims; }
+  const Dims& in_dims(const Node& node, size_t i) const {
+    return plan_.values[static_cast<size_t>(node.inputs[i])].dims;
+  }
   void* out(const Node& node, size_t i = 0) const {
     if (i >= node.outputs.size() || node.outputs[i] == kNoValue) return nullptr;
     return pointer_[static_cast<size_t>(node.outputs[i])];
   }
   float* out_f32(const Node& node) const { return static_cast<float*>(out(node)); }
-  const Dims& out_dims(const Node& node) const { return values_[static_cast<size_t>(node.outputs[0])].dims; }
+  const Dims& out_dims(const Node& node) const { return plan_.values[static_cast<size_t>(node.outputs[0])].dims; }
 
   void launch_node(size_t index) {
-    const Node& node = nodes_[index];
-    const NodePlan& plan = plans_[index];
+    const Node& node = plan_.nodes[index];
+    const NodePlan& plan = plan_.node_plans[index];
     cudaStream_t stream = stream_.get();
     switch (node.op) {
       case OpKind::Conv: {
@@ -979,7 +1005,7 @@ class CudaContext final : public CudaExecutionContext {
         break;
       case OpKind::Transpose:
         kernels::transpose_cuda(in(node, 0), in_dims(node, 0), plan.perm, out(node),
-                                element_size(values_[static_cast<size_t>(node.outputs[0])].type), stream);
+                                element_size(plan_.values[static_cast<size_t>(node.outputs[0])].type), stream);
         break;
       case OpKind::Concat: {
         std::vector<const void*> pointers;
@@ -989,7 +1015,7 @@ class CudaContext final : public CudaExecutionContext {
           dims.push_back(in_dims(node, i));
         }
         kernels::concat_cuda(pointers, dims, std::get<ConcatAttrs>(node.attrs).axis, out(node),
-                             element_size(values_[static_cast<size_t>(node.outputs[0])].type), stream);
+                             element_size(plan_.values[static_cast<size_t>(node.outputs[0])].type), stream);
         break;
       }
       case OpKind::Softmax:
@@ -1009,20 +1035,14 @@ class CudaContext final : public CudaExecutionContext {
                                    out_f32(node), out_dims(node), stream_.get());
   }
 
-  enum class Location : uint8_t { kNone, kConstants, kInputsOutputs, kArena, kAlias };
+  using Location = GraphPlan::Location;
+  using ValueInfo = GraphPlan::ValueInfo;
+  size_t bytes_of(ValueId id) const { return plan_.bytes_of(id); }
 
+  const GraphPlan plan_;
   int device_;
   bool allow_tf32_ = false;
-  std::vector<Node> nodes_;
-  std::vector<ValueInfo> values_;
-  std::vector<ValueId> inputs_, outputs_;
-  std::vector<NodePlan> plans_;
-
-  std::vector<Location> location_;  // per value
-  std::vector<size_t> offset_;      // per value, within its buffer
-  std::vector<ValueId> alias_root_; // per value: the value whose storage it uses (itself unless kAlias)
-  std::vector<void*> pointer_;      // per value: its device address (nullptr when not on the device)
-  CudaMemoryPlan memory_;
+  std::vector<void*> pointer_;  // per value: its device address (nullptr when not on the device)
 
   // Declaration order is teardown order reversed: the cuBLAS handle goes first, the stream last.
   Stream stream_;
@@ -1037,6 +1057,10 @@ class CudaContext final : public CudaExecutionContext {
 std::unique_ptr<CudaExecutionContext> create_cuda_context(const Graph& graph, const BackendOptions& options,
                                                           const CudaBackendTuning& tuning) {
   return std::make_unique<CudaContext>(graph, options, tuning);
+}
+
+CudaMemoryPlan plan_cuda_memory(const Graph& graph, const CudaBackendTuning& tuning) {
+  return GraphPlan(graph, tuning).memory;
 }
 
 bool cuda_device_present() {
@@ -1065,9 +1089,8 @@ std::string cuda_describe_device(int device) {
     return detail::concat("CUDA device ", device, ": ", cudaGetErrorString(status));
   }
   std::ostringstream out;
-  out << prop.name << " (sm_" << prop.major << prop.minor << ", " << prop.multiProcessorCount << " SMs, "
-      << std::fixed << std::setprecision(1) << static_cast<double>(prop.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0)
-      << " GiB)";
+  out << prop.name << " (sm_" << prop.major << prop.minor << ", " << prop.multiProcessorCount << " SMs, " << std::fixed
+      << std::setprecision(1) << static_cast<double>(prop.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0) << " GiB)";
   return out.str();
 }
 

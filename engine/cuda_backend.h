@@ -54,14 +54,12 @@ struct CudaBackendTuning {
 // Device memory a context holds, in bytes.
 struct CudaMemoryPlan {
   size_t constants = 0;
-  size_t arena = 0;                 // intermediate values, shared by liveness
-  size_t arena_unshared = 0;        // what the same values would take with a buffer each
-  size_t inputs_outputs = 0;        // dedicated graph input and output buffers
+  size_t arena = 0;           // intermediate values, shared by liveness
+  size_t arena_unshared = 0;  // what the same values would take with a buffer each
+  size_t inputs_outputs = 0;  // dedicated graph input and output buffers
   size_t im2col_workspace = 0;
   size_t cublas_workspace = 0;
-  size_t total() const {
-    return constants + arena + inputs_outputs + im2col_workspace + cublas_workspace;
-  }
+  size_t total() const { return constants + arena + inputs_outputs + im2col_workspace + cublas_workspace; }
 };
 
 class CudaExecutionContext : public ExecutionContext {
@@ -87,6 +85,10 @@ class CudaExecutionContext : public ExecutionContext {
 
 std::unique_ptr<CudaExecutionContext> create_cuda_context(const Graph& graph, const BackendOptions& options,
                                                           const CudaBackendTuning& tuning = {});
+
+// Validates `graph` as create_cuda_context does and returns the device memory a context would
+// allocate for it, without touching a device (works on machines without a GPU).
+CudaMemoryPlan plan_cuda_memory(const Graph& graph, const CudaBackendTuning& tuning = {});
 
 // True when the CUDA runtime sees at least one device; never throws.
 bool cuda_device_present();

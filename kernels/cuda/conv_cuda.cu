@@ -21,8 +21,8 @@ struct Im2colGeometry {
   uint32_t columns;  // images * OH * OW
   uint32_t h, w, chw, oh, ow;
   int32_t stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
-  FastDivmod s_div, r_div;    // row -> (c, r, s)
-  FastDivmod p_div, ow_div;   // column -> (n, oh, ow)
+  FastDivmod s_div, r_div;   // row -> (c, r, s)
+  FastDivmod p_div, ow_div;  // column -> (n, oh, ow)
 };
 
 // x [images, C, H, W] -> col [C*R*S, images*OH*OW]. A block row (blockIdx.y) is one (c, r, s), decoded
@@ -51,7 +51,8 @@ __global__ void im2col_kernel(const float* __restrict__ x, float* __restrict__ c
       for (int e = 0; e < kVec; ++e) {
         const int32_t ih = static_cast<int32_t>(oh) * g.stride_h + ih_offset;
         const int32_t iw = static_cast<int32_t>(ow) * g.stride_w + iw_offset;
-        v[e] = static_cast<uint32_t>(ih) < g.h && static_cast<uint32_t>(iw) < g.w ? xc[n * g.chw + ih * g.w + iw] : 0.0f;
+        v[e] =
+            static_cast<uint32_t>(ih) < g.h && static_cast<uint32_t>(iw) < g.w ? xc[n * g.chw + ih * g.w + iw] : 0.0f;
         if (++ow == g.ow) {
           ow = 0;
           if (++oh == g.oh) {
@@ -163,8 +164,8 @@ void launch_conv2d_direct(const Conv2dShape& s, const float* x, const float* w, 
   g.k_per_group = FastDivmod(s.k_per_group());
   const int64_t total = s.n * s.k * s.oh * s.ow;
   dispatch_activation(epilogue.activation.kind, [&](auto kind) {
-    conv2d_direct_kernel<decltype(kind)::value><<<grid_for(total), kThreadsPerBlock, 0, stream>>>(
-        x, w, y, static_cast<uint32_t>(total), g, epilogue);
+    conv2d_direct_kernel<decltype(kind)::value>
+        <<<grid_for(total), kThreadsPerBlock, 0, stream>>>(x, w, y, static_cast<uint32_t>(total), g, epilogue);
     OCTET_CUDA_CHECK_LAUNCH("conv2d_direct_kernel");
   });
 }
@@ -186,8 +187,8 @@ void sgemm_nn_strided(cublasHandle_t cublas, int64_t m, int64_t n, int64_t k, co
   if (batch == 1) {
     OCTET_CUBLAS_CHECK(cublasSgemm(cublas, CUBLAS_OP_N, CUBLAS_OP_N, im, in, ik, &kOne, a, im, b, ik, &kZero, c, im));
   } else {
-    OCTET_CUBLAS_CHECK(cublasSgemmStridedBatched(cublas, CUBLAS_OP_N, CUBLAS_OP_N, im, in, ik, &kOne, a, im,
-                                                 stride_a, b, ik, stride_b, &kZero, c, im, stride_c,
+    OCTET_CUBLAS_CHECK(cublasSgemmStridedBatched(cublas, CUBLAS_OP_N, CUBLAS_OP_N, im, in, ik, &kOne, a, im, stride_a,
+                                                 b, ik, stride_b, &kZero, c, im, stride_c,
                                                  to_blas_int(batch, "batch")));
   }
 }
@@ -253,14 +254,14 @@ const char* to_string(ConvAlgoCuda algo) {
 }
 
 ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& s, size_t workspace_limit_bytes, int64_t gemm1x1_min_pixels) {
-  using gpu::check_index_range;
   using gpu::align256;
+  using gpu::check_index_range;
   OCTET_CHECK(s.groups >= 1 && s.c % s.groups == 0 && s.k % s.groups == 0, "Conv: ", s.c, " input and ", s.k,
               " output channels do not split into ", s.groups, " groups");
   OCTET_CHECK(s.n >= 0 && s.h >= 1 && s.w >= 1 && s.oh >= 1 && s.ow >= 1 && s.r >= 1 && s.s >= 1 && s.stride_h >= 1 &&
                   s.stride_w >= 1 && s.dilation_h >= 1 && s.dilation_w >= 1,
-              "Conv: degenerate geometry (input ", s.h, "x", s.w, ", output ", s.oh, "x", s.ow, ", kernel ", s.r,
-              "x", s.s, ")");
+              "Conv: degenerate geometry (input ", s.h, "x", s.w, ", output ", s.oh, "x", s.ow, ", kernel ", s.r, "x",
+              s.s, ")");
   check_index_range(s.n * s.c * s.h * s.w, "Conv input");
   check_index_range(s.n * s.k * s.oh * s.ow, "Conv output");
   ConvPlanCuda plan;
@@ -268,8 +269,8 @@ ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& s, size_t workspace_limit_bytes
     plan.algo = ConvAlgoCuda::kDepthwiseDirect;
     return plan;
   }
-  if (s.r == 1 && s.s == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_left == 0 &&
-      s.oh == s.h && s.ow == s.w && s.oh * s.ow >= gemm1x1_min_pixels) {
+  if (s.r == 1 && s.s == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_left == 0 && s.oh == s.h &&
+      s.ow == s.w && s.oh * s.ow >= gemm1x1_min_pixels) {
     plan.algo = ConvAlgoCuda::kGemm1x1;
     return plan;
   }
@@ -296,10 +297,8 @@ void conv2d_cuda(const Conv2dShape& shape, const ConvPlanCuda& plan, const float
                  cudaStream_t stream) {
   if (shape.n == 0) return;
   switch (plan.algo) {
-    case ConvAlgoCuda::kDepthwiseDirect:
-      return gpu::launch_conv2d_direct(shape, x, w, epilogue, y, stream);
-    case ConvAlgoCuda::kGemm1x1:
-      return gpu::conv2d_gemm1x1(shape, x, w, epilogue, y, cublas, stream);
+    case ConvAlgoCuda::kDepthwiseDirect: return gpu::launch_conv2d_direct(shape, x, w, epilogue, y, stream);
+    case ConvAlgoCuda::kGemm1x1: return gpu::conv2d_gemm1x1(shape, x, w, epilogue, y, cublas, stream);
     case ConvAlgoCuda::kIm2colGemm:
       OCTET_CHECK(workspace != nullptr && plan.images_per_chunk >= 1, "Conv: im2col plan without a workspace");
       return gpu::conv2d_im2col_gemm(shape, plan, x, w, epilogue, y, workspace, cublas, stream);

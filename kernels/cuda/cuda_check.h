@@ -18,37 +18,35 @@
 namespace octet::cuda_detail {
 
 [[noreturn]] inline void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line) {
-  throw Error(detail::concat(call, " failed: ", cudaGetErrorName(status), " (", cudaGetErrorString(status),
-                             ") at ", file, ":", line));
+  throw Error(detail::concat(call, " failed: ", cudaGetErrorName(status), " (", cudaGetErrorString(status), ") at ",
+                             file, ":", line));
 }
 
-[[noreturn]] inline void throw_cublas_error(cublasStatus_t status, const char* call, const char* file,
-                                            int line) {
-  throw Error(detail::concat(call, " failed: ", cublasGetStatusName(status), " (",
-                             cublasGetStatusString(status), ") at ", file, ":", line));
+[[noreturn]] inline void throw_cublas_error(cublasStatus_t status, const char* call, const char* file, int line) {
+  throw Error(detail::concat(call, " failed: ", cublasGetStatusName(status), " (", cublasGetStatusString(status),
+                             ") at ", file, ":", line));
 }
 
 }  // namespace octet::cuda_detail
 
-#define OCTET_CUDA_CHECK(call)                                                          \
-  do {                                                                                  \
-    const cudaError_t octet_cuda_status_ = (call);                                      \
-    if (octet_cuda_status_ != cudaSuccess)                                              \
+#define OCTET_CUDA_CHECK(call)                                                               \
+  do {                                                                                       \
+    const cudaError_t octet_cuda_status_ = (call);                                           \
+    if (octet_cuda_status_ != cudaSuccess)                                                   \
       ::octet::cuda_detail::throw_cuda_error(octet_cuda_status_, #call, __FILE__, __LINE__); \
   } while (0)
 
-#define OCTET_CUBLAS_CHECK(call)                                                          \
-  do {                                                                                    \
-    const cublasStatus_t octet_cublas_status_ = (call);                                   \
-    if (octet_cublas_status_ != CUBLAS_STATUS_SUCCESS)                                    \
+#define OCTET_CUBLAS_CHECK(call)                                                                 \
+  do {                                                                                           \
+    const cublasStatus_t octet_cublas_status_ = (call);                                          \
+    if (octet_cublas_status_ != CUBLAS_STATUS_SUCCESS)                                           \
       ::octet::cuda_detail::throw_cublas_error(octet_cublas_status_, #call, __FILE__, __LINE__); \
   } while (0)
 
 // After `kernel<<<grid, block, smem, stream>>>(...)`: OCTET_CUDA_CHECK_LAUNCH("kernel name").
-#define OCTET_CUDA_CHECK_LAUNCH(kernel_name)                                                         \
-  do {                                                                                               \
-    const cudaError_t octet_cuda_status_ = cudaGetLastError();                                       \
-    if (octet_cuda_status_ != cudaSuccess)                                                           \
-      ::octet::cuda_detail::throw_cuda_error(octet_cuda_status_, "launch of " kernel_name, __FILE__, \
-                                             __LINE__);                                              \
+#define OCTET_CUDA_CHECK_LAUNCH(kernel_name)                                                                    \
+  do {                                                                                                          \
+    const cudaError_t octet_cuda_status_ = cudaGetLastError();                                                  \
+    if (octet_cuda_status_ != cudaSuccess)                                                                      \
+      ::octet::cuda_detail::throw_cuda_error(octet_cuda_status_, "launch of " kernel_name, __FILE__, __LINE__); \
   } while (0)

@@ -40,8 +40,8 @@ __device__ __forceinline__ float binary_op(float a, float b) {
 }
 
 template <BinaryOp kOp>
-__global__ void binary_broadcast_kernel(const float* __restrict__ a, const float* __restrict__ b,
-                                        float* __restrict__ y, uint32_t n, BroadcastGeometry g) {
+__global__ void binary_broadcast_kernel(const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ y,
+                                        uint32_t n, BroadcastGeometry g) {
   for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
     uint32_t rest = i, a_offset = 0, b_offset = 0;
 #pragma unroll
@@ -63,8 +63,8 @@ __global__ void binary_broadcast_kernel(const float* __restrict__ a, const float
 // or scalar operation runs at rank 1.
 BroadcastGeometry make_broadcast_geometry(const Dims& a_dims, const Dims& b_dims, const Dims& y_dims) {
   const size_t rank = y_dims.size();
-  OCTET_CHECK(a_dims.size() <= rank && b_dims.size() <= rank, "binary op: inputs ", to_string(a_dims),
-              " and ", to_string(b_dims), " have more dimensions than the output ", to_string(y_dims));
+  OCTET_CHECK(a_dims.size() <= rank && b_dims.size() <= rank, "binary op: inputs ", to_string(a_dims), " and ",
+              to_string(b_dims), " have more dimensions than the output ", to_string(y_dims));
   auto right_align = [rank](const Dims& dims) {
     Dims padded(rank - dims.size(), 1);
     padded.insert(padded.end(), dims.begin(), dims.end());
@@ -145,8 +145,8 @@ void launch_activation(const ActivationParams& params, const float* x, float* y,
   int64_t done = 0;
   if (aligned16(x) && aligned16(y) && n >= 4) {
     const int64_t n_vec = n / 4;
-    activation_kernel<kKind, 4><<<grid_for(n_vec), kThreadsPerBlock, 0, stream>>>(
-        x, y, static_cast<uint32_t>(n_vec), params);
+    activation_kernel<kKind, 4>
+        <<<grid_for(n_vec), kThreadsPerBlock, 0, stream>>>(x, y, static_cast<uint32_t>(n_vec), params);
     OCTET_CUDA_CHECK_LAUNCH("activation_kernel<float4>");
     done = n_vec * 4;
   }
@@ -214,9 +214,8 @@ void activation_cuda(const ActivationParams& params, const float* x, float* y, i
   using namespace gpu;
   if (n == 0) return;
   check_index_range(n, "activation");
-  dispatch_activation(params.kind, [&](auto kind) {
-    launch_activation<decltype(kind)::value>(params, x, y, n, stream);
-  });
+  dispatch_activation(params.kind,
+                      [&](auto kind) { launch_activation<decltype(kind)::value>(params, x, y, n, stream); });
 }
 
 void batchnorm_inference_cuda(const float* x, const float* scale, const float* bias, const float* mean,

@@ -33,8 +33,8 @@ struct VecOf<4> {
 // y [outer, channels, inner] viewed in steps of kVec; acc in y's layout (kChannelMajor = false) or
 // [channels, outer, inner] (kChannelMajor = true).
 template <Activation kKind, int kVec, bool kChannelMajor>
-__global__ void epilogue_kernel(const float* acc, float* y, uint32_t n_vec, FastDivmod inner_vec,
-                                FastDivmod channels, uint32_t outer, EpilogueArgs args) {
+__global__ void epilogue_kernel(const float* acc, float* y, uint32_t n_vec, FastDivmod inner_vec, FastDivmod channels,
+                                uint32_t outer, EpilogueArgs args) {
   static_assert(kVec == 1 || kVec == 4, "epilogue_kernel moves 1 or 4 floats per step");
   using V = VecOf<kVec>;
   using Vec = typename V::type;
@@ -72,8 +72,8 @@ void launch_epilogue(const float* acc, float* y, int64_t outer, int64_t channels
   const int64_t total = outer * channels * inner;
   if (total == 0) return;
   check_index_range(total, "conv/gemm epilogue");
-  const bool vec4 = inner % 4 == 0 && aligned16(acc) && aligned16(y) && aligned16(args.addend) &&
-                    aligned16(args.residual);
+  const bool vec4 =
+      inner % 4 == 0 && aligned16(acc) && aligned16(y) && aligned16(args.addend) && aligned16(args.residual);
   dispatch_activation(args.activation.kind, [&](auto kind) {
     constexpr Activation kKind = decltype(kind)::value;
     if (vec4) {
@@ -83,9 +83,9 @@ void launch_epilogue(const float* acc, float* y, int64_t outer, int64_t channels
           static_cast<uint32_t>(outer), args);
       OCTET_CUDA_CHECK_LAUNCH("epilogue_kernel<float4>");
     } else {
-      epilogue_kernel<kKind, 1, kChannelMajor><<<grid_for(total), kThreadsPerBlock, 0, stream>>>(
-          acc, y, static_cast<uint32_t>(total), FastDivmod(inner), FastDivmod(channels),
-          static_cast<uint32_t>(outer), args);
+      epilogue_kernel<kKind, 1, kChannelMajor>
+          <<<grid_for(total), kThreadsPerBlock, 0, stream>>>(acc, y, static_cast<uint32_t>(total), FastDivmod(inner),
+                                                             FastDivmod(channels), static_cast<uint32_t>(outer), args);
       OCTET_CUDA_CHECK_LAUNCH("epilogue_kernel<float>");
     }
   });
@@ -94,8 +94,8 @@ void launch_epilogue(const float* acc, float* y, int64_t outer, int64_t channels
 }  // namespace
 }  // namespace gpu
 
-void epilogue_cuda(const float* acc, float* y, int64_t outer, int64_t channels, int64_t inner,
-                   const EpilogueArgs& args, cudaStream_t stream) {
+void epilogue_cuda(const float* acc, float* y, int64_t outer, int64_t channels, int64_t inner, const EpilogueArgs& args,
+                   cudaStream_t stream) {
   gpu::launch_epilogue<false>(acc, y, outer, channels, inner, args, stream);
 }
 

@@ -33,8 +33,8 @@ struct EpilogueArgs {
 };
 
 // acc and y in the same layout [outer, channels, inner]; acc may equal y (in place).
-void epilogue_cuda(const float* acc, float* y, int64_t outer, int64_t channels, int64_t inner,
-                   const EpilogueArgs& args, cudaStream_t stream);
+void epilogue_cuda(const float* acc, float* y, int64_t outer, int64_t channels, int64_t inner, const EpilogueArgs& args,
+                   cudaStream_t stream);
 
 // acc channel-major [channels, outer, inner] (the im2col convolution multiplies all images of a chunk in
 // one GEMM, so its result is [K, images, OH*OW]); y [outer, channels, inner]. acc must not overlap y.

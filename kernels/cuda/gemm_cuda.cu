@@ -37,8 +37,8 @@ void sgemm_row_major(cublasHandle_t cublas, bool trans_a, bool trans_b, int64_t 
 
 }  // namespace
 
-void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-               const float* b, float beta, const float* c, const Dims& c_dims, const float* residual,
+void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, const float* b,
+               float beta, const float* c, const Dims& c_dims, const float* residual,
                const ActivationParams& activation, float* y, cublasHandle_t cublas, cudaStream_t stream) {
   if (m == 0 || n == 0) return;
   sgemm_row_major(cublas, trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, 0, b, trans_b ? k : n, 0, y, 0, 1);
@@ -74,9 +74,9 @@ void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
   if (!args.is_identity()) epilogue_cuda(y, y, outer, channels, inner, args, stream);
 }
 
-void matmul_cuda(const float* a, const Dims& a_dims, const float* b, const Dims& b_dims, float* y,
-                 const Dims& y_dims, const float* bias, const float* residual, const ActivationParams& activation,
-                 cublasHandle_t cublas, cudaStream_t stream) {
+void matmul_cuda(const float* a, const Dims& a_dims, const float* b, const Dims& b_dims, float* y, const Dims& y_dims,
+                 const float* bias, const float* residual, const ActivationParams& activation, cublasHandle_t cublas,
+                 cudaStream_t stream) {
   OCTET_CHECK(!a_dims.empty() && !b_dims.empty(), "MatMul: scalar operands ", to_string(a_dims), " and ",
               to_string(b_dims));
   // Promote 1-D operands: a [K] -> [1, K], b [K] -> [K, 1].
@@ -96,8 +96,7 @@ void matmul_cuda(const float* a, const Dims& a_dims, const float* b, const Dims&
     OCTET_CHECK(a_volume == batch, "MatMul: batch of ", to_string(a_dims), " does not give ", to_string(y_dims));
     sgemm_row_major(cublas, false, false, batch * m, n, k, 1.0f, a, k, 0, b, n, 0, y, 0, 1);
   } else if ((a_volume == batch || a_volume == 1) && b_volume == batch) {
-    sgemm_row_major(cublas, false, false, m, n, k, 1.0f, a, k, a_volume == 1 ? 0 : m * k, b, n, k * n, y, m * n,
-                    batch);
+    sgemm_row_major(cublas, false, false, m, n, k, 1.0f, a, k, a_volume == 1 ? 0 : m * k, b, n, k * n, y, m * n, batch);
   } else {
     // Mixed broadcasting (e.g. [2, 1, M, K] @ [1, 3, K, N]): one GEMM per batch entry, the operand
     // offsets from broadcast strides over y's batch dims.
@@ -134,8 +133,7 @@ void matmul_cuda(const float* a, const Dims& a_dims, const float* b, const Dims&
         offset_a += coord * sa[d];
         offset_b += coord * sb[d];
       }
-      sgemm_row_major(cublas, false, false, m, n, k, 1.0f, a + offset_a, k, 0, b + offset_b, n, 0, y + i * m * n, 0,
-                      1);
+      sgemm_row_major(cublas, false, false, m, n, k, 1.0f, a + offset_a, k, 0, b + offset_b, n, 0, y + i * m * n, 0, 1);
     }
   }
 
@@ -143,8 +141,8 @@ void matmul_cuda(const float* a, const Dims& a_dims, const float* b, const Dims&
   args.bias = bias;
   args.residual = residual;
   args.activation = activation;
-  if (!args.is_identity()) epilogue_cuda(y, y, batch * m, bias != nullptr ? n : 1, bias != nullptr ? 1 : n, args,
-                                         stream);
+  if (!args.is_identity())
+    epilogue_cuda(y, y, batch * m, bias != nullptr ? n : 1, bias != nullptr ? 1 : n, args, stream);
 }
 
 }  // namespace octet::kernels

@@ -21,8 +21,8 @@ namespace octet::kernels {
 // A is [M, K] ([K, M] when trans_a), B is [K, N] ([N, K] when trans_b). C (nullptr when absent)
 // broadcasts to [M, N] from c_dims: [] / [1] / [1, 1] (scalar), [N] / [1, N] (a row), [M, 1] (a
 // column) or [M, N]. residual (nullptr when absent) is [M, N]. y must not overlap the inputs.
-void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-               const float* b, float beta, const float* c, const Dims& c_dims, const float* residual,
+void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, const float* b,
+               float beta, const float* c, const Dims& c_dims, const float* residual,
                const ActivationParams& activation, float* y, cublasHandle_t cublas, cudaStream_t stream);
 
 // numpy matmul: y [batch..., M, N] = a [batch_a..., M, K] @ b [batch_b..., K, N], the batch dims
@@ -30,8 +30,8 @@ void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
 // as one GEMM when b is shared by all (a's batch folds into M), as one strided-batched GEMM when each
 // operand is either fully batched or shared, and otherwise as one GEMM per batch entry.
 // Epilogue: bias [N] (nullptr when absent) added to every row, residual in y's shape, activation.
-void matmul_cuda(const float* a, const Dims& a_dims, const float* b, const Dims& b_dims, float* y,
-                 const Dims& y_dims, const float* bias, const float* residual, const ActivationParams& activation,
-                 cublasHandle_t cublas, cudaStream_t stream);
+void matmul_cuda(const float* a, const Dims& a_dims, const float* b, const Dims& b_dims, float* y, const Dims& y_dims,
+                 const float* bias, const float* residual, const ActivationParams& activation, cublasHandle_t cublas,
+                 cudaStream_t stream);
 
 }  // namespace octet::kernels

@@ -70,8 +70,7 @@ LayoutGeometry make_transpose_geometry(const Dims& x_dims, const Dims& perm) {
     stride = {0};
   }
   if (out.size() > static_cast<size_t>(kMaxLayoutRank))
-    OCTET_UNSUPPORTED("Transpose: ", out.size(), " dimensions after merging, the CUDA kernel handles ",
-                      kMaxLayoutRank);
+    OCTET_UNSUPPORTED("Transpose: ", out.size(), " dimensions after merging, the CUDA kernel handles ", kMaxLayoutRank);
   LayoutGeometry g;
   g.rank = static_cast<int>(out.size());
   for (int d = 0; d < g.rank; ++d) {
@@ -83,8 +82,8 @@ LayoutGeometry make_transpose_geometry(const Dims& x_dims, const Dims& perm) {
 
 template <typename T>
 void launch_transpose(const void* x, void* y, int64_t total, const LayoutGeometry& g, cudaStream_t stream) {
-  transpose_kernel<T><<<grid_for(total), kThreadsPerBlock, 0, stream>>>(
-      static_cast<const T*>(x), static_cast<T*>(y), static_cast<uint32_t>(total), g);
+  transpose_kernel<T><<<grid_for(total), kThreadsPerBlock, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y),
+                                                                        static_cast<uint32_t>(total), g);
   OCTET_CUDA_CHECK_LAUNCH("transpose_kernel");
 }
 
@@ -158,7 +157,8 @@ __global__ void softmax_columns_kernel(const float* __restrict__ x, float* __res
     for (uint32_t j = 0; j < length; ++j) m = fmaxf(m, xc[static_cast<size_t>(j) * step]);
     float sum = 0.0f;
     for (uint32_t j = 0; j < length; ++j) sum += expf(xc[static_cast<size_t>(j) * step] - m);
-    for (uint32_t j = 0; j < length; ++j) yc[static_cast<size_t>(j) * step] = expf(xc[static_cast<size_t>(j) * step] - m) / sum;
+    for (uint32_t j = 0; j < length; ++j)
+      yc[static_cast<size_t>(j) * step] = expf(xc[static_cast<size_t>(j) * step] - m) / sum;
   }
 }
 
@@ -183,8 +183,8 @@ void transpose_cuda(const void* x, const Dims& x_dims, const Dims& perm, void* y
   OCTET_UNSUPPORTED("Transpose: elements of ", element_bytes, " bytes");
 }
 
-void concat_cuda(const std::vector<const void*>& inputs, const std::vector<Dims>& input_dims, int64_t axis,
-                 void* y, size_t element_bytes, cudaStream_t stream) {
+void concat_cuda(const std::vector<const void*>& inputs, const std::vector<Dims>& input_dims, int64_t axis, void* y,
+                 size_t element_bytes, cudaStream_t stream) {
   OCTET_CHECK(inputs.size() == input_dims.size() && !inputs.empty(), "Concat: ", inputs.size(), " inputs, ",
               input_dims.size(), " shapes");
   const Dims& first = input_dims.front();
@@ -207,8 +207,8 @@ void concat_cuda(const std::vector<const void*>& inputs, const std::vector<Dims>
   }
 }
 
-void pad_constant_cuda(const float* x, const Dims& x_dims, const Dims& pads, float value, float* y,
-                       const Dims& y_dims, cudaStream_t stream) {
+void pad_constant_cuda(const float* x, const Dims& x_dims, const Dims& pads, float value, float* y, const Dims& y_dims,
+                       cudaStream_t stream) {
   using namespace gpu;
   const size_t rank = y_dims.size();
   OCTET_CHECK(x_dims.size() == rank && pads.size() == 2 * rank, "Pad: input ", to_string(x_dims), ", pads ",

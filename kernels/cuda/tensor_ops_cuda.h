@@ -22,13 +22,13 @@ void transpose_cuda(const void* x, const Dims& x_dims, const Dims& perm, void* y
 
 // y = concat(inputs, axis): every input has y's dims except along `axis`. Each input is one strided
 // device-to-device copy (cudaMemcpy2DAsync) into its slab of y.
-void concat_cuda(const std::vector<const void*>& inputs, const std::vector<Dims>& input_dims, int64_t axis,
-                 void* y, size_t element_bytes, cudaStream_t stream);
+void concat_cuda(const std::vector<const void*>& inputs, const std::vector<Dims>& input_dims, int64_t axis, void* y,
+                 size_t element_bytes, cudaStream_t stream);
 
 // Constant pad: pads = [begin_0 .. begin_{r-1}, end_0 .. end_{r-1}], negative entries crop.
 //   y[j] = x[j - begin] when every coordinate is inside x, else value.
-void pad_constant_cuda(const float* x, const Dims& x_dims, const Dims& pads, float value, float* y,
-                       const Dims& y_dims, cudaStream_t stream);
+void pad_constant_cuda(const float* x, const Dims& x_dims, const Dims& pads, float value, float* y, const Dims& y_dims,
+                       cudaStream_t stream);
 
 // Softmax over rows of `length` elements, stride `inner`, x viewed as [outer, length, inner]:
 //   m = max_j x_j,  e_j = expf(x_j - m),  y_j = e_j / sum_j e_j

@@ -46,6 +46,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iostream>
 #include <limits>
 #include <map>
 #include <optional>
@@ -161,7 +162,7 @@ int64_t window_extent(int64_t in, int64_t kernel, int64_t stride, int64_t pad_be
 // Adds a Conv; x_dims [N, C, H, W] (or [N, C, L] with kernel_h = 1); returns the output.
 ValueId add_conv(TestGraph& t, const std::string& name, ValueId x, int64_t k, ConvAttrs a, bool bias, uint32_t seed,
                  ValueId residual = kNoValue) {
-  const Dims& xd = t.graph.value(x).dims;
+  const Dims xd = t.graph.value(x).dims;  // a copy: adding the weights below reallocates graph.values
   const bool one_d = xd.size() == 3;
   const int64_t c = xd[1];
   const Dims w_dims = one_d ? Dims{k, c / a.group, a.kernel_w} : Dims{k, c / a.group, a.kernel_h, a.kernel_w};
@@ -363,7 +364,8 @@ std::optional<std::vector<double>> allowed_error(const Graph& one, const std::ve
     case OpKind::Sigmoid: return relative_bound(16.0 * kU);
     case OpKind::Softmax: {
       const auto& a = std::get<SoftmaxAttrs>(node.attrs);
-      const int64_t length = a.coerce_2d ? numel(Dims(in0.begin() + a.axis, in0.end())) : in0[static_cast<size_t>(a.axis)];
+      const int64_t length =
+          a.coerce_2d ? numel(Dims(in0.begin() + a.axis, in0.end())) : in0[static_cast<size_t>(a.axis)];
       return relative_bound(2.0 * (gamma_n(length) + 16.0 * kU));
     }
     case OpKind::GlobalAveragePool: {
@@ -404,11 +406,11 @@ std::optional<std::vector<double>> allowed_error(const Graph& one, const std::ve
   if (gpu.bytes() == 0 || std::memcmp(gpu.raw(), cpu.raw(), gpu.bytes()) == 0) return ::testing::AssertionSuccess();
   const size_t es = element_size(gpu.type());
   for (size_t i = 0; i * es < gpu.bytes(); ++i) {
-    if (std::memcmp(static_cast<const char*>(gpu.raw()) + i * es, static_cast<const char*>(cpu.raw()) + i * es, es) == 0)
+    if (std::memcmp(static_cast<const char*>(gpu.raw()) + i * es, static_cast<const char*>(cpu.raw()) + i * es, es) ==
+        0)
       continue;
     auto f = ::testing::AssertionFailure() << "first difference at element " << i;
-    if (gpu.type() == DataType::kFloat32)
-      f << ": gpu " << gpu.data<float>()[i] << ", cpu " << cpu.data<float>()[i];
+    if (gpu.type() == DataType::kFloat32) f << ": gpu " << gpu.data<float>()[i] << ", cpu " << cpu.data<float>()[i];
     return f;
   }
   return ::testing::AssertionFailure() << "bytes differ";
@@ -426,8 +428,8 @@ std::optional<std::vector<double>> allowed_error(const Graph& one, const std::ve
       first << "element " << i << ": gpu " << g << ", cpu " << c << ", |diff| " << diff << " > allowed " << bound[i];
   }
   if (failures == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << failures << " of " << bound.size() << " elements out of bounds; first: "
-                                       << first.str();
+  return ::testing::AssertionFailure() << failures << " of " << bound.size()
+                                       << " elements out of bounds; first: " << first.str();
 }
 
 // Runs `graph` on a CUDA context, twice, and checks every node against the CPU reference as the
@@ -747,8 +749,8 @@ TEST(CudaFp32RowMajor, GemmResidualEveryActivation) {
     attrs.trans_b = true;
     attrs.epilogue.activation = activation(kind);
     attrs.epilogue.has_residual = true;
-    t.output(t.node(OpKind::Gemm, "fc", {a, t.constant("w", {21, 40}, 70), t.constant("b", {21}, 71), r}, attrs,
-                    {33, 21}));
+    t.output(
+        t.node(OpKind::Gemm, "fc", {a, t.constant("w", {21, 40}, 70), t.constant("b", {21}, 71), r}, attrs, {33, 21}));
     expect_cuda_matches_cpu(t.graph, 72 + static_cast<uint32_t>(kind));
   }
 }
@@ -759,14 +761,14 @@ TEST(CudaFp32RowMajor, MatMulBatchBroadcasting) {
     Dims a, b, y;
   };
   const std::vector<Case> cases = {
-      {{5, 7}, {7, 3}, {5, 3}},                       // plain
-      {{4, 5, 7}, {7, 3}, {4, 5, 3}},                 // shared B: one GEMM over stacked rows
-      {{4, 5, 7}, {4, 7, 3}, {4, 5, 3}},              // fully batched
-      {{5, 7}, {4, 7, 3}, {4, 5, 3}},                 // shared A
-      {{2, 1, 5, 7}, {1, 3, 7, 3}, {2, 3, 5, 3}},     // mixed: one GEMM per batch entry
-      {{7}, {2, 7, 3}, {2, 3}},                       // 1-D A
-      {{2, 5, 7}, {7}, {2, 5}},                       // 1-D B
-      {{7}, {7}, {}},                                 // dot product
+      {{5, 7}, {7, 3}, {5, 3}},                    // plain
+      {{4, 5, 7}, {7, 3}, {4, 5, 3}},              // shared B: one GEMM over stacked rows
+      {{4, 5, 7}, {4, 7, 3}, {4, 5, 3}},           // fully batched
+      {{5, 7}, {4, 7, 3}, {4, 5, 3}},              // shared A
+      {{2, 1, 5, 7}, {1, 3, 7, 3}, {2, 3, 5, 3}},  // mixed: one GEMM per batch entry
+      {{7}, {2, 7, 3}, {2, 3}},                    // 1-D A
+      {{2, 5, 7}, {7}, {2, 5}},                    // 1-D B
+      {{7}, {7}, {}},                              // dot product
   };
   uint32_t seed = 80;
   for (const Case& c : cases) {
@@ -800,11 +802,11 @@ TEST(CudaFp32, BinaryOpsBroadcasting) {
     Dims a, b, y;
   };
   const std::vector<Case> cases = {
-      {{2, 3, 5, 7}, {2, 3, 5, 7}, {2, 3, 5, 7}},              // same shape
-      {{2, 3, 5, 7}, {}, {2, 3, 5, 7}},                        // scalar
-      {{2, 3, 5, 7}, {3, 1, 1}, {2, 3, 5, 7}},                 // per channel
-      {{1}, {4, 9}, {4, 9}},                                   // broadcast a
-      {{2, 1, 4}, {3, 1}, {2, 3, 4}},                          // both broadcast
+      {{2, 3, 5, 7}, {2, 3, 5, 7}, {2, 3, 5, 7}},                    // same shape
+      {{2, 3, 5, 7}, {}, {2, 3, 5, 7}},                              // scalar
+      {{2, 3, 5, 7}, {3, 1, 1}, {2, 3, 5, 7}},                       // per channel
+      {{1}, {4, 9}, {4, 9}},                                         // broadcast a
+      {{2, 1, 4}, {3, 1}, {2, 3, 4}},                                // both broadcast
       {{2, 1, 3, 1, 2, 5}, {1, 4, 1, 3, 2, 1}, {2, 4, 3, 3, 2, 5}},  // rank 6, alternating
   };
   const std::pair<OpKind, const char*> ops[] = {
@@ -824,10 +826,12 @@ TEST(CudaFp32, BinaryOpsBroadcasting) {
 
 TEST(CudaFp32, ActivationsStandaloneEveryKindAlignedAndTail) {
   OCTET_SKIP_WITHOUT_CUDA();
-  const std::pair<OpKind, Activation> ops[] = {
-      {OpKind::Relu, Activation::kRelu},       {OpKind::Clip, Activation::kClip},
-      {OpKind::LeakyRelu, Activation::kLeakyRelu}, {OpKind::Sigmoid, Activation::kSigmoid},
-      {OpKind::HardSigmoid, Activation::kHardSigmoid}, {OpKind::HardSwish, Activation::kHardSwish}};
+  const std::pair<OpKind, Activation> ops[] = {{OpKind::Relu, Activation::kRelu},
+                                               {OpKind::Clip, Activation::kClip},
+                                               {OpKind::LeakyRelu, Activation::kLeakyRelu},
+                                               {OpKind::Sigmoid, Activation::kSigmoid},
+                                               {OpKind::HardSigmoid, Activation::kHardSigmoid},
+                                               {OpKind::HardSwish, Activation::kHardSwish}};
   uint32_t seed = 120;
   for (const auto& [op, kind] : ops) {
     for (const Dims& dims : {Dims{4, 8, 16}, Dims{1001}, Dims{3}}) {  // float4 body, float4 + tail, tail only
@@ -900,8 +904,10 @@ TEST(CudaFp32Nchw, MaxPoolAndAveragePoolPadsCeilModeDilation) {
         TestGraph t;
         const Dims xd{3, 5, 12, 11};
         const ValueId x = t.input("x", xd);
-        const int64_t oh = window_extent(xd[2], a.kernel_h, a.stride_h, a.pad_top, a.pad_bottom, a.dilation_h, a.ceil_mode);
-        const int64_t ow = window_extent(xd[3], a.kernel_w, a.stride_w, a.pad_left, a.pad_right, a.dilation_w, a.ceil_mode);
+        const int64_t oh =
+            window_extent(xd[2], a.kernel_h, a.stride_h, a.pad_top, a.pad_bottom, a.dilation_h, a.ceil_mode);
+        const int64_t ow =
+            window_extent(xd[3], a.kernel_w, a.stride_w, a.pad_left, a.pad_right, a.dilation_w, a.ceil_mode);
         t.output(t.node(op, "pool", {x}, a, {xd[0], xd[1], oh, ow}));
         expect_cuda_matches_cpu(t.graph, ++seed);
       }
@@ -948,7 +954,8 @@ TEST(CudaFp32, TransposePermutationsAndElementSizes) {
     for (const Dims& perm : perms) {
       SCOPED_TRACE(std::string(to_string(type)) + " perm " + to_string(perm));
       Dims yd;
-      for (size_t d = 0; d < xd.size(); ++d) yd.push_back(xd[perm.empty() ? xd.size() - 1 - d : static_cast<size_t>(perm[d])]);
+      for (size_t d = 0; d < xd.size(); ++d)
+        yd.push_back(xd[perm.empty() ? xd.size() - 1 - d : static_cast<size_t>(perm[d])]);
       TestGraph t;
       const ValueId x = t.input("x", xd, type);
       TransposeAttrs a;
@@ -973,11 +980,14 @@ TEST(CudaFp32, ConcatEveryAxis) {
       yd[static_cast<size_t>(axis)] += extent;
       inputs.push_back(t.input("x" + std::to_string(extent), d));
     }
-    inputs.push_back(t.constant("c", [&] {
-      Dims d{2, 3, 4, 5};
-      d[static_cast<size_t>(axis)] = 2;
-      return d;
-    }(), 180));
+    inputs.push_back(t.constant(
+        "c",
+        [&] {
+          Dims d{2, 3, 4, 5};
+          d[static_cast<size_t>(axis)] = 2;
+          return d;
+        }(),
+        180));
     yd[static_cast<size_t>(axis)] += 2;
     ConcatAttrs a;
     a.axis = axis;
@@ -1040,7 +1050,7 @@ TEST(CudaFp32, ReshapeIdentityAliasAndCopy) {
   const ValueId sig = t.node(OpKind::Sigmoid, "sigmoid", {same}, activation(Activation::kSigmoid), {2, 12});
   ReshapeAttrs back;
   back.shape = {2, 3, 4};
-  const ValueId out = t.node(OpKind::Reshape, "unflatten", {sig}, back, {2, 3, 4});        // graph output: copy
+  const ValueId out = t.node(OpKind::Reshape, "unflatten", {sig}, back, {2, 3, 4});         // graph output: copy
   const ValueId in_alias = t.node(OpKind::Identity, "input_identity", {x}, {}, {2, 3, 4});  // of a graph input
   // relu is read again after its aliases were consumed: its memory must outlive them.
   const ValueId sum = t.node(OpKind::Add, "add", {relu, in_alias}, {}, {2, 3, 4});
@@ -1119,6 +1129,100 @@ TEST(CudaFp32, ErrorsNameTheNodeAndTheTensor) {
     FAIL() << "expected an Error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("'in'"), std::string::npos) << e.what();
+  }
+}
+
+// ResNet-50 v1.5 (torchvision) as octet's FP32 passes leave it: BN folded, bias + ReLU fused into
+// each convolution, the residual Add fused into the last convolution of each block.
+Graph resnet50_fused(int64_t batch) {
+  TestGraph t;
+  uint32_t seed = 1000;
+  ConvAttrs stem = conv_attrs(7, 7, 2, 2, 3, 3, 3, 3);
+  stem.epilogue.activation = activation(Activation::kRelu);
+  ValueId x = add_conv(t, "conv1", t.input("images", {batch, 3, 224, 224}), 64, stem, true, ++seed);
+  x = t.node(OpKind::MaxPool, "maxpool", {x}, pool_attrs(3, 3, 2, 2, 1, 1, 1, 1), {batch, 64, 56, 56});
+  const int64_t blocks[] = {3, 4, 6, 3};
+  for (int stage = 0; stage < 4; ++stage) {
+    const int64_t width = int64_t{64} << stage;
+    for (int64_t b = 0; b < blocks[stage]; ++b) {
+      const std::string name = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
+      const int64_t stride = b == 0 && stage > 0 ? 2 : 1;
+      ConvAttrs reduce = conv_attrs(1, 1);
+      reduce.epilogue.activation = activation(Activation::kRelu);
+      const ValueId a = add_conv(t, name + ".conv1", x, width, reduce, true, ++seed);
+      ConvAttrs spatial = conv_attrs(3, 3, stride, stride, 1, 1, 1, 1);
+      spatial.epilogue.activation = activation(Activation::kRelu);
+      const ValueId c = add_conv(t, name + ".conv2", a, width, spatial, true, ++seed);
+      const ValueId shortcut =
+          b == 0 ? add_conv(t, name + ".downsample", x, 4 * width, conv_attrs(1, 1, stride, stride), true, ++seed) : x;
+      ConvAttrs expand = conv_attrs(1, 1);
+      expand.epilogue.activation = activation(Activation::kRelu);
+      x = add_conv(t, name + ".conv3", c, 4 * width, expand, true, ++seed, shortcut);
+    }
+  }
+  x = t.node(OpKind::GlobalAveragePool, "avgpool", {x}, {}, {batch, 2048, 1, 1});
+  ReshapeAttrs flatten;
+  flatten.rule = ReshapeAttrs::Rule::kFlatten;
+  x = t.node(OpKind::Reshape, "flatten", {x}, flatten, {batch, 2048});
+  GemmAttrs fc;
+  fc.trans_b = true;
+  t.output(t.node(OpKind::Gemm, "fc", {x, t.constant("fc.w", {1000, 2048}, ++seed), t.constant("fc.b", {1000}, ++seed)},
+                  fc, {batch, 1000}));
+  return std::move(t.graph);
+}
+
+// Runs without a GPU: the memory plan is made on the host.
+TEST(CudaMemoryPlanHost, ResNet50Batch128ArenaSharesMemory) {
+  const Graph graph = resnet50_fused(128);
+  const CudaMemoryPlan plan = plan_cuda_memory(graph);
+  const double mib = 1024.0 * 1024.0;
+  std::cout << "ResNet-50 batch 128: constants " << plan.constants / mib << " MiB, arena " << plan.arena / mib
+            << " MiB (unshared " << plan.arena_unshared / mib << " MiB), inputs/outputs " << plan.inputs_outputs / mib
+            << " MiB, im2col workspace " << plan.im2col_workspace / mib << " MiB, total " << plan.total() / mib
+            << " MiB\n";
+  // Lower bound: while layer1.0.conv3 runs, its input [128, 64, 56, 56], its residual (the
+  // downsample output) and its output, both [128, 256, 56, 56], are alive: 98 + 392 + 392 MiB. No
+  // later point needs more, and the greedy placement reaches the bound.
+  const size_t wide = size_t{128} * 256 * 56 * 56 * sizeof(float);
+  EXPECT_EQ(plan.arena, 2 * wide + wide / 4);
+  EXPECT_GT(plan.arena_unshared, 6 * plan.arena);
+  EXPECT_LE(plan.im2col_workspace, CudaBackendTuning{}.im2col_workspace_limit_bytes);
+  EXPECT_EQ(plan.inputs_outputs, size_t{128} * 3 * 224 * 224 * 4 + size_t{128} * 1000 * 4);
+  // ~25.5 M parameters.
+  EXPECT_NEAR(static_cast<double>(plan.constants) / 4.0, 25.5e6, 0.2e6);
+}
+
+TEST(CudaMemoryPlanHost, ChainNeedsTwoBuffersAndAliasesExtendLifetimes) {
+  TestGraph t;
+  const Dims d{4, 16, 16, 16};
+  const size_t one = 4 * 16 * 16 * 16 * sizeof(float);
+  const ValueId x = t.input("x", d);
+  const ValueId first = t.node(OpKind::Relu, "first", {x}, activation(Activation::kRelu), d);
+  ReshapeAttrs flatten;
+  flatten.rule = ReshapeAttrs::Rule::kFlatten;
+  const ValueId alias = t.node(OpKind::Reshape, "flatten", {first}, flatten, {4, 4096});
+  ValueId v = first;
+  for (int i = 0; i < 6; ++i)
+    v = t.node(OpKind::Relu, "chain" + std::to_string(i), {v}, activation(Activation::kRelu), d);
+  ReshapeAttrs back;
+  back.shape = d;
+  const ValueId unflat = t.node(OpKind::Reshape, "unflatten", {alias}, back, d);  // reads `first` late, via aliases
+  t.output(t.node(OpKind::Add, "join", {v, unflat}, {}, d));
+  const CudaMemoryPlan plan = plan_cuda_memory(t.graph);
+  EXPECT_EQ(plan.arena_unshared, 7 * one) << "first and six chain values; the reshapes write nothing";
+  EXPECT_EQ(plan.arena, 3 * one) << "`first` lives to the end through its aliases, the chain alternates";
+  EXPECT_EQ(plan.im2col_workspace, 0u);
+}
+
+TEST(CudaMemoryPlanHost, InvalidGraphIsRefusedWithTheNodeName) {
+  TestGraph t;
+  const ValueId x = t.input("x", {2, 3});
+  t.output(t.node(OpKind::Add, "bad_add", {x, t.constant("c", {4}, 1)}, {}, {2, 3}));
+  try {
+    plan_cuda_memory(t.graph);
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad_add"), std::string::npos) << e.what();
   }
 }
 
