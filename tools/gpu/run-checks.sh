@@ -1,21 +1,37 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine from the repository root, after tools/gpu/build-bundle.sh here:
-#   every test binary of the bundle (CUDA tests run; nothing may skip for lack of a GPU), the ONNX
-#   conformance suite with the CUDA backend, then the benchmarks named in $OCTET_BENCH (optional).
+#   1. every test binary of the bundle (CUDA tests run there; a skip for lack of a GPU is a failure
+#      of this script's purpose, so the log is checked for it), the ONNX conformance suite included
+#      (its CUDA column);
+#   2. with OCTET_BENCH=1: the FP32 ResNet-50 benchmark, octet and PyTorch (TF32 off) in one run.
 # Logs go to $OUT (the device tool brings them back).
 set -uo pipefail
 bundle=.carry/gpu
-export LD_LIBRARY_PATH="$PWD/$bundle/lib:${LD_LIBRARY_PATH:-}"
+export LD_LIBRARY_PATH="$PWD/$bundle/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
 export OCTET_ONNX_TESTDATA="$PWD/$bundle/onnx-node"
 export OCTET_SOURCE_DIR="$PWD" OCTET_CLI="$PWD/$bundle/bin/octet"
+export PYTHONUNBUFFERED=1
 out=${OUT:-/tmp/octet-out}
 mkdir -p "$out"
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/device.txt"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader | tee "$out/device.txt"
 status=0
-for t in "$bundle"/bin/test_*; do
-  name=$(basename "$t")
-  echo "== $name"
-  if ! "$t" --gtest_brief=1 >"$out/$name.log" 2>&1; then status=1; echo "FAILED: $name"; fi
-  grep -E '^\[  (PASSED|FAILED|SKIPPED) |tests? ran|total |relative L2' "$out/$name.log" | head -30
-done
+if [ "${OCTET_TESTS:-1}" = 1 ]; then
+  for t in "$bundle"/bin/test_*; do
+    name=$(basename "$t")
+    if ! "$t" --gtest_brief=1 >"$out/$name.log" 2>&1; then status=1; echo "FAILED: $name"; fi
+    echo "== $name: $(grep -cE '^\[       OK|^\[  PASSED' "$out/$name.log") ok lines; $(grep -E '^\[  (PASSED|FAILED|SKIPPED)  \]' "$out/$name.log" | tr '\n' ' ')"
+    grep -E 'no CUDA device' "$out/$name.log" | head -3
+  done
+  grep -E '^total|^cuda:' "$out/test_onnx_node_conformance.log"
+fi
+if [ "${OCTET_BENCH:-0}" = 1 ]; then
+  model=/tmp/resnet50.onnx
+  [ -f "$model" ] || python3 tools/models/export_resnet50.py "$model" >"$out/export.log" 2>&1 || { echo "export failed"; tail "$out/export.log"; exit 1; }
+  batches=${OCTET_BENCH_BATCHES:-1,32,128}
+  # Peer and octet alternate in one call so both see the same clocks and temperature.
+  python3 tools/bench/pytorch_resnet50.py --batch-sizes "$batches" 2>&1 | tee "$out/bench_pytorch_fp32.jsonl"
+  "$bundle/bin/bench_fp32" "$model" --batch "$batches" 2>&1 | tee "$out/bench_octet_fp32.jsonl"
+  "$bundle/bin/bench_fp32" "$model" --batch "$batches" --cuda-graph 2>&1 | tee -a "$out/bench_octet_fp32.jsonl"
+  python3 tools/bench/pytorch_resnet50.py --batch-sizes "$batches" 2>&1 | tee -a "$out/bench_pytorch_fp32.jsonl"
+fi
 exit $status
