@@ -26,7 +26,8 @@ void sgemm_row_major(cublasHandle_t cublas, bool trans_a, bool trans_b, int64_t 
   const cublasOperation_t op_b = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_a = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   const int im = to_blas_int(m, "M"), in = to_blas_int(n, "N"), ik = to_blas_int(k, "K");
-  const int ilda = to_blas_int(lda, "lda"), ildb = to_blas_int(ldb, "ldb");
+  // BLAS wants leading dimensions >= 1 even for an empty inner dimension (K = 0, where Y = 0).
+  const int ilda = to_blas_int(std::max<int64_t>(lda, 1), "lda"), ildb = to_blas_int(std::max<int64_t>(ldb, 1), "ldb");
   if (batch == 1) {
     OCTET_CUBLAS_CHECK(cublasSgemm(cublas, op_b, op_a, in, im, ik, &alpha, b, ildb, a, ilda, &zero, y, in));
   } else {
