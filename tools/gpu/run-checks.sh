@@ -32,6 +32,12 @@ if [ "${OCTET_BENCH:-0}" = 1 ]; then
   python3 tools/bench/pytorch_resnet50.py --batch-sizes "$batches" 2>&1 | tee "$out/bench_pytorch_fp32.jsonl"
   "$bundle/bin/bench_fp32" "$model" --batch "$batches" 2>&1 | tee "$out/bench_octet_fp32.jsonl"
   "$bundle/bin/bench_fp32" "$model" --batch "$batches" --cuda-graph 2>&1 | tee -a "$out/bench_octet_fp32.jsonl"
+  # Sweep of the conv dispatch knobs at the largest batch (engine/cuda_backend.h CudaBackendTuning).
+  largest=${batches##*,}
+  for limit in 32 128 2048; do
+    "$bundle/bin/bench_fp32" "$model" --batch "$largest" --cuda-graph --im2col-limit-mib $limit 2>&1 | tee -a "$out/bench_octet_fp32.jsonl"
+  done
+  "$bundle/bin/bench_fp32" "$model" --batch "$largest" --cuda-graph --conv1x1-gemm-min-pixels 256 2>&1 | tee -a "$out/bench_octet_fp32.jsonl"
   python3 tools/bench/pytorch_resnet50.py --batch-sizes "$batches" 2>&1 | tee -a "$out/bench_pytorch_fp32.jsonl"
 fi
 exit $status
