@@ -46,9 +46,10 @@ struct CudaBackendTuning {
   size_t im2col_workspace_limit_bytes = size_t{512} << 20;
   // 1x1 stride-1 convolutions with fewer output pixels (OH*OW) than this run as im2col + one GEMM
   // over all images of a chunk instead of per-image GEMMs (kernels/cuda/conv_cuda.h); 0 = never.
-  // A benchmark knob: per-image GEMMs with M = 49 (ResNet-50's last stage) fill cuBLAS's tiles
-  // poorly, the copy costs one pass over the input; which wins is measured, not assumed.
-  int64_t conv1x1_gemm_min_pixels = 0;
+  // Per-image GEMMs with M = 49 (ResNet-50's last stage) fill cuBLAS's tiles poorly; the copy
+  // costs one pass over the input. Measured on an H100 (BENCHMARKS.md, 2026-11-22): 256 makes
+  // ResNet-50 at batch 128 2.7% faster than 0 (32.78 vs 33.70 ms), so it is the default.
+  int64_t conv1x1_gemm_min_pixels = 256;
 };
 
 // Device memory a context holds, in bytes.
