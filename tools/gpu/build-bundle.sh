@@ -22,5 +22,8 @@ for d in /usr/share/libonnx-testdata/data/node/test_*; do
   name=$(basename "$d")
   if echo "$name" | grep -qE "$ops_regex"; then cp -r "$d" "$bundle/onnx-node/"; fi
 done
+# The Fashion-MNIST test set, for `octet eval --backend cuda` there (4.4 MB).
+mkdir -p "$bundle/fashion-mnist"
+cp /usr/share/datasets/fashion-mnist/t10k-*-ubyte.gz "$bundle/fashion-mnist/"
 strip "$bundle"/bin/* 2>/dev/null || true
 du -sh "$bundle"

@@ -4,7 +4,9 @@
 #      of this script's purpose, so the log is checked for it), the ONNX conformance suite included
 #      (its CUDA column);
 #   2. with OCTET_BENCH=1: the FP32 ResNet-50 benchmark, octet and PyTorch (TF32 off) in one run.
-# Logs go to $OUT (the device tool brings them back).
+#   OCTET_SANITIZE=1: test_cuda_backend under compute-sanitizer memcheck; OCTET_EVAL=1: octet eval of the four
+#   reference models on the Fashion-MNIST test set with the CUDA backend. OCTET_TESTS=0 skips step 1.
+# Logs go to $OUT (the device tool brings them back; tar them if more than 8 files).
 set -uo pipefail
 bundle=.carry/gpu
 export LD_LIBRARY_PATH="$PWD/$bundle/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
@@ -23,6 +25,19 @@ if [ "${OCTET_TESTS:-1}" = 1 ]; then
     grep -E 'no CUDA device' "$out/$name.log" | head -3
   done
   grep -E '^total|^cuda:' "$out/test_onnx_node_conformance.log"
+  grep -E 'relative L2' "$out/test_reference_models.log"
+fi
+if [ "${OCTET_SANITIZE:-0}" = 1 ]; then
+  compute-sanitizer --tool memcheck --error-exitcode 9 "$bundle/bin/test_cuda_backend" --gtest_brief=1 \
+    >"$out/sanitizer.log" 2>&1 || { status=1; echo "FAILED: compute-sanitizer"; }
+  tail -3 "$out/sanitizer.log"
+fi
+if [ "${OCTET_EVAL:-0}" = 1 ]; then
+  for m in resnet mobilenetv2 inception mlp; do
+    echo "== eval ${m}_fmnist on cuda"
+    "$bundle/bin/octet" eval "models/${m}_fmnist.onnx" --data "$bundle/fashion-mnist/t10k-images-idx3-ubyte.gz" \
+      --backend cuda --batch 256 2>/dev/null | grep -E 'top-1|speed' || status=1
+  done
 fi
 if [ "${OCTET_BENCH:-0}" = 1 ]; then
   model=/tmp/resnet50.onnx
