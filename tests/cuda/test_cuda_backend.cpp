@@ -571,9 +571,12 @@ TEST(CudaFp32Nchw, Conv1x1GemmPathGroupsAndBatch33) {
   a.epilogue.activation = activation(Activation::kLeakyRelu);
   const ValueId y = add_conv(t, "pw_grouped", x, 24, a, true, 17);
   t.output(add_conv(t, "pw", y, 13, conv_attrs(1, 1), false, 18));
-  const auto context = expect_cuda_matches_cpu(t.graph);
+  // Per-image GEMMs for every 1x1 convolution...
+  CudaBackendTuning per_image;
+  per_image.conv1x1_gemm_min_pixels = 0;
+  const auto context = expect_cuda_matches_cpu(t.graph, 2, per_image);
   EXPECT_NE(context->describe().find("1x1 cuBLAS"), std::string::npos) << context->describe();
-  // The same graph with small 1x1 convolutions routed through im2col + one GEMM over all images.
+  // ...and the same graph with small 1x1 convolutions routed through im2col + one GEMM over all images.
   CudaBackendTuning tuning;
   tuning.conv1x1_gemm_min_pixels = 64;
   const auto gathered = expect_cuda_matches_cpu(t.graph, 2, tuning);
