@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "datasets/image_transform.h"
+
 namespace octet {
 namespace {
 
@@ -67,11 +69,7 @@ class IdxSource final : public BatchSource {
     dims_ = read_idx_header(in_, path_);
     OCTET_CHECK(dims_.size() == 3, "'", path_, "': IDX images must have rank 3 [N, H, W], found ", to_string(dims_));
     header_bytes_ = 4 + 4 * static_cast<long>(dims_.size());
-    OCTET_CHECK(pre_.channels == 1, "'", path_, "' holds gray images, the model's preprocessing asks for ",
-                pre_.channels, " channels");
-    OCTET_CHECK((pre_.height == 0 || pre_.height == dims_[1]) && (pre_.width == 0 || pre_.width == dims_[2]), "'",
-                path_, "' holds ", dims_[1], "x", dims_[2], " images, the model expects ", pre_.height, "x",
-                pre_.width);
+    sample_dims_ = preprocessed_dims(pre_, dims_[1], dims_[2]);
     const std::string labels_path = idx_labels_path_for(path_);
     if (!labels_path.empty()) {
       IdxArray labels = read_idx_file(labels_path);
@@ -82,7 +80,7 @@ class IdxSource final : public BatchSource {
   }
 
   int64_t size() const override { return dims_[0]; }
-  Dims sample_dims() const override { return {1, dims_[1], dims_[2]}; }
+  Dims sample_dims() const override { return sample_dims_; }
   void reset() override {
     in_.rewind_to(header_bytes_);
     position_ = 0;
@@ -99,11 +97,16 @@ class IdxSource final : public BatchSource {
     const int64_t pixels = dims_[1] * dims_[2];
     raw_.resize(static_cast<size_t>(n * pixels));
     in_.read(raw_.data(), raw_.size(), "image data");
-    if (batch.images.type() != DataType::kFloat32 || batch.images.dims() != Dims{n, 1, dims_[1], dims_[2]})
-      batch.images = Tensor(DataType::kFloat32, {n, 1, dims_[1], dims_[2]});
-    float* out = batch.images.data<float>();
-    const float mean = pre_.mean_of(0), stddev = pre_.std_of(0);
-    for (size_t i = 0; i < raw_.size(); ++i) out[i] = (static_cast<float>(raw_[i]) * pre_.scale - mean) / stddev;
+    Dims batch_dims{n};
+    batch_dims.insert(batch_dims.end(), sample_dims_.begin(), sample_dims_.end());
+    if (batch.images.type() != DataType::kFloat32 || batch.images.dims() != batch_dims)
+      batch.images = Tensor(DataType::kFloat32, batch_dims);
+    const int64_t sample_elems = numel(sample_dims_);
+    for (int64_t i = 0; i < n; ++i) {
+      const ImageU8 image{dims_[1], dims_[2], 1, "gray", raw_.data() + i * pixels};
+      preprocess_image(image, pre_, batch.images.data<float>() + i * sample_elems,
+                       path_ + " image " + std::to_string(position_ + i));
+    }
     batch.labels.assign(static_cast<size_t>(n), -1);
     if (!labels_.empty())
       for (int64_t i = 0; i < n; ++i) batch.labels[static_cast<size_t>(i)] = labels_[static_cast<size_t>(position_ + i)];
@@ -115,7 +118,8 @@ class IdxSource final : public BatchSource {
   std::string path_;
   Preprocessing pre_;
   GzReader in_;
-  Dims dims_;
+  Dims dims_;         // [N, H, W] as stored
+  Dims sample_dims_;  // [C, H, W] after preprocessing
   long header_bytes_ = 0;
   std::vector<int64_t> labels_;
   std::vector<uint8_t> raw_;
@@ -146,16 +150,8 @@ bool looks_like_idx_images(const std::string& path) {
   return path.find("-idx3-ubyte") != std::string::npos || ends_with(path, ".idx3");
 }
 
-std::unique_ptr<BatchSource> open_idx_source(const std::string& images_path, const Preprocessing& preprocessing) {
-  return std::make_unique<IdxSource>(images_path, preprocessing);
-}
-
-std::unique_ptr<BatchSource> open_batch_source(const std::string& path, const Preprocessing& preprocessing) {
-  OCTET_CHECK(file_exists(path), "dataset '", path, "' does not exist");
-  if (looks_like_idx_images(path)) return open_idx_source(path, preprocessing);
-  OCTET_UNSUPPORTED("dataset '", path,
-                    "': octet reads IDX image files (*-idx3-ubyte[.gz]) today; image folders, lists and HDF5 "
-                    "come with the datasets issue");
+std::unique_ptr<BatchSource> open_idx_source(const std::string& images_path, const SourceOptions& options) {
+  return std::make_unique<IdxSource>(images_path, options.preprocessing);
 }
 
 }  // namespace octet

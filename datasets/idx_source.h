@@ -29,6 +29,6 @@ std::string idx_labels_path_for(const std::string& images_path);
 
 bool looks_like_idx_images(const std::string& path);
 
-std::unique_ptr<BatchSource> open_idx_source(const std::string& images_path, const Preprocessing& preprocessing);
+std::unique_ptr<BatchSource> open_idx_source(const std::string& images_path, const SourceOptions& options);
 
 }  // namespace octet

@@ -110,3 +110,108 @@ std::string human_count(double n) {
 }
 
 }  // namespace octet::cli
+
+namespace octet::cli {
+namespace {
+
+// "256" -> {256, 0}; "224x192" -> {224, 192} (width x height)
+std::pair<int64_t, int64_t> parse_size(const std::string& text, const char* option) {
+  try {
+    const size_t x = text.find_first_of("xX");
+    if (x == std::string::npos) return {std::stoll(text), 0};
+    return {std::stoll(text.substr(0, x)), std::stoll(text.substr(x + 1))};
+  } catch (const std::exception&) {
+    OCTET_CHECK(false, option, " '", text, "' is not a size (N or WxH)");
+  }
+  return {0, 0};
+}
+
+// "1/255" or "0.00392"
+float parse_fraction(const std::string& text, const char* option) {
+  try {
+    const size_t slash = text.find('/');
+    if (slash == std::string::npos) return std::stof(text);
+    return static_cast<float>(std::stod(text.substr(0, slash)) / std::stod(text.substr(slash + 1)));
+  } catch (const std::exception&) {
+    OCTET_CHECK(false, option, " '", text, "' is not a number (e.g. 0.0039 or 1/255)");
+  }
+  return 0.0f;
+}
+
+// "0.485,0.456,0.406"
+std::vector<float> parse_floats(const std::string& text, const char* option) {
+  std::vector<float> values;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) values.push_back(parse_fraction(item, option));
+  OCTET_CHECK(!values.empty(), option, " needs at least one value");
+  return values;
+}
+
+}  // namespace
+
+po::options_description data_options() {
+  po::options_description d("Data and preprocessing (applied in this order: decode, channel order, resize, crop, "
+                            "*scale, (x-mean)/std, NCHW)");
+  d.add_options()
+    ("data", po::value<std::string>(), "image folder (class subfolders give labels), image list (.txt/.lst: "
+                                       "'path [label]' per line), IDX images (*-idx3-ubyte[.gz]) or HDF5 (.h5)")
+    ("preset", po::value<std::string>(), "preprocessing preset: imagenet | fashion-mnist (a model's own "
+                                         "metadata is used by default)")
+    ("resize", po::value<std::string>(), "resize the shorter side to N, or to exactly WxH (bilinear)")
+    ("center-crop", po::value<std::string>(), "center crop to N (square) or WxH")
+    ("channel-order", po::value<std::string>(), "gray | rgb | bgr")
+    ("scale", po::value<std::string>(), "multiply pixels by this (e.g. 1/255)")
+    ("mean", po::value<std::string>(), "subtract per channel, comma separated (one value for all)")
+    ("std", po::value<std::string>(), "divide per channel, comma separated (one value for all)")
+    ("skip-bad", po::bool_switch(), "skip unreadable images with a warning and count them, instead of failing")
+    ("decode-threads", po::value<int>()->default_value(0), "image decoding threads (0 = all cores)")
+    ("hdf5-images", po::value<std::string>()->default_value("images"), "HDF5 dataset holding the images")
+    ("hdf5-labels", po::value<std::string>()->default_value("labels"), "HDF5 dataset holding the labels (optional)");
+  return d;
+}
+
+SourceOptions read_data_options(const po::variables_map& vm, const Graph* model, const std::string& model_path) {
+  SourceOptions options;
+  Preprocessing& p = options.preprocessing;
+  const bool model_has_preprocessing = model && model->metadata.count(kPreprocessingMetadataKey);
+  if (vm.count("preset")) p = preprocessing_preset(vm["preset"].as<std::string>());
+  else if (model_has_preprocessing) p = preprocessing_from_metadata(*model, model_path);
+  if (model && !model->inputs.empty()) {
+    // The model fixes the sample size; preprocessing must produce exactly that.
+    const Dims& in = model->value(model->inputs[0]).dims;
+    if (in.size() == 4) {
+      p.channels = in[1];
+      p.height = in[2];
+      p.width = in[3];
+      if (!vm.count("channel-order") && !model_has_preprocessing && !vm.count("preset"))
+        p.channel_order = in[1] == 1 ? "gray" : "rgb";
+    }
+  }
+  if (vm.count("channel-order")) {
+    p.channel_order = vm["channel-order"].as<std::string>();
+    p.channels = p.channel_order == "gray" ? 1 : 3;
+  }
+  if (vm.count("resize")) {
+    const auto [a, b] = parse_size(vm["resize"].as<std::string>(), "--resize");
+    p.resize_shorter = b == 0 ? a : 0;
+    p.resize_width = b == 0 ? 0 : a;
+    p.resize_height = b;
+  }
+  if (vm.count("center-crop")) {
+    const auto [a, b] = parse_size(vm["center-crop"].as<std::string>(), "--center-crop");
+    p.crop_width = a;
+    p.crop_height = b == 0 ? a : b;
+  }
+  if (vm.count("scale")) p.scale = parse_fraction(vm["scale"].as<std::string>(), "--scale");
+  if (vm.count("mean")) p.mean = parse_floats(vm["mean"].as<std::string>(), "--mean");
+  if (vm.count("std")) p.std = parse_floats(vm["std"].as<std::string>(), "--std");
+  validate_preprocessing(p, "preprocessing options");
+  options.skip_bad = vm["skip-bad"].as<bool>();
+  options.threads = vm["decode-threads"].as<int>();
+  OCTET_CHECK(options.threads >= 0, "--decode-threads must be >= 0");
+  options.hdf5_images = vm["hdf5-images"].as<std::string>();
+  options.hdf5_labels = vm["hdf5-labels"].as<std::string>();
+  return options;
+}
+
+}  // namespace octet::cli

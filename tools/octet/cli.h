@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/batch_source.h"
 #include "engine/backend.h"
 #include "engine/graph.h"
 
@@ -20,6 +21,7 @@ using Args = std::vector<std::string>;
 int command_info(const Args& args);
 int command_run(const Args& args);
 int command_eval(const Args& args);
+int command_dataset(const Args& args);
 
 // Parses `args` against `options` (+ positional names); prints `usage` and the options on --help
 // (returns false: the caller exits 0). Unknown or malformed options throw Error.
@@ -36,6 +38,15 @@ struct ExecutionChoice {
 };
 // Reads the execution options; --batch must be >= 1, the backend must exist in this build.
 ExecutionChoice read_execution_options(const po::variables_map& vm);
+
+// The options that say where samples come from and how they are preprocessed: --data, --preset,
+// --resize, --center-crop, --channel-order, --scale, --mean, --std, --skip-bad, --decode-threads,
+// --hdf5-images, --hdf5-labels.
+po::options_description data_options();
+// Preprocessing starts from `model`'s metadata (when a model is given and has one), else from
+// --preset, else identity; each flag given then overrides its field. With a model, the sample size
+// it takes ([C, H, W] of its input) is required of the data.
+SourceOptions read_data_options(const po::variables_map& vm, const Graph* model, const std::string& model_path);
 
 // Imports an ONNX model and applies the FP32 optimisation passes, shapes inferred at `batch`.
 Graph load_model_for_inference(const std::string& path, int64_t batch);

@@ -28,18 +28,19 @@ int command_eval(const Args& args) {
   po::options_description options("Options");
   options.add_options()
     ("model", po::value<std::string>()->required(), "ONNX model file")
-    ("data", po::value<std::string>()->required(), "labelled dataset (IDX images file; labels found beside it)")
     ("limit", po::value<int64_t>()->default_value(0), "evaluate at most this many samples (0 = all)");
+  options.add(data_options());
   options.add(execution_options());
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
   if (!parse_command_line(args,
-                          "usage: octet eval MODEL --data PATH [--limit N] [--batch N] [--backend cpu|cuda]\n\n"
-                          "Top-1 and top-5 accuracy of the model on a labelled dataset, with the preprocessing "
-                          "the model's metadata names.",
+                          "usage: octet eval MODEL --data PATH [preprocessing] [--limit N] [--batch N] [--backend cpu|cuda]\n\n"
+                          "Top-1 and top-5 accuracy of the model on a labelled dataset. Preprocessing comes from the "
+                          "model's metadata unless --preset or the flags below say otherwise.",
                           options, positional, vm))
     return 0;
+  OCTET_CHECK(vm.count("data"), "octet eval needs --data PATH (see --help)");
   ExecutionChoice exec = read_execution_options(vm);
   if (vm["batch"].defaulted()) exec.batch = 64;
   const int64_t limit = vm["limit"].as<int64_t>();
@@ -56,9 +57,10 @@ int command_eval(const Args& args) {
               "' is ", to_string(output_dims));
   const int64_t classes = output_dims[1];
 
-  auto source = open_batch_source(vm["data"].as<std::string>(), preprocessing_from_metadata(graph, model_path));
+  const std::string data_path = vm["data"].as<std::string>();
+  auto source = open_batch_source(data_path, read_data_options(vm, &graph, model_path));
   const Dims sample = source->sample_dims();
-  OCTET_CHECK(Dims(input_dims.begin() + 1, input_dims.end()) == sample, "dataset '", vm["data"].as<std::string>(),
+  OCTET_CHECK(Dims(input_dims.begin() + 1, input_dims.end()) == sample, "dataset '", data_path,
               "' gives samples of ", to_string(sample), ", model input '", graph.value(graph.inputs[0]).name,
               "' takes ", to_string(input_dims));
   const int64_t total = limit > 0 ? std::min(limit, source->size()) : source->size();
@@ -82,8 +84,8 @@ int command_eval(const Args& args) {
     const float* logits = outputs[0].data<float>();
     for (int64_t i = 0; i < n; ++i) {
       const int64_t label = batch.labels[static_cast<size_t>(i)];
-      OCTET_CHECK(label >= 0, "dataset '", vm["data"].as<std::string>(), "' has no label for sample ", tally.seen);
-      OCTET_CHECK(label < classes, "dataset '", vm["data"].as<std::string>(), "': label ", label, " of sample ",
+      OCTET_CHECK(label >= 0, "dataset '", data_path, "' has no label for sample ", tally.seen);
+      OCTET_CHECK(label < classes, "dataset '", data_path, "': label ", label, " of sample ",
                   tally.seen, " is outside the model's ", classes, " classes");
       const int64_t rank = rank_of(logits + i * classes, classes, label);
       tally.top1 += rank == 0;
@@ -94,13 +96,15 @@ int command_eval(const Args& args) {
   }
   progress.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  OCTET_CHECK(tally.seen > 0, "dataset '", vm["data"].as<std::string>(), "' is empty");
+  OCTET_CHECK(tally.seen > 0, "dataset '", data_path, "' is empty");
 
   const double n = static_cast<double>(tally.seen);
   std::printf("model      %s\n", model_path.c_str());
   std::printf("data       %s\n", source->describe().c_str());
   std::printf("backend    %s, batch %lld\n", to_string(exec.backend), static_cast<long long>(exec.batch));
   std::printf("evaluated  %lld\n", static_cast<long long>(tally.seen));
+  if (source->skipped() > 0)
+    std::printf("skipped    %lld unreadable samples (--skip-bad)\n", static_cast<long long>(source->skipped()));
   std::printf("top-1      %.2f%% (%lld correct)\n", 100.0 * tally.top1 / n, static_cast<long long>(tally.top1));
   std::printf("top-5      %.2f%% (%lld correct)\n", 100.0 * tally.top5 / n, static_cast<long long>(tally.top5));
   std::printf("speed      %.0f images/s (%.2f s)\n", n / seconds, seconds);
