@@ -1,6 +1,7 @@
 #include "datasets/hdf5_writer.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -176,6 +177,9 @@ void pack_to_hdf5(BatchSource& source, const std::string& out_path, const Prepro
   OCTET_CHECK(!images_name.empty() && images_name != labels_name, "'", out_path,
               "': the images and labels datasets need two different names, got '", images_name, "' and '",
               labels_name, "'");
+  struct stat existing {};
+  OCTET_CHECK(::stat(out_path.c_str(), &existing) != 0 || !S_ISDIR(existing.st_mode), "'", out_path,
+              "' is a folder; the pack needs a file name such as '", out_path, "/pack.h5'");
   const std::string temp_path = out_path + ".tmp." + std::to_string(::getpid());
   try {
     write_pack(source, temp_path, out_path, preprocessing, images_name, labels_name, progress);

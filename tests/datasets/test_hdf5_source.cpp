@@ -743,11 +743,14 @@ TEST_F(Hdf5Test, PackRefusesSamplesOfDifferentSizes) {
   EXPECT_TRUE(files_in(dir_).empty());
 }
 
-TEST_F(Hdf5Test, PackIntoAMissingFolderNamesTheOutput) {
+TEST_F(Hdf5Test, PackIntoAMissingFolderOrOntoAFolderNamesTheOutput) {
   VectorSource source = make_source(4, {1, 2, 2}, true);
   const std::string out = path("no/such/folder/out.h5");
-  const std::string message = error_of([&] { pack_to_hdf5(source, out, Preprocessing{}); });
+  std::string message = error_of([&] { pack_to_hdf5(source, out, Preprocessing{}); });
   EXPECT_NE(message.find(out), std::string::npos) << message;
+  fs::create_directories(path("folder"));
+  message = error_of([&] { pack_to_hdf5(source, path("folder"), Preprocessing{}); });
+  EXPECT_NE(message.find(path("folder") + "' is a folder"), std::string::npos) << message;
 }
 
 }  // namespace
