@@ -140,10 +140,10 @@ class Hdf5Source final : public BatchSource {
     constexpr size_t kShown = 20;
     for (size_t i = 0; i < std::min(datasets.size(), kShown); ++i) listing += (i ? ", " : "") + datasets[i];
     if (datasets.size() > kShown) listing += ", and " + std::to_string(datasets.size() - kShown) + " more";
-    throw Error(detail::concat("'", path_, "' has no dataset '", images_name_, "' (",
-                               datasets.empty() ? std::string("the file has no datasets")
-                                                : "datasets in the file: " + listing,
-                               "); name the images dataset with --hdf5-images"));
+    throw Error(
+        detail::concat("'", path_, "' has no dataset '", images_name_, "' (",
+                       datasets.empty() ? std::string("the file has no datasets") : "datasets in the file: " + listing,
+                       "); name the images dataset with --hdf5-images"));
   }
 
   Layout layout_of(const H5::DataSet& images, const std::vector<hsize_t>& extent) const {
@@ -180,14 +180,14 @@ class Hdf5Source final : public BatchSource {
     } else if (channels == 4) {
       order = "rgba";
     }
-    const int64_t expected = order == "gray"                  ? 1
-                             : order == "rgb" || order == "bgr" ? 3
+    const int64_t expected = order == "gray"                      ? 1
+                             : order == "rgb" || order == "bgr"   ? 3
                              : order == "rgba" || order == "bgra" ? 4
-                                                                : 0;
+                                                                  : 0;
     OCTET_CHECK(expected != 0 || !attribute, "'", path_, "': dataset '", images_name_, "' has channel_order '", order,
                 "'; octet reads gray, rgb, bgr, rgba or bgra");
-    OCTET_CHECK(expected == channels, "'", path_, "': dataset '", images_name_, "' holds uint8 images with ",
-                channels, " channels", attribute ? " but channel_order '" + order + "'" : std::string(),
+    OCTET_CHECK(expected == channels, "'", path_, "': dataset '", images_name_, "' holds uint8 images with ", channels,
+                " channels", attribute ? " but channel_order '" + order + "'" : std::string(),
                 "; octet reads 1 (gray), 3 (rgb, bgr) or 4 (rgba, bgra) channels");
     return order;
   }

@@ -89,10 +89,11 @@ class PackFile {
     const int64_t n = batch.images.dims()[0];
     append_rows(*images_, written_, with_count(static_cast<hsize_t>(n), sample_), H5::PredType::NATIVE_FLOAT,
                 batch.images.data<float>());
-    const bool any_known = std::any_of(batch.labels.begin(), batch.labels.end(),
-                                       [](int64_t label) { return label != kUnknownLabel; });
+    const bool any_known =
+        std::any_of(batch.labels.begin(), batch.labels.end(), [](int64_t label) { return label != kUnknownLabel; });
     if (any_known && !labels_ && !labels_name_.empty()) create_labels();
-    if (labels_) append_rows(*labels_, written_, {static_cast<hsize_t>(n)}, H5::PredType::NATIVE_INT64, batch.labels.data());
+    if (labels_)
+      append_rows(*labels_, written_, {static_cast<hsize_t>(n)}, H5::PredType::NATIVE_INT64, batch.labels.data());
     written_ += static_cast<hsize_t>(n);
   }
 
@@ -119,9 +120,8 @@ class PackFile {
 
 void check_batch(const Batch& batch, const PackFile& pack, const BatchSource& source) {
   const Dims& dims = batch.images.dims();
-  OCTET_CHECK(batch.images.type() == DataType::kFloat32 && dims.size() == 4, source.describe(),
-              ": a batch came as ", to_string(batch.images.type()), " ", to_string(dims),
-              ", expected float32 [n, C, H, W]");
+  OCTET_CHECK(batch.images.type() == DataType::kFloat32 && dims.size() == 4, source.describe(), ": a batch came as ",
+              to_string(batch.images.type()), " ", to_string(dims), ", expected float32 [n, C, H, W]");
   OCTET_CHECK(batch.labels.size() == static_cast<size_t>(dims[0]), source.describe(), ": a batch of ", dims[0],
               " samples came with ", batch.labels.size(), " labels");
   if (!pack.has_images()) return;
@@ -175,8 +175,8 @@ void sync_to_disk(const std::string& path) {
 void pack_to_hdf5(BatchSource& source, const std::string& out_path, const Preprocessing& preprocessing,
                   const std::string& images_name, const std::string& labels_name, PackProgress progress) {
   OCTET_CHECK(!images_name.empty() && images_name != labels_name, "'", out_path,
-              "': the images and labels datasets need two different names, got '", images_name, "' and '",
-              labels_name, "'");
+              "': the images and labels datasets need two different names, got '", images_name, "' and '", labels_name,
+              "'");
   struct stat existing {};
   OCTET_CHECK(::stat(out_path.c_str(), &existing) != 0 || !S_ISDIR(existing.st_mode), "'", out_path,
               "' is a folder; the pack needs a file name such as '", out_path, "/pack.h5'");

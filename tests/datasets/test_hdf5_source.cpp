@@ -4,10 +4,9 @@
 // attributes, contiguous or chunked data, any label integer type), and read back through
 // open_hdf5_source; expected tensors are computed in the test from the stored values. The pack
 // tests check the round trip bit for bit, the attributes, streaming and the atomic replace.
+#include <H5Cpp.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
-
-#include <H5Cpp.h>
 
 #include <cmath>
 #include <cstring>
@@ -59,8 +58,8 @@ H5::DataSet write_dataset(H5::H5File& file, const std::string& name, const Dims&
     creation.setChunk(static_cast<int>(c.size()), c.data());
     creation.setDeflate(6);
   }
-  H5::DataSet dataset = file.createDataSet(name, file_type, H5::DataSpace(static_cast<int>(extent.size()), extent.data()),
-                                           creation);
+  H5::DataSet dataset =
+      file.createDataSet(name, file_type, H5::DataSpace(static_cast<int>(extent.size()), extent.data()), creation);
   dataset.write(values.data(), memory_type);
   return dataset;
 }
@@ -83,7 +82,8 @@ std::optional<std::string> string_attribute(const H5::DataSet& dataset, const st
 
 std::vector<uint8_t> pattern_bytes(int64_t count, int64_t seed) {
   std::vector<uint8_t> bytes(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i) bytes[static_cast<size_t>(i)] = static_cast<uint8_t>((i * 37 + seed * 11 + i / 7) % 256);
+  for (int64_t i = 0; i < count; ++i)
+    bytes[static_cast<size_t>(i)] = static_cast<uint8_t>((i * 37 + seed * 11 + i / 7) % 256);
   return bytes;
 }
 
@@ -357,14 +357,38 @@ TYPED_TEST_SUITE(Hdf5LabelTypes, LabelTypes);
 
 template <typename T>
 const H5::PredType& native_type_of();
-template <> const H5::PredType& native_type_of<uint8_t>() { return H5::PredType::NATIVE_UINT8; }
-template <> const H5::PredType& native_type_of<int8_t>() { return H5::PredType::NATIVE_INT8; }
-template <> const H5::PredType& native_type_of<uint16_t>() { return H5::PredType::NATIVE_UINT16; }
-template <> const H5::PredType& native_type_of<int16_t>() { return H5::PredType::NATIVE_INT16; }
-template <> const H5::PredType& native_type_of<uint32_t>() { return H5::PredType::NATIVE_UINT32; }
-template <> const H5::PredType& native_type_of<int32_t>() { return H5::PredType::NATIVE_INT32; }
-template <> const H5::PredType& native_type_of<uint64_t>() { return H5::PredType::NATIVE_UINT64; }
-template <> const H5::PredType& native_type_of<int64_t>() { return H5::PredType::NATIVE_INT64; }
+template <>
+const H5::PredType& native_type_of<uint8_t>() {
+  return H5::PredType::NATIVE_UINT8;
+}
+template <>
+const H5::PredType& native_type_of<int8_t>() {
+  return H5::PredType::NATIVE_INT8;
+}
+template <>
+const H5::PredType& native_type_of<uint16_t>() {
+  return H5::PredType::NATIVE_UINT16;
+}
+template <>
+const H5::PredType& native_type_of<int16_t>() {
+  return H5::PredType::NATIVE_INT16;
+}
+template <>
+const H5::PredType& native_type_of<uint32_t>() {
+  return H5::PredType::NATIVE_UINT32;
+}
+template <>
+const H5::PredType& native_type_of<int32_t>() {
+  return H5::PredType::NATIVE_INT32;
+}
+template <>
+const H5::PredType& native_type_of<uint64_t>() {
+  return H5::PredType::NATIVE_UINT64;
+}
+template <>
+const H5::PredType& native_type_of<int64_t>() {
+  return H5::PredType::NATIVE_INT64;
+}
 
 TYPED_TEST(Hdf5LabelTypes, AreReadAsInt64) {
   const int64_t n = 9;
@@ -674,7 +698,9 @@ TEST_F(Hdf5Test, PackCountsOnlyDeliveredSamplesAndNestedNames) {
   source.skipped_ = 5;  // size() says 25, as a source that left 5 unreadable files out
   std::pair<int64_t, int64_t> last;
   pack_to_hdf5(source, path("skipped.h5"), Preprocessing{}, "val/images", "val/labels",
-               [&](int64_t done, int64_t total) { last = {done, total}; });
+               [&](int64_t done, int64_t total) {
+                 last = {done, total};
+               });
   EXPECT_EQ(last, std::make_pair(int64_t(25), int64_t(25)));
   SourceOptions options;
   options.hdf5_images = "val/images";
