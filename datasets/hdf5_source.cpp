@@ -16,8 +16,7 @@ bool is_channel_count(hsize_t d) { return d == 1 || d == 3 || d == 4; }
 
 // The dataset `name` when it exists and is a dataset; a missing intermediate group makes HDF5's
 // link lookup fail rather than answer false, which means "absent" here too.
-std::optional<H5::DataSet> open_dataset_if_present(const H5::H5File& file, const std::string& name,
-                                                   const H5::DSetAccPropList& access = H5::DSetAccPropList::DEFAULT) {
+std::optional<H5::DataSet> open_dataset_if_present(const H5::H5File& file, const std::string& name) {
   if (name.empty()) return std::nullopt;
   try {
     if (!file.nameExists(name)) return std::nullopt;
@@ -25,7 +24,7 @@ std::optional<H5::DataSet> open_dataset_if_present(const H5::H5File& file, const
   } catch (const H5::Exception&) {
     return std::nullopt;
   }
-  return file.openDataSet(name, access);
+  return file.openDataSet(name);
 }
 
 std::vector<hsize_t> extent_of(const H5::DataSet& dataset) {
