@@ -58,6 +58,8 @@ std::array<int64_t, 3> channel_map(const ImageU8& image, const Preprocessing& p,
               " channels, this one has ", image.channels);
   const std::string& in = image.channel_order;
   const std::string& want = p.channel_order;
+  OCTET_CHECK(p.channels == (want == "gray" ? 1 : 3), origin, ": preprocessing asks for ", p.channels,
+              " channels in order '", want, "'");
   if (want == "gray") {
     OCTET_CHECK(in == "gray", origin, ": a colour image (", in,
                 ") for a model that reads gray images; octet does not convert colour to gray, since a colour "
@@ -121,15 +123,32 @@ void preprocess_image(const ImageU8& image, const Preprocessing& p, float* out, 
   const int64_t left = (resized.width - result.width) / 2;
 
   // Steps 5-7. A 256-entry table per channel holds (v * scale - mean) / std for every byte value v:
-  // the same float expression, evaluated once per value instead of once per pixel.
-  for (int64_t c = 0; c < p.channels; ++c) {
-    std::array<float, 256> table;
+  // the same float expression, evaluated once per value instead of once per pixel. One pass over
+  // the cropped pixels writes all output planes (CHW), reading each pixel's bytes once.
+  const int64_t out_channels = p.channels;
+  std::array<std::array<float, 256>, 3> tables;
+  for (int64_t c = 0; c < out_channels; ++c) {
     const float mean = p.mean_of(c), stddev = p.std_of(c);
-    for (int v = 0; v < 256; ++v) table[static_cast<size_t>(v)] = (static_cast<float>(v) * p.scale - mean) / stddev;
-    const int64_t source = source_channel[static_cast<size_t>(c)];
-    for (int64_t y = 0; y < result.height; ++y) {
-      const uint8_t* row = pixels + (top + y) * row_stride + left * channels + source;
-      for (int64_t x = 0; x < result.width; ++x) *out++ = table[row[x * channels]];
+    for (int v = 0; v < 256; ++v)
+      tables[static_cast<size_t>(c)][static_cast<size_t>(v)] = (static_cast<float>(v) * p.scale - mean) / stddev;
+  }
+  const int64_t plane = result.height * result.width;
+  for (int64_t y = 0; y < result.height; ++y) {
+    const uint8_t* row = pixels + (top + y) * row_stride + left * channels;
+    float* dst = out + y * result.width;
+    if (out_channels == 1) {
+      const float* t0 = tables[0].data();
+      const int64_t s0 = source_channel[0];
+      for (int64_t x = 0; x < result.width; ++x) dst[x] = t0[row[x * channels + s0]];
+    } else {
+      const float *t0 = tables[0].data(), *t1 = tables[1].data(), *t2 = tables[2].data();
+      const int64_t s0 = source_channel[0], s1 = source_channel[1], s2 = source_channel[2];
+      for (int64_t x = 0; x < result.width; ++x) {
+        const uint8_t* pixel = row + x * channels;
+        dst[x] = t0[pixel[s0]];
+        dst[plane + x] = t1[pixel[s1]];
+        dst[2 * plane + x] = t2[pixel[s2]];
+      }
     }
   }
 }
