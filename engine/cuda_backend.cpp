@@ -1,10 +1,11 @@
 // The CUDA backend (engine/cuda_backend.h): validates a Graph once, plans and allocates every device
 // buffer once, and runs the nodes in order on one stream with the kernels of kernels/cuda.
 //
-// Creation, in order: select the device; check the wiring and every node (input counts, float32
-// where a kernel computes, every output's dims against the operator's rule) and work out what
-// run() needs per node (NodePlan); plan memory (constants, dedicated input/output buffers, the
-// liveness arena, aliases); allocate, upload the constants, create the stream and the cuBLAS handle.
+// Creation, in order: select the device; validate the wiring and every node
+// (engine/node_validation.h: input counts, float32 where a kernel computes, every output's dims
+// against the operator's rule) and work out what run() needs per node (NodePlan); plan memory
+// (constants, dedicated input/output buffers, the liveness arena, aliases); allocate, upload the
+// constants, create the stream and the cuBLAS handle.
 // run() then only checks the caller's tensors, copies, launches and copies back.
 #include "engine/cuda_backend.h"
 
@@ -14,16 +15,12 @@
 #include <algorithm>
 #include <cstring>
 #include <iomanip>
-#include <limits>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "kernels/cpu/broadcast.h"
-#include "kernels/cpu/gemm_ref.h"
-#include "kernels/cpu/tensor_ops_ref.h"
-#include "kernels/cpu/window.h"
+#include "engine/node_validation.h"
 #include "kernels/cuda/conv_cuda.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/elementwise_cuda.h"
@@ -40,8 +37,6 @@ constexpr size_t kAlignment = 256;                          // cudaMalloc's alig
 constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;  // NVIDIA's recommendation for Hopper
 
 size_t align_up(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
-
-std::string node_label(const Node& node) { return detail::concat("node '", node.name, "' (", to_string(node.op), ")"); }
 
 // ---- owned CUDA resources ------------------------------------------------------------------------
 // Destructors never throw: a failure while tearing down is ignored (there is no one left to tell).
@@ -134,7 +129,7 @@ class Event {
   cudaEvent_t event_ = nullptr;
 };
 
-// ---- validation ----------------------------------------------------------------------------------
+// ---- planning ------------------------------------------------------------------------------------
 
 // What creation works out once per node for run().
 struct NodePlan {
@@ -148,322 +143,75 @@ struct NodePlan {
   bool alias = false;                        // Reshape/Identity: the output is the input's memory
 };
 
-class NodeChecker {
- public:
-  NodeChecker(const Graph& graph, const Node& node) : graph_(graph), node_(node) {}
+// The differences from the CPU backend (engine/node_validation.h): MaxPool's Indices are computed;
+// pools whose pads reach past the window are refused (the kernels assume every window holds a cell).
+constexpr BackendCapabilities kCudaCapabilities{"CUDA", /*maxpool_indices=*/true, /*pool_pads_past_window=*/false};
 
-  template <typename... Parts>
-  void check(bool condition, Parts&&... parts) const {
-    if (!condition) throw Error(detail::concat(node_label(node_), ": ", std::forward<Parts>(parts)...));
-  }
-  // Runs a shape rule of the kernels and puts the node's name on its Error.
-  template <typename Rule>
-  Dims rule(Rule&& compute) const {
-    try {
-      return compute();
-    } catch (const Error& error) {
-      throw Error(node_label(node_) + ": " + error.what());
+// The plan of a node that validate_node() accepted: what it guarantees is not checked again.
+NodePlan plan_node(const Graph& graph, const Node& node, const ValidatedNode& validated,
+                   const CudaBackendTuning& tuning) {
+  NodePlan plan;
+  plan.activation = validated.activation;
+  const Dims& x = graph.value(node.inputs[0]).dims;
+  const Dims& y = graph.value(node.outputs[0]).dims;
+  switch (node.op) {
+    case OpKind::Conv:
+      plan.conv = make_conv2d_shape(std::get<ConvAttrs>(node.attrs), x, graph.value(node.inputs[1]).dims, y);
+      try {
+        plan.conv_plan =
+            kernels::plan_conv2d_cuda(plan.conv, tuning.im2col_workspace_limit_bytes, tuning.conv1x1_gemm_min_pixels);
+      } catch (const UnsupportedError& error) {
+        throw UnsupportedError(node_label(node) + ": " + error.what());
+      } catch (const Error& error) {
+        throw Error(node_label(node) + ": " + error.what());
+      }
+      break;
+    case OpKind::Gemm:  // Y = [M, N]
+      plan.m = y[0];
+      plan.n = y[1];
+      plan.k = std::get<GemmAttrs>(node.attrs).trans_a ? x[0] : x[1];
+      break;
+    case OpKind::BatchNormalization:
+      plan.outer = x[0];
+      plan.length = x[1];
+      plan.inner = numel(Dims(x.begin() + 2, x.end()));
+      break;
+    case OpKind::MaxPool:
+    case OpKind::AveragePool: plan.pool = make_pool2d_shape(std::get<PoolAttrs>(node.attrs), x, y); break;
+    case OpKind::GlobalAveragePool:
+    case OpKind::GlobalMaxPool:
+      plan.outer = x[0] * x[1];
+      plan.inner = numel(Dims(x.begin() + 2, x.end()));
+      break;
+    case OpKind::Transpose:
+      plan.perm = std::get<TransposeAttrs>(node.attrs).perm;
+      if (plan.perm.empty())
+        for (int64_t d = static_cast<int64_t>(x.size()) - 1; d >= 0; --d) plan.perm.push_back(d);
+      break;
+    case OpKind::Softmax: {
+      const auto& a = std::get<SoftmaxAttrs>(node.attrs);
+      plan.outer = numel(Dims(x.begin(), x.begin() + a.axis));
+      plan.length = a.coerce_2d ? numel(Dims(x.begin() + a.axis, x.end())) : x[static_cast<size_t>(a.axis)];
+      plan.inner = a.coerce_2d ? 1 : numel(Dims(x.begin() + a.axis + 1, x.end()));
+      break;
     }
+    case OpKind::Relu:
+    case OpKind::Clip:
+    case OpKind::LeakyRelu:
+    case OpKind::Sigmoid:
+    case OpKind::HardSigmoid:
+    case OpKind::HardSwish: break;  // plan.activation is all they need
+    case OpKind::MatMul:
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::Concat:
+    case OpKind::Pad: break;  // the kernels take the attributes and the values' dims as they are
+    case OpKind::Reshape:
+    case OpKind::Identity: break;  // plan_memory() decides whether the output aliases the input
   }
-  void input_count(size_t at_least, size_t at_most) const {
-    const size_t count = node_.inputs.size();
-    check(count >= at_least && count <= at_most, "takes ", at_least, " to ", at_most, " inputs, has ", count);
-  }
-  void output_count(size_t at_most) const {
-    check(!node_.outputs.empty() && node_.outputs.size() <= at_most && node_.outputs[0] != kNoValue, "has ",
-          node_.outputs.size(), " outputs, the operator writes at most ", at_most);
-    for (size_t i = 1; i < node_.outputs.size(); ++i)
-      check(node_.outputs[i] == kNoValue || node_.op == OpKind::MaxPool, "output ", i, " is not supported");
-  }
-  const Value& in(size_t i) const {
-    check(i < node_.inputs.size() && node_.inputs[i] != kNoValue, "input ", i, " is missing");
-    return graph_.value(node_.inputs[i]);
-  }
-  const Value* optional_in(size_t i) const {
-    if (i >= node_.inputs.size() || node_.inputs[i] == kNoValue) return nullptr;
-    return &graph_.value(node_.inputs[i]);
-  }
-  const Value& out() const { return graph_.value(node_.outputs[0]); }
-  void float32(const Value& v) const {
-    check(v.type == DataType::kFloat32, "tensor '", v.name, "' is ", to_string(v.type),
-          ", this operator runs on float32");
-  }
-  void dims(const Value& v, const Dims& expected) const {
-    check(v.dims == expected, "tensor '", v.name, "' has dims ", to_string(v.dims), ", expected ", to_string(expected));
-  }
-  template <typename Attrs>
-  const Attrs& attrs() const {
-    const Attrs* found = std::get_if<Attrs>(&node_.attrs);
-    check(found != nullptr, "carries the wrong attribute kind for its operator");
-    return *found;
-  }
-  void residual(const Epilogue& epilogue) const {
-    const Value* r = optional_in(3);
-    check(epilogue.has_residual == (r != nullptr), "epilogue.has_residual is ", epilogue.has_residual,
-          " but input 3 (the residual) is ", r ? "present" : "absent");
-    if (r) {
-      float32(*r);
-      dims(*r, out().dims);
-    }
-  }
-  const Node& node() const { return node_; }
-
- private:
-  const Graph& graph_;
-  const Node& node_;
-};
-
-void check_conv(const NodeChecker& c, NodePlan& plan, const CudaBackendTuning& tuning) {
-  const auto& a = c.attrs<ConvAttrs>();
-  c.input_count(2, 4);
-  c.output_count(1);
-  const Value& x = c.in(0);
-  const Value& w = c.in(1);
-  const Value* bias = c.optional_in(2);
-  const Value& y = c.out();
-  for (const Value* v : {&x, &w, bias, &y})
-    if (v) c.float32(*v);
-  const size_t rank = x.dims.size();
-  c.check(rank == 3 || rank == 4, "input '", x.name, "' must be [N, C, H, W] or [N, C, L], has dims ",
-          to_string(x.dims));
-  c.check(w.dims.size() == 4 || (rank == 3 && w.dims.size() == 3), "weight '", w.name, "' has dims ", to_string(w.dims),
-          ", which do not fit input ", to_string(x.dims));
-  c.check(a.group >= 1 && a.kernel_h >= 1 && a.kernel_w >= 1 && a.stride_h >= 1 && a.stride_w >= 1 &&
-              a.dilation_h >= 1 && a.dilation_w >= 1 && a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 &&
-              a.pad_right >= 0,
-          "kernel, strides, dilations and group must be positive and pads non-negative");
-  const int64_t channels = x.dims[1], filters = w.dims[0];
-  c.check(channels > 0 && channels % a.group == 0 && w.dims[1] == channels / a.group, "weight '", w.name, "' has dims ",
-          to_string(w.dims), ": ", channels, " input channels in ", a.group,
-          " groups need dim 1 = ", channels / a.group);
-  c.check(filters > 0 && filters % a.group == 0, "weight '", w.name, "': ", filters,
-          " output channels do not split into ", a.group, " groups");
-  const int64_t kernel_h = w.dims.size() == 4 ? w.dims[2] : 1;
-  c.check(kernel_h == a.kernel_h && w.dims.back() == a.kernel_w, "weight '", w.name, "' has dims ", to_string(w.dims),
-          " but kernel_shape is ", a.kernel_h, "x", a.kernel_w);
-  const int64_t in_h = rank == 4 ? x.dims[2] : 1;
-  const int64_t oh =
-      kernels::window_output_extent(in_h, a.kernel_h, a.stride_h, a.pad_top, a.pad_bottom, a.dilation_h, false);
-  const int64_t ow = kernels::window_output_extent(x.dims.back(), a.kernel_w, a.stride_w, a.pad_left, a.pad_right,
-                                                   a.dilation_w, false);
-  c.check(oh > 0 && ow > 0, "the kernel does not fit the padded input ", to_string(x.dims));
-  c.check(rank == 4 || oh == 1, "a 1-D convolution cannot pad or stride along H");
-  c.dims(y, rank == 4 ? Dims{x.dims[0], filters, oh, ow} : Dims{x.dims[0], filters, ow});
-  if (bias) c.dims(*bias, {filters});
-  c.residual(a.epilogue);
-  plan.activation = a.epilogue.activation;
-  plan.conv = make_conv2d_shape(a, x.dims, w.dims, y.dims);
-  try {
-    plan.conv_plan =
-        kernels::plan_conv2d_cuda(plan.conv, tuning.im2col_workspace_limit_bytes, tuning.conv1x1_gemm_min_pixels);
-  } catch (const UnsupportedError& error) {
-    throw UnsupportedError(node_label(c.node()) + ": " + error.what());
-  } catch (const Error& error) {
-    throw Error(node_label(c.node()) + ": " + error.what());
-  }
-}
-
-void check_gemm(const NodeChecker& c, NodePlan& plan) {
-  const auto& a = c.attrs<GemmAttrs>();
-  c.input_count(2, 4);
-  c.output_count(1);
-  const Value& mat_a = c.in(0);
-  const Value& mat_b = c.in(1);
-  const Value* mat_c = c.optional_in(2);
-  const Value& y = c.out();
-  for (const Value* v : {&mat_a, &mat_b, mat_c, &y})
-    if (v) c.float32(*v);
-  c.check(mat_a.dims.size() == 2 && mat_b.dims.size() == 2, "A '", mat_a.name, "' ", to_string(mat_a.dims), " and B '",
-          mat_b.name, "' ", to_string(mat_b.dims), " must be matrices");
-  plan.m = a.trans_a ? mat_a.dims[1] : mat_a.dims[0];
-  plan.k = a.trans_a ? mat_a.dims[0] : mat_a.dims[1];
-  plan.n = a.trans_b ? mat_b.dims[0] : mat_b.dims[1];
-  const int64_t k_b = a.trans_b ? mat_b.dims[1] : mat_b.dims[0];
-  c.check(plan.k == k_b, "inner dimensions differ: A ", to_string(mat_a.dims), (a.trans_a ? " (transposed)" : ""),
-          ", B ", to_string(mat_b.dims), (a.trans_b ? " (transposed)" : ""));
-  c.dims(y, {plan.m, plan.n});
-  if (mat_c)
-    c.check(mat_c->dims.size() <= 2 && kernels::broadcasts_to(mat_c->dims, {plan.m, plan.n}), "C '", mat_c->name, "' ",
-            to_string(mat_c->dims), " does not broadcast to ", to_string(Dims{plan.m, plan.n}));
-  c.residual(a.epilogue);
-  plan.activation = a.epilogue.activation;
-}
-
-void check_matmul(const NodeChecker& c, NodePlan& plan) {
-  const auto* a = std::get_if<GemmAttrs>(&c.node().attrs);
-  c.check(a || std::holds_alternative<std::monostate>(c.node().attrs), "carries the wrong attribute kind for MatMul");
-  c.check(!a || (!a->trans_a && !a->trans_b && a->alpha == 1.0f), "MatMul takes no transposes and alpha 1");
-  c.input_count(2, 4);
-  c.output_count(1);
-  c.check(c.optional_in(2) == nullptr, "MatMul has no bias input (input 2 must be absent)");
-  const Value& mat_a = c.in(0);
-  const Value& mat_b = c.in(1);
-  for (const Value* v : {&mat_a, &mat_b, &c.out()}) c.float32(*v);
-  c.dims(c.out(), c.rule([&] { return kernels::matmul_output_dims(mat_a.dims, mat_b.dims); }));
-  c.residual(a ? a->epilogue : Epilogue{});
-  plan.activation = a ? a->epilogue.activation : ActivationParams{};
-}
-
-void check_binary(const NodeChecker& c) {
-  c.input_count(2, 2);
-  c.output_count(1);
-  const Value& a = c.in(0);
-  const Value& b = c.in(1);
-  for (const Value* v : {&a, &b, &c.out()}) c.float32(*v);
-  c.dims(c.out(), c.rule([&] { return kernels::broadcast_shape(a.dims, b.dims, "inputs"); }));
-}
-
-// Clip's bounds may still be listed as (constant) inputs 1 and 2; the importer put them in the
-// attributes, which are what counts. Attribute-less activations take ONNX's defaults.
-ActivationParams check_activation(const NodeChecker& c, Activation kind) {
-  c.input_count(1, kind == Activation::kClip ? 3 : 1);
-  c.output_count(1);
-  const Value& x = c.in(0);
-  c.float32(x);
-  c.float32(c.out());
-  c.dims(c.out(), x.dims);
-  ActivationParams params;
-  if (const auto* given = std::get_if<ActivationParams>(&c.node().attrs)) {
-    c.check(given->kind == Activation::kNone || given->kind == kind, "its attributes describe another activation");
-    params = *given;
-  } else {
-    c.check(std::holds_alternative<std::monostate>(c.node().attrs), "carries the wrong attribute kind");
-    if (kind == Activation::kClip) {
-      params.alpha = -std::numeric_limits<float>::infinity();
-      params.beta = std::numeric_limits<float>::infinity();
-    }
-    if (kind == Activation::kLeakyRelu) params.alpha = 0.01f;
-    if (kind == Activation::kHardSigmoid) {
-      params.alpha = 0.2f;
-      params.beta = 0.5f;
-    }
-  }
-  params.kind = kind;
-  return params;
-}
-
-void check_batchnorm(const NodeChecker& c, NodePlan& plan) {
-  c.attrs<BatchNormAttrs>();
-  c.input_count(5, 5);
-  c.output_count(1);
-  const Value& x = c.in(0);
-  for (size_t i = 0; i < 5; ++i) c.float32(c.in(i));
-  c.float32(c.out());
-  c.check(x.dims.size() >= 2, "input '", x.name, "' needs rank >= 2, has dims ", to_string(x.dims));
-  for (size_t i = 1; i < 5; ++i) c.dims(c.in(i), {x.dims[1]});
-  c.dims(c.out(), x.dims);
-  plan.outer = x.dims[0];
-  plan.length = x.dims[1];
-  plan.inner = numel(Dims(x.dims.begin() + 2, x.dims.end()));
-}
-
-void check_pool(const NodeChecker& c, NodePlan& plan) {
-  const auto& a = c.attrs<PoolAttrs>();
-  c.input_count(1, 1);
-  c.output_count(c.node().op == OpKind::MaxPool ? 2 : 1);
-  const Value& x = c.in(0);
-  c.float32(x);
-  c.float32(c.out());
-  const size_t rank = x.dims.size();
-  c.check(rank == 3 || rank == 4, "input '", x.name, "' must be [N, C, H, W] or [N, C, L], has dims ",
-          to_string(x.dims));
-  c.check(a.kernel_h >= 1 && a.kernel_w >= 1 && a.stride_h >= 1 && a.stride_w >= 1 && a.dilation_h >= 1 &&
-              a.dilation_w >= 1 && a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 && a.pad_right >= 0,
-          "kernel, strides and dilations must be positive and pads non-negative");
-  // ONNX requires pads smaller than the window, so that every window holds an input cell.
-  c.check(a.pad_top < (a.kernel_h - 1) * a.dilation_h + 1 && a.pad_bottom < (a.kernel_h - 1) * a.dilation_h + 1 &&
-              a.pad_left < (a.kernel_w - 1) * a.dilation_w + 1 && a.pad_right < (a.kernel_w - 1) * a.dilation_w + 1,
-          "pads must be smaller than the window");
-  const int64_t in_h = rank == 4 ? x.dims[2] : 1;
-  const int64_t oh =
-      kernels::window_output_extent(in_h, a.kernel_h, a.stride_h, a.pad_top, a.pad_bottom, a.dilation_h, a.ceil_mode);
-  const int64_t ow = kernels::window_output_extent(x.dims.back(), a.kernel_w, a.stride_w, a.pad_left, a.pad_right,
-                                                   a.dilation_w, a.ceil_mode);
-  c.check(oh > 0 && ow > 0, "the window does not fit the padded input ", to_string(x.dims));
-  c.check(rank == 4 || oh == 1, "a 1-D pool cannot pad or stride along H");
-  c.dims(c.out(), rank == 4 ? Dims{x.dims[0], x.dims[1], oh, ow} : Dims{x.dims[0], x.dims[1], ow});
-  plan.pool = make_pool2d_shape(a, x.dims, c.out().dims);
-}
-
-void check_global_pool(const NodeChecker& c, NodePlan& plan) {
-  c.input_count(1, 1);
-  c.output_count(1);
-  const Value& x = c.in(0);
-  c.float32(x);
-  c.float32(c.out());
-  c.check(x.dims.size() >= 3, "input '", x.name, "' must be [N, C, spatial...], has dims ", to_string(x.dims));
-  Dims expected(x.dims.size(), 1);
-  expected[0] = x.dims[0];
-  expected[1] = x.dims[1];
-  c.dims(c.out(), expected);
-  plan.outer = x.dims[0] * x.dims[1];
-  plan.inner = numel(Dims(x.dims.begin() + 2, x.dims.end()));
-}
-
-void check_reshape(const NodeChecker& c) {
-  c.input_count(1, 2);  // ONNX Reshape's shape input, if still listed, is a constant the rule replaced
-  c.output_count(1);
-  const Value& x = c.in(0);
-  const Value& y = c.out();
-  c.check(x.type == y.type, "output '", y.name, "' is ", to_string(y.type), ", input '", x.name, "' ",
-          to_string(x.type));
-  c.check(numel(x.dims) == numel(y.dims), "output '", y.name, "' ", to_string(y.dims), " does not hold the ",
-          numel(x.dims), " elements of input '", x.name, "' ", to_string(x.dims));
-  if (c.node().op == OpKind::Identity) {
-    c.input_count(1, 1);
-    c.dims(y, x.dims);
-  }
-}
-
-void check_transpose(const NodeChecker& c, NodePlan& plan) {
-  const auto& a = c.attrs<TransposeAttrs>();
-  c.input_count(1, 1);
-  c.output_count(1);
-  const Value& x = c.in(0);
-  c.check(x.type == c.out().type, "output type differs from the input's");
-  c.dims(c.out(), c.rule([&] { return kernels::transpose_output_dims(x.dims, a.perm); }));
-  plan.perm = a.perm;
-  if (plan.perm.empty())
-    for (int64_t d = static_cast<int64_t>(x.dims.size()) - 1; d >= 0; --d) plan.perm.push_back(d);
-}
-
-void check_concat(const NodeChecker& c) {
-  const auto& a = c.attrs<ConcatAttrs>();
-  c.input_count(1, std::numeric_limits<size_t>::max());
-  c.output_count(1);
-  std::vector<Dims> dims;
-  for (size_t i = 0; i < c.node().inputs.size(); ++i) {
-    c.check(c.in(i).type == c.out().type, "input '", c.in(i).name, "' is ", to_string(c.in(i).type), ", the output ",
-            to_string(c.out().type));
-    dims.push_back(c.in(i).dims);
-  }
-  c.dims(c.out(), c.rule([&] { return kernels::concat_output_dims(dims, a.axis); }));
-}
-
-void check_softmax(const NodeChecker& c, NodePlan& plan) {
-  const auto& a = c.attrs<SoftmaxAttrs>();
-  c.input_count(1, 1);
-  c.output_count(1);
-  const Value& x = c.in(0);
-  c.float32(x);
-  c.float32(c.out());
-  c.check(a.axis >= 0 && a.axis < static_cast<int64_t>(x.dims.size()), "axis ", a.axis,
-          " is outside the rank of input '", x.name, "' ", to_string(x.dims));
-  c.dims(c.out(), x.dims);
-  const auto axis = static_cast<size_t>(a.axis);
-  plan.outer = numel(Dims(x.dims.begin(), x.dims.begin() + a.axis));
-  plan.length = a.coerce_2d ? numel(Dims(x.dims.begin() + a.axis, x.dims.end())) : x.dims[axis];
-  plan.inner = a.coerce_2d ? 1 : numel(Dims(x.dims.begin() + a.axis + 1, x.dims.end()));
-}
-
-void check_pad(const NodeChecker& c) {
-  const auto& a = c.attrs<PadAttrs>();
-  c.input_count(1, 4);  // pads/constant_value/axes inputs, if still listed, were folded into the attributes
-  c.output_count(1);
-  const Value& x = c.in(0);
-  c.float32(x);
-  c.float32(c.out());
-  c.dims(c.out(), c.rule([&] { return kernels::pad_output_dims(x.dims, a.pads); }));
+  return plan;
 }
 
 // Whether a node reads input `index` on the device. Reshape's shape tensor, Clip's bounds and Pad's
@@ -492,11 +240,11 @@ class GraphPlan {
       : nodes(graph.nodes), inputs(graph.inputs), outputs(graph.outputs) {
     values.reserve(graph.values.size());
     for (const Value& v : graph.values) values.push_back({v.name, v.type, v.dims, v.is_constant()});
-    check_wiring(graph);
-    node_plans.resize(nodes.size());
+    validate_wiring(graph);
+    node_plans.reserve(nodes.size());
     size_t workspace_bytes = 0;
     for (size_t i = 0; i < nodes.size(); ++i) {
-      check_node(graph, i, tuning);
+      node_plans.push_back(plan_node(graph, nodes[i], validate_node(graph, nodes[i], kCudaCapabilities), tuning));
       if (nodes[i].op == OpKind::Conv)
         workspace_bytes = std::max(workspace_bytes, node_plans[i].conv_plan.workspace_bytes);
     }
@@ -520,86 +268,6 @@ class GraphPlan {
   CudaMemoryPlan memory;
 
  private:
-  // Every id in range; graph inputs are not constants; each value is written by one node, after
-  // which it may be read; graph outputs exist by then.
-  void check_wiring(const Graph& graph) const {
-    const auto count = static_cast<ValueId>(graph.values.size());
-    auto valid = [&](ValueId id) { return id >= 0 && id < count; };
-    std::vector<bool> available(graph.values.size(), false);
-    for (size_t i = 0; i < graph.values.size(); ++i) {
-      const Value& v = graph.values[i];
-      for (int64_t d : v.dims)
-        OCTET_CHECK(d >= 0, "tensor '", v.name, "' has a negative dimension in ", to_string(v.dims));
-      if (v.is_constant()) {
-        OCTET_CHECK(v.initializer->type() == v.type && v.initializer->dims() == v.dims, "constant '", v.name,
-                    "' holds ", to_string(v.initializer->type()), " ", to_string(v.initializer->dims()),
-                    " but is declared ", to_string(v.type), " ", to_string(v.dims));
-        available[i] = true;
-      }
-    }
-    for (ValueId id : graph.inputs) {
-      OCTET_CHECK(valid(id), "graph input id ", id, " is not a value of the graph");
-      OCTET_CHECK(!graph.value(id).is_constant(), "graph input '", graph.value(id).name, "' is a constant");
-      available[static_cast<size_t>(id)] = true;
-    }
-    for (const Node& node : graph.nodes) {
-      for (ValueId id : node.inputs) {
-        if (id == kNoValue) continue;
-        OCTET_CHECK(valid(id), node_label(node), ": input id ", id, " is not a value of the graph");
-        OCTET_CHECK(available[static_cast<size_t>(id)], node_label(node), ": reads '", graph.value(id).name,
-                    "' before any node writes it (nodes must be in topological order)");
-      }
-      OCTET_CHECK(!node.outputs.empty(), node_label(node), ": has no outputs");
-      for (ValueId id : node.outputs) {
-        if (id == kNoValue) continue;
-        OCTET_CHECK(valid(id), node_label(node), ": output id ", id, " is not a value of the graph");
-        OCTET_CHECK(!available[static_cast<size_t>(id)], node_label(node), ": writes '", graph.value(id).name,
-                    "', which is a constant, a graph input or another node's output");
-        available[static_cast<size_t>(id)] = true;
-      }
-    }
-    for (ValueId id : graph.outputs) {
-      OCTET_CHECK(valid(id), "graph output id ", id, " is not a value of the graph");
-      OCTET_CHECK(available[static_cast<size_t>(id)], "graph output '", graph.value(id).name,
-                  "' is written by no node");
-    }
-  }
-
-  void check_node(const Graph& graph, size_t index, const CudaBackendTuning& tuning) {
-    const Node& node = nodes[index];
-    const NodeChecker c(graph, node);
-    NodePlan& plan = node_plans[index];
-    if (node.precision != Precision::kFloat32)
-      OCTET_UNSUPPORTED(node_label(node), ": the CUDA backend runs ", to_string(Precision::kFloat32),
-                        " layers only, this one is ", to_string(node.precision));
-    switch (node.op) {
-      case OpKind::Conv: check_conv(c, plan, tuning); break;
-      case OpKind::Gemm: check_gemm(c, plan); break;
-      case OpKind::MatMul: check_matmul(c, plan); break;
-      case OpKind::Add:
-      case OpKind::Sub:
-      case OpKind::Mul:
-      case OpKind::Div: check_binary(c); break;
-      case OpKind::Relu: plan.activation = check_activation(c, Activation::kRelu); break;
-      case OpKind::Clip: plan.activation = check_activation(c, Activation::kClip); break;
-      case OpKind::LeakyRelu: plan.activation = check_activation(c, Activation::kLeakyRelu); break;
-      case OpKind::Sigmoid: plan.activation = check_activation(c, Activation::kSigmoid); break;
-      case OpKind::HardSigmoid: plan.activation = check_activation(c, Activation::kHardSigmoid); break;
-      case OpKind::HardSwish: plan.activation = check_activation(c, Activation::kHardSwish); break;
-      case OpKind::BatchNormalization: check_batchnorm(c, plan); break;
-      case OpKind::MaxPool:
-      case OpKind::AveragePool: check_pool(c, plan); break;
-      case OpKind::GlobalAveragePool:
-      case OpKind::GlobalMaxPool: check_global_pool(c, plan); break;
-      case OpKind::Reshape:
-      case OpKind::Identity: check_reshape(c); break;
-      case OpKind::Transpose: check_transpose(c, plan); break;
-      case OpKind::Concat: check_concat(c); break;
-      case OpKind::Softmax: check_softmax(c, plan); break;
-      case OpKind::Pad: check_pad(c); break;
-    }
-  }
-
   // Where every value lives (see the memory plan in engine/cuda_backend.h). Fills location,
   // offset and memory; bind_pointers() turns them into pointers once the buffers exist.
   void plan_memory() {
