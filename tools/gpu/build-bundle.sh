@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then export PATH="/usr/local/cuda/bin:$PATH"; fi
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DOCTET_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
-  -DOCTET_OPENCV=OFF -DOCTET_HDF5=OFF -DOCTET_BLAS=OFF >/dev/null
+  -DOCTET_OPENCV=OFF -DOCTET_HDF5=ON -DOCTET_BLAS=OFF >/dev/null
 cmake --build build-gpu --parallel "$(nproc)"
 
 bundle=.carry/gpu
@@ -12,7 +12,8 @@ rm -rf "$bundle" && mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/onnx-node"
 cp build-gpu/tools/octet/octet "$bundle/bin/"
 find build-gpu/tests build-gpu/tools -maxdepth 3 -type f -executable -name 'test_*' -exec cp {} "$bundle/bin/" \;
 find build-gpu/tools -maxdepth 3 -type f -executable -name 'bench_*' -exec cp {} "$bundle/bin/" \; 2>/dev/null || true
-# The libraries the GPU machine lacks (everything else there: glibc, libstdc++, CUDA, zlib).
+# The libraries the GPU machine lacks (everything else there: glibc, libstdc++, CUDA, zlib, and HDF5
+# 1.10 under the same soname as Debian's).
 for lib in libonnx.so.1 libonnx_proto.so.1 libprotobuf.so.32 libboost_program_options.so.1.74.0; do
   cp -L "/usr/lib/x86_64-linux-gnu/$lib" "$bundle/lib/"
 done
@@ -22,8 +23,11 @@ for d in /usr/share/libonnx-testdata/data/node/test_*; do
   name=$(basename "$d")
   if echo "$name" | grep -qE "$ops_regex"; then cp -r "$d" "$bundle/onnx-node/"; fi
 done
-# The Fashion-MNIST test set, for `octet eval --backend cuda` there (4.4 MB).
+# The Fashion-MNIST test set, for `octet eval --backend cuda` there (4.4 MB), and its HDF5 pack made
+# here, the way image sets travel to a machine without OpenCV.
 mkdir -p "$bundle/fashion-mnist"
 cp /usr/share/datasets/fashion-mnist/t10k-*-ubyte.gz "$bundle/fashion-mnist/"
+build-gpu/tools/octet/octet dataset pack --data /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz \
+  --preset fashion-mnist --out "$bundle/fashion-mnist/t10k.h5" 2>/dev/null
 strip "$bundle"/bin/* 2>/dev/null || true
 du -sh "$bundle"

@@ -17,6 +17,9 @@ out=${OUT:-/tmp/octet-out}
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader | tee "$out/device.txt"
 status=0
+if ldd "$bundle/bin/octet" | grep -q "not found"; then
+  echo "missing libraries:"; ldd "$bundle/bin/octet" | grep "not found"; exit 1
+fi
 if [ "${OCTET_TESTS:-1}" = 1 ]; then
   for t in "$bundle"/bin/test_*; do
     name=$(basename "$t")
@@ -38,6 +41,9 @@ if [ "${OCTET_EVAL:-0}" = 1 ]; then
     "$bundle/bin/octet" eval "models/${m}_fmnist.onnx" --data "$bundle/fashion-mnist/t10k-images-idx3-ubyte.gz" \
       --backend cuda --batch 256 2>/dev/null | grep -E 'top-1|speed' || status=1
   done
+  echo "== eval resnet_fmnist on cuda from the HDF5 pack"
+  "$bundle/bin/octet" eval models/resnet_fmnist.onnx --data "$bundle/fashion-mnist/t10k.h5" --backend cuda \
+    --batch 256 2>/dev/null | grep -E 'top-1|speed' || status=1
 fi
 if [ "${OCTET_BENCH:-0}" = 1 ]; then
   model=/tmp/resnet50.onnx
