@@ -171,3 +171,87 @@ TEST(Cli, EvalOnFashionMnistSubset) {
 
 }  // namespace
 }  // namespace octet
+
+namespace octet {
+namespace {
+
+// Writes a gray 28x28 PNG through the CLI-independent route: a PGM (binary P5) file, which OpenCV
+// decodes like any image; the test needs no OpenCV itself.
+void write_pgm(const fs::path& path, uint8_t value) {
+  std::ofstream out(path, std::ios::binary);
+  out << "P5\n28 28\n255\n";
+  const std::string pixels(28 * 28, static_cast<char>(value));
+  out.write(pixels.data(), static_cast<std::streamsize>(pixels.size()));
+}
+
+struct ImageListFixture {
+  fs::path dir = fs::temp_directory_path() / "octet_cli_list";
+  ImageListFixture() {
+    fs::remove_all(dir);
+    fs::create_directories(dir / "sub dir");
+    write_pgm(dir / "a.pgm", 10);
+    write_pgm(dir / "sub dir" / "b c.pgm", 200);
+  }
+  ~ImageListFixture() { fs::remove_all(dir); }
+  std::string write_list(const std::string& text) const {
+    std::ofstream(dir / "list.txt") << text;
+    return (dir / "list.txt").string();
+  }
+};
+
+TEST(CliDatasets, EvalOnAnImageListWithSpacesAndComments) {
+  ImageListFixture f;
+  const std::string list = f.write_list("# label follows the path\na.pgm 3\nsub dir/b c.pgm 7  # trailing comment\n");
+  const Result r = run_cli("eval '" + model_path("mlp_fmnist") + "' --data '" + list + "' --batch 2");
+  if (r.output.find("without OpenCV") != std::string::npos) GTEST_SKIP() << "octet built without OpenCV";
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("evaluated  2"), std::string::npos) << r.output;
+}
+
+TEST(CliDatasets, LabelOutsideTheModelsClassesNamesTheDataset) {
+  ImageListFixture f;
+  const std::string list = f.write_list("a.pgm 3\nsub dir/b c.pgm 12\n");
+  const Result r = run_cli("eval '" + model_path("mlp_fmnist") + "' --data '" + list + "'");
+  if (r.output.find("without OpenCV") != std::string::npos) GTEST_SKIP() << "octet built without OpenCV";
+  expect_clean_error(r, {list, "label 12", "10 classes"});
+}
+
+TEST(CliDatasets, MissingListEntryNamesTheLineUnlessSkipBad) {
+  ImageListFixture f;
+  const std::string list = f.write_list("a.pgm 3\nnot-there.png 4\nsub dir/b c.pgm 7\n");
+  const Result strict = run_cli("eval '" + model_path("mlp_fmnist") + "' --data '" + list + "'");
+  if (strict.output.find("without OpenCV") != std::string::npos) GTEST_SKIP() << "octet built without OpenCV";
+  expect_clean_error(strict, {"list.txt:2", "not-there.png"});
+  const Result lenient = run_cli("eval '" + model_path("mlp_fmnist") + "' --data '" + list + "' --skip-bad");
+  ASSERT_EQ(lenient.exit_code, 0) << lenient.output;
+  EXPECT_NE(lenient.output.find("evaluated  2"), std::string::npos) << lenient.output;
+  EXPECT_NE(lenient.output.find("skipped    1"), std::string::npos) << lenient.output;
+}
+
+TEST(CliDatasets, PackThenEvalGivesTheSameCounts) {
+  const std::string data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  if (!fs::exists(data)) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed (" << data << ")";
+  const fs::path h5 = fs::temp_directory_path() / "octet_cli_pack.h5";
+  const Result pack = run_cli("dataset pack --data " + data + " --model '" + model_path("mlp_fmnist") + "' --out '" +
+                              h5.string() + "'");
+  if (pack.output.find("unknown command") != std::string::npos) GTEST_SKIP() << "octet built without HDF5";
+  ASSERT_EQ(pack.exit_code, 0) << pack.output;
+  EXPECT_NE(pack.output.find("10000 samples of [1, 28, 28]"), std::string::npos) << pack.output;
+  const Result from_idx = run_cli("eval '" + model_path("mlp_fmnist") + "' --data " + data + " --limit 2000");
+  const Result from_h5 = run_cli("eval '" + model_path("mlp_fmnist") + "' --data '" + h5.string() + "' --limit 2000");
+  ASSERT_EQ(from_h5.exit_code, 0) << from_h5.output;
+  const auto top1 = [](const std::string& out) { return out.substr(out.find("top-1"), out.find('\n', out.find("top-1")) - out.find("top-1")); };
+  EXPECT_EQ(top1(from_h5.output), top1(from_idx.output));
+  fs::remove(h5);
+}
+
+TEST(CliDatasets, DatasetThatIsNothingOctetReads) {
+  const fs::path path = fs::temp_directory_path() / "octet_cli_data.bin";
+  std::ofstream(path) << "x";
+  expect_clean_error(run_cli("eval '" + model_path("mlp_fmnist") + "' --data '" + path.string() + "'"),
+                     {path.string(), "IDX", "HDF5"});
+  fs::remove(path);
+}
+
+}  // namespace
+}  // namespace octet
