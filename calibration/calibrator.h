@@ -1,0 +1,53 @@
+// The calibrator: streams a BatchSource through the FP32 engine and gathers, for every tensor an
+// INT8 engine may quantize, the statistics and histogram of calibration/histogram.h.
+//
+// Which tensors: the graph inputs and the outputs of Conv, Gemm, MatMul, the activations
+// (Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish), pooling (Max, Average, Global*), Add
+// and Concat, by their ONNX names. The graph runs as imported (no fusion), so every such ONNX tensor
+// exists and the cache can be read by TensorRT as well as by octet's builder.
+//
+// Passes: pass 1 collects TensorStats; pass 2 bins |x| over [0, abs-max of pass 1]. Results do not
+// depend on batch size or sample order (max is exact; counts are integers). With single_pass, the
+// histogram range grows as TensorRT's does (re-binning by doubling) — provided for comparison only.
+// On the CUDA backend the statistics and histograms are computed on the device from the activations
+// where they are (kernels/cuda/histogram_cuda.h); only the small per-tensor results come back. The
+// CPU path uses kernels/cpu/histogram_ref.h and gives identical counts.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "calibration/histogram.h"
+#include "datasets/batch_source.h"
+#include "engine/backend.h"
+
+namespace octet {
+
+struct CalibratorOptions {
+  BackendKind backend = BackendKind::kCpu;
+  BackendOptions backend_options;
+  int64_t batch = 32;
+  int64_t max_images = 0;    // 0 = the whole source
+  bool single_pass = false;
+};
+
+struct CalibrationData {
+  std::vector<TensorCalibration> tensors;  // in graph order: inputs first, then node outputs
+  int64_t images = 0;                      // samples seen (per pass)
+  std::string model;                       // the model file, for messages and the saved histograms
+};
+
+// (pass, images done in this pass, images per pass)
+using CalibrationProgress = std::function<void(int pass, int64_t done, int64_t total)>;
+
+// Names of the tensors the calibrator observes in `graph`, in order.
+std::vector<std::string> calibrated_tensor_names(const Graph& graph);
+
+// `graph` as imported (not optimized). Throws Error when the source's samples do not fit the model
+// input, naming both.
+CalibrationData calibrate(const Graph& graph, BatchSource& source, const CalibratorOptions& options,
+                          const CalibrationProgress& progress = {});
+
+}  // namespace octet
