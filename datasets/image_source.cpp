@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <system_error>
@@ -36,43 +37,54 @@ std::string trim(const std::string& s) {
   return s.substr(begin, end - begin);
 }
 
-// One image the source will try to read.
-struct ImageEntry {
-  std::string path;    // as opened
-  std::string origin;  // how messages name it: "'dir/a.png'" or "list.txt:12: 'a.png'"
-  int64_t label = -1;
-  std::string problem;  // a defect known at open ("does not exist"); empty when none is known yet
+// The files a source reads, kept small: per file a name, a label and (lists) a line number, not
+// the paths and message prefixes, which are built when needed. A million files cost tens of MB.
+struct ImageFiles {
+  std::string root;       // folder: the folder itself; list: the list's folder
+  std::string list_path;  // empty for a folder
+  // Folder: relative to root. List: as written, relative to root or absolute.
+  std::vector<std::string> names;
+  std::vector<int64_t> lines;              // list only: each name's line
+  std::vector<int64_t> labels;             // -1 where unknown
+  std::map<size_t, std::string> problems;  // defects known at open, e.g. "does not exist"
+
+  size_t size() const { return names.size(); }
+  std::string path(size_t i) const { return (fs::path(root) / names[i]).string(); }
+  // How messages name file i: "'dir/cat/a.png'" or "list.txt:12: 'a.png'".
+  std::string origin(size_t i) const {
+    if (list_path.empty()) return in_quotes(path(i));
+    return list_path + ":" + std::to_string(lines[i]) + ": " + in_quotes(names[i]);
+  }
 };
 
-std::vector<uint8_t> read_file_bytes(const ImageEntry& entry) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(entry.path.c_str(), "rb"), &std::fclose);
-  OCTET_CHECK(file != nullptr, entry.origin, " cannot be opened (",
-              std::error_code(errno, std::generic_category()).message(), ")");
+std::vector<uint8_t> read_file_bytes(const std::string& path, const std::string& origin) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  OCTET_CHECK(file != nullptr, origin, " cannot be opened (", std::error_code(errno, std::generic_category()).message(),
+              ")");
   std::error_code ec;
-  const uintmax_t expected = fs::file_size(entry.path, ec);
+  const uintmax_t expected = fs::file_size(path, ec);
   std::vector<uint8_t> bytes(ec ? 0 : static_cast<size_t>(expected));
   const size_t got = std::fread(bytes.data(), 1, bytes.size(), file.get());
-  OCTET_CHECK(!std::ferror(file.get()) && got == bytes.size(), entry.origin, " cannot be read (", got, " of ",
-              bytes.size(), " bytes)");
-  OCTET_CHECK(!bytes.empty(), entry.origin, " is an empty file");
+  OCTET_CHECK(!std::ferror(file.get()) && got == bytes.size(), origin, " cannot be read (", got, " of ", bytes.size(),
+              " bytes)");
+  OCTET_CHECK(!bytes.empty(), origin, " is an empty file");
   return bytes;
 }
 
 // Decodes one image file to 8-bit pixels; Error naming the file for anything else.
-cv::Mat decode_image_file(const ImageEntry& entry) {
-  const std::vector<uint8_t> bytes = read_file_bytes(entry);
+cv::Mat decode_image_file(const std::string& path, const std::string& origin) {
+  const std::vector<uint8_t> bytes = read_file_bytes(path, origin);
   cv::Mat image;
   try {
     image = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(bytes.data())),
                          cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
-    throw Error(detail::concat(entry.origin, " is not a readable image (OpenCV: ", e.err, ")"));
+    throw Error(detail::concat(origin, " is not a readable image (OpenCV: ", e.err, ")"));
   }
-  OCTET_CHECK(!image.empty(), entry.origin,
+  OCTET_CHECK(!image.empty(), origin,
               " is not a readable image (corrupt, truncated, or a format this OpenCV build cannot decode)");
-  OCTET_CHECK(image.depth() == CV_8U, entry.origin, " has ", image.elemSize1() * 8,
-              "-bit samples; octet reads 8-bit images");
-  OCTET_CHECK(image.channels() == 1 || image.channels() == 3 || image.channels() == 4, entry.origin, " has ",
+  OCTET_CHECK(image.depth() == CV_8U, origin, " has ", image.elemSize1() * 8, "-bit samples; octet reads 8-bit images");
+  OCTET_CHECK(image.channels() == 1 || image.channels() == 3 || image.channels() == 4, origin, " has ",
               image.channels(), " channels; octet reads images with 1, 3 or 4");
   if (!image.isContinuous()) image = image.clone();
   return image;
@@ -90,17 +102,15 @@ ImageU8 view_of(const cv::Mat& image) {
 
 class ImageSource final : public BatchSource {
  public:
-  ImageSource(std::string what, std::vector<ImageEntry> entries, std::string labels_text, const SourceOptions& options)
+  ImageSource(std::string what, ImageFiles files, std::string labels_text, const SourceOptions& options)
       : what_(std::move(what)),
         labels_text_(std::move(labels_text)),
-        entries_(std::move(entries)),
+        files_(std::move(files)),
         options_(options),
-        left_out_(entries_.size(), 0) {
+        left_out_(files_.size(), 0) {
     validate_preprocessing(options_.preprocessing, what_);
-    for (size_t i = 0; i < entries_.size(); ++i) {
-      const ImageEntry& entry = entries_[i];
-      if (entry.problem.empty()) continue;
-      const std::string message = entry.origin + " " + entry.problem;
+    for (const auto& [i, problem] : files_.problems) {
+      const std::string message = files_.origin(i) + " " + problem;
       OCTET_CHECK(options_.skip_bad, message);
       leave_out(i, message);
     }
@@ -110,7 +120,7 @@ class ImageSource final : public BatchSource {
         [this](int64_t index, float* out, int64_t& label) { return produce(index, out, label); });
   }
 
-  int64_t size() const override { return static_cast<int64_t>(entries_.size()); }
+  int64_t size() const override { return static_cast<int64_t>(files_.size()); }
   Dims sample_dims() const override { return sample_dims_; }
   void reset() override { prefetcher_->reset(); }
   bool next(int64_t max_batch, Batch& batch) override { return prefetcher_->next(max_batch, batch); }
@@ -124,44 +134,45 @@ class ImageSource final : public BatchSource {
   // The first image that can be read fixes the sample dims (and shows at open that the data is usable).
   Dims probe_sample_dims() {
     std::vector<float> sample;
-    for (size_t i = 0; i < entries_.size(); ++i) {
+    for (size_t i = 0; i < files_.size(); ++i) {
       if (left_out_[i]) continue;
       try {
-        const cv::Mat image = decode_image_file(entries_[i]);
+        const std::string origin = files_.origin(i);
+        const cv::Mat image = decode_image_file(files_.path(i), origin);
         const Dims dims = preprocessed_dims(options_.preprocessing, image.rows, image.cols);
         sample.resize(static_cast<size_t>(numel(dims)));
-        preprocess_image(view_of(image), options_.preprocessing, sample.data(), entries_[i].origin);
+        preprocess_image(view_of(image), options_.preprocessing, sample.data(), origin);
         return dims;
       } catch (const Error& e) {
         if (!options_.skip_bad) throw;
         leave_out(i, e.what());
       }
     }
-    throw Error(detail::concat(what_, ": none of its ", entries_.size(), " entries is a readable image"));
+    throw Error(detail::concat(what_, ": none of its ", files_.size(), " entries is a readable image"));
   }
 
   // Runs on the prefetcher's workers, each index on one thread at a time.
   bool produce(int64_t index, float* out, int64_t& label) {
     const size_t i = static_cast<size_t>(index);
     if (left_out_[i]) return false;  // known bad from open or an earlier pass
-    const ImageEntry& entry = entries_[i];
     try {
-      const cv::Mat image = decode_image_file(entry);
+      const std::string origin = files_.origin(i);
+      const cv::Mat image = decode_image_file(files_.path(i), origin);
       const Preprocessing& p = options_.preprocessing;
       // With the model's size given, preprocess_image names the mismatch itself; otherwise every image
       // must agree with the first.
       if (p.height == 0 || p.width == 0) {
         const Dims dims = preprocessed_dims(p, image.rows, image.cols);
-        OCTET_CHECK(dims == sample_dims_, entry.origin, " gives a ", to_string(dims), " sample, the first image gave ",
+        OCTET_CHECK(dims == sample_dims_, origin, " gives a ", to_string(dims), " sample, the first image gave ",
                     to_string(sample_dims_), " (a resize and/or center crop makes every image the same size)");
       }
-      preprocess_image(view_of(image), p, out, entry.origin);
+      preprocess_image(view_of(image), p, out, origin);
     } catch (const Error& e) {
       if (!options_.skip_bad) throw;
       leave_out(i, e.what());
       return false;
     }
-    label = entry.label;
+    label = files_.labels[i];
     return true;
   }
 
@@ -175,7 +186,7 @@ class ImageSource final : public BatchSource {
 
   const std::string what_;
   const std::string labels_text_;
-  const std::vector<ImageEntry> entries_;
+  const ImageFiles files_;
   const SourceOptions options_;
   // One byte per entry: workers write different entries concurrently (std::vector<bool> would race).
   std::vector<char> left_out_;
@@ -190,7 +201,8 @@ struct FoundFile {
   std::string class_name;  // top-level subfolder; "" directly in the root
   std::string directory;   // relative to the root: "", "cat", "cat/young"
   std::string name;
-  std::string path;
+  int64_t label = -1;
+  std::string relative_path() const { return directory.empty() ? name : directory + "/" + name; }
 };
 
 struct FolderScan {
@@ -217,7 +229,7 @@ void scan_folder(const fs::path& dir, const std::string& relative, const std::st
       subfolders.push_back(name);
     } else {
       // Files, and also broken links or special files: reading them names the problem.
-      scan.files.push_back({class_name, relative, name, it->path().string()});
+      scan.files.push_back({class_name, relative, name, -1});
     }
   }
   std::sort(subfolders.begin(), subfolders.end());
@@ -282,8 +294,8 @@ std::unique_ptr<BatchSource> open_image_folder_source(const std::string& dir, co
     (f.class_name.empty() ? in_root : in_subfolder) = &f;
     if (!f.class_name.empty()) ++images_per_class[f.class_name];
   }
-  OCTET_CHECK(!(in_root && in_subfolder), what, " holds images both directly in it (", in_quotes(in_root->path),
-              ") and in subfolders (", in_quotes(in_subfolder->path),
+  OCTET_CHECK(!(in_root && in_subfolder), what, " holds images both directly in it (",
+              in_quotes(in_root->relative_path()), ") and in subfolders (", in_quotes(in_subfolder->relative_path()),
               "): with class subfolders every image must sit in one (the subfolder names are the labels)");
 
   const bool labelled = in_subfolder != nullptr;
@@ -300,71 +312,71 @@ std::unique_ptr<BatchSource> open_image_folder_source(const std::string& dir, co
     }
   }
 
-  std::vector<std::pair<std::tuple<int64_t, std::string, std::string>, ImageEntry>> keyed;
-  keyed.reserve(scan.files.size());
+  if (labelled)
+    for (FoundFile& f : scan.files)
+      if (!f.class_name.empty()) f.label = class_label.at(f.class_name);
+  std::sort(scan.files.begin(), scan.files.end(), [](const FoundFile& a, const FoundFile& b) {
+    return std::tie(a.label, a.directory, a.name) < std::tie(b.label, b.directory, b.name);
+  });
+  ImageFiles files;
+  files.root = dir;
+  files.names.reserve(scan.files.size());
+  files.labels.reserve(scan.files.size());
   for (const FoundFile& f : scan.files) {
-    ImageEntry entry;
-    entry.path = f.path;
-    entry.origin = in_quotes(f.path);
-    entry.label = labelled && !f.class_name.empty() ? class_label.at(f.class_name) : -1;
     if (!has_image_extension(f.name))
-      entry.problem = "is not an image (octet reads " + list_of_extensions() + "; leave other files out of " + what +
-                      ", or skip them with --skip-bad)";
-    keyed.push_back({{entry.label, f.directory, f.name}, std::move(entry)});
+      files.problems[files.size()] = "is not an image (octet reads " + list_of_extensions() +
+                                     "; leave other files out of " + what + ", or skip them with --skip-bad)";
+    files.names.push_back(f.relative_path());
+    files.labels.push_back(f.label);
   }
-  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<ImageEntry> entries;
-  entries.reserve(keyed.size());
-  for (auto& k : keyed) entries.push_back(std::move(k.second));
 
   const std::string labels_text =
       labelled ? std::to_string(scan.top_level_folders.size()) + " classes from subfolders" : "no labels";
-  return std::make_unique<ImageSource>(what, std::move(entries), labels_text, options);
+  return std::make_unique<ImageSource>(what, std::move(files), labels_text, options);
 }
 
 std::unique_ptr<BatchSource> open_image_list_source(const std::string& list_path, const SourceOptions& options) {
   const std::string what = "image list " + in_quotes(list_path);
   std::ifstream in(list_path);
   OCTET_CHECK(in.good(), what, " cannot be opened");
-  const fs::path base = fs::path(list_path).parent_path();
-
-  std::vector<ImageEntry> entries;
+  ImageFiles files;
+  files.root = fs::path(list_path).parent_path().string();
+  files.list_path = list_path;
   int64_t labelled = 0;
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     const std::string text = trim(strip_comment(line));  // trim also drops a CRLF file's '\r'
     if (text.empty()) continue;
     const std::string at_line = list_path + ":" + std::to_string(number) + ": ";
-    ImageEntry entry;
     std::string path = text;
     const size_t split = text.find_last_of(" \t");
     int64_t label = -1;
     if (split != std::string::npos && parse_label(text.substr(split + 1), label)) {
       OCTET_CHECK(label >= -1, at_line, "label ", label, " must be >= 0 (or -1 for unknown)");
       path = trim(text.substr(0, split));
-      entry.label = label;
       if (label >= 0) ++labelled;
     }
-    const fs::path resolved = fs::path(path).is_absolute() ? fs::path(path) : base / path;
-    entry.path = resolved.string();
-    entry.origin = at_line + in_quotes(path);
+    const size_t index = files.size();
+    files.names.push_back(path);
+    files.labels.push_back(label);
+    files.lines.push_back(number);
+    const std::string resolved = files.path(index);
     std::error_code ec;
     const fs::file_status status = fs::status(resolved, ec);
     if (!fs::exists(status))
-      entry.problem = "does not exist" +
-                      (resolved.string() == path ? std::string() : " (looked for " + in_quotes(entry.path) + ")");
+      files.problems[index] =
+          "does not exist" + (resolved == path ? std::string() : " (looked for " + in_quotes(resolved) + ")");
     else if (fs::is_directory(status))
-      entry.problem = "is a folder, not an image file";
-    entries.push_back(std::move(entry));
+      files.problems[index] = "is a folder, not an image file";
   }
   OCTET_CHECK(!in.bad(), what, ": read error");
-  OCTET_CHECK(!entries.empty(), what, " has no entries (one 'path [label]' per line)");
+  OCTET_CHECK(files.size() > 0, what, " has no entries (one 'path [label]' per line)");
 
-  const int64_t n = static_cast<int64_t>(entries.size());
+  const int64_t n = static_cast<int64_t>(files.size());
   const std::string labels_text = labelled == n   ? "labelled"
                                   : labelled == 0 ? "no labels"
                                                   : std::to_string(labelled) + " labelled";
-  return std::make_unique<ImageSource>(what, std::move(entries), labels_text, options);
+  return std::make_unique<ImageSource>(what, std::move(files), labels_text, options);
 }
 
 int64_t image_source_peak_buffered_samples(const BatchSource& source) {
