@@ -35,8 +35,9 @@
 // size() counts every entry, bad ones included: after a full pass size() - skipped() samples came out.
 // sample_dims() is known at open: the first good image is decoded then to learn it (an Error when no
 // image can be read).
-// Memory: a source keeps one name, label (and list line) per file, tens of bytes, and at most
-// (prefetch_batches + 1) batches of decoded samples (datasets/prefetch.h), whatever the data set's size.
+// Memory: a source keeps one name, label (and list line) per file, tens of bytes, and decoded samples
+// for prefetch_batches batches ahead plus the batch being handed out (datasets/prefetch.h states the
+// exact bound), whatever the data set's size.
 #pragma once
 
 #include <memory>
