@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/activation.h"  // OCTET_HOST_DEVICE
+
 namespace octet {
 
 constexpr int kHistogramBins = 2048;
@@ -42,8 +44,9 @@ struct Histogram {
 
 // Bin of one value (the formula above); `inv_width` = Histogram::inverse_bin_width().
 // The comparison comes before the conversion so values past the range (single-pass mode, inf)
-// never convert an out-of-range float to int.
-inline int histogram_bin(float x, float inv_width) {
+// never convert an out-of-range float to int. Compiled for host and device (kernels/cuda/histogram_cuda.cu
+// bins with this very function, compiled without FMA contraction).
+OCTET_HOST_DEVICE inline int histogram_bin(float x, float inv_width) {
   const float scaled = (x < 0.0f ? -x : x) * inv_width;
   return scaled < static_cast<float>(kHistogramBins - 1) ? static_cast<int>(scaled) : kHistogramBins - 1;
 }
