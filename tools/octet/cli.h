@@ -22,6 +22,8 @@ int command_info(const Args& args);
 int command_run(const Args& args);
 int command_eval(const Args& args);
 int command_dataset(const Args& args);
+int command_calibrate(const Args& args);
+int command_inspect(const Args& args);
 
 // Parses `args` against `options` (+ positional names); prints `usage` and the options on --help
 // (returns false: the caller exits 0). Unknown or malformed options throw Error.
