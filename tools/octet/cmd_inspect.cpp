@@ -22,10 +22,6 @@
 #include "tools/octet/cli.h"
 #include "tools/octet/plot.h"
 
-#if OCTET_HDF5
-#include "datasets/hdf5_util.h"
-#endif
-
 namespace octet::cli {
 namespace {
 
@@ -113,99 +109,24 @@ Listing read_cache(const std::string& path) {
   return l;
 }
 
-#if OCTET_HDF5
-// The calibrated tensor names of the model a histogram file was gathered on (its root attribute
-// model_tensors: an array of strings, or one string with a name per line).
-std::vector<std::string> saved_model_tensors(const std::string& path) {
-  hdf5::require_hdf5_file(path);
-  return hdf5::guarded(path, "reading attribute model_tensors", [&] {
-    H5::H5File file(path, H5F_ACC_RDONLY);
-    OCTET_CHECK(file.attrExists("model_tensors"), "'", path, "' is not an octet histogram file (no attribute "
-                "model_tensors at its root; write one with octet calibrate --save-histograms)");
-    H5::Attribute attribute = file.openAttribute("model_tensors");
-    const H5::DataType type = attribute.getDataType();
-    OCTET_CHECK(type.getClass() == H5T_STRING, "'", path, "': attribute model_tensors is not a string");
-    const H5::StrType str_type = attribute.getStrType();
-    const size_t n = static_cast<size_t>(attribute.getSpace().getSimpleExtentNpoints());
-    std::vector<std::string> names;
-    if (str_type.isVariableStr()) {
-      std::vector<char*> pointers(n, nullptr);
-      attribute.read(str_type, pointers.data());
-      for (char* p : pointers) {
-        names.emplace_back(p ? p : "");
-        H5free_memory(p);
-      }
-    } else {
-      const size_t size = str_type.getSize();
-      std::vector<char> buffer(n * size);
-      attribute.read(str_type, buffer.data());
-      for (size_t i = 0; i < n; ++i) {
-        std::string name(buffer.data() + i * size, size);
-        name.erase(name.find_last_not_of(std::string(" \0", 2)) + 1);
-        names.push_back(name);
-      }
-    }
-    if (names.size() == 1 && names[0].find('\n') != std::string::npos) {
-      std::istringstream lines(names[0]);
-      names.clear();
-      for (std::string name; std::getline(lines, name);) names.push_back(name);
-    }
-    return names;
-  });
-}
-#endif
-
-// Levenshtein distance, for "nearest names" suggestions.
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
-std::vector<std::string> nearest_names(const std::string& name, const std::vector<std::string>& candidates,
-                                       size_t count) {
-  std::vector<std::pair<size_t, size_t>> ranked;  // (distance, index): ties keep the model's order
-  for (size_t i = 0; i < candidates.size(); ++i) ranked.emplace_back(edit_distance(name, candidates[i]), i);
-  std::sort(ranked.begin(), ranked.end());
-  std::vector<std::string> out;
-  for (size_t i = 0; i < ranked.size() && i < count; ++i) out.push_back(candidates[ranked[i].second]);
-  return out;
-}
-
 struct ModelCheck {
   std::string model;
   std::vector<std::string> unscaled;  // tensors the model calibrates that the file has no scale for
 };
 
-// Every row must name a tensor of the model; Error listing those that do not, each with the
-// model's nearest names.
+// Every row must name a tensor of the model (any non-constant value: TensorRT's caches may scale
+// more tensors than octet calibrates); Error listing those that do not, each with the model's
+// nearest names.
 ModelCheck check_against_model(const Listing& l, const std::string& model_path, const Graph& graph) {
   std::vector<std::string> model_names;
-  std::set<std::string> known;
   for (const Value& v : graph.values)
-    if (!v.is_constant() && known.insert(v.name).second) model_names.push_back(v.name);
-  std::vector<const Row*> unknown;
-  for (const Row& row : l.rows)
-    if (!known.count(row.name)) unknown.push_back(&row);
-  if (!unknown.empty()) {
-    std::string message = "'" + l.path + "' names " + std::to_string(unknown.size()) + " of its " +
-                          std::to_string(l.rows.size()) + " tensors that model '" + model_path +
-                          "' does not have (a file for another model?):";
-    for (const Row* row : unknown) {
-      message += "\n  '" + row->name + "'   nearest in the model:";
-      const std::vector<std::string> near = nearest_names(row->name, model_names, 3);
-      for (size_t i = 0; i < near.size(); ++i) message += (i ? ", '" : " '") + near[i] + "'";
-    }
-    throw Error(message);
+    if (!v.is_constant()) model_names.push_back(v.name);
+  std::map<std::string, float> scales;
+  for (const Row& row : l.rows) scales.emplace(row.name, row.scale);
+  try {
+    require_known_tensors(l.path, scales, model_names);
+  } catch (const Error& e) {
+    throw Error("model '" + model_path + "' (a file for another model?): " + e.what());
   }
   ModelCheck check{model_path, {}};
   std::set<std::string> in_file;
@@ -232,9 +153,9 @@ Listing read_listing(const std::string& path, const ReadOptions& options) {
     l.description = "JSON scale table";
   } else {
 #if OCTET_HDF5
-    const std::vector<std::string> expected =
-        options.model ? calibrated_tensor_names(*options.model) : saved_model_tensors(path);
-    CalibrationData data = load_histograms(path, expected);
+    // Without a model the file is read as it is (an empty list skips the model check).
+    CalibrationData data =
+        load_histograms(path, options.model ? calibrated_tensor_names(*options.model) : std::vector<std::string>{});
     const RangeOptions range = options.range.value_or(RangeOptions{});
     l = listing_from_table(make_scale_table(data, range));
     l.model = data.model;

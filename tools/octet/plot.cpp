@@ -190,8 +190,8 @@ std::string render_histogram_png(const HistogramPlot& plot) {
   const int x_abs = x_pixel(plot.absmax), x_amax = x_pixel(plot.amax);
   dashed_vertical(img, x_abs, top, bottom, kAbsmax);
   cv::line(img, {x_amax, top}, {x_amax, bottom}, kAmax, 2, cv::LINE_AA);
-  line_label(img, "amax " + format("%.4g", plot.amax) + " (" + plot.method + ")", x_amax, top + 20, left, right, kAmax);
-  line_label(img, "abs-max " + format("%.4g", plot.absmax), x_abs, top + 42, left, right, kAbsmax);
+  line_label(img, "amax " + format("%.5g", plot.amax) + " (" + plot.method + ")", x_amax, top + 20, left, right, kAmax);
+  line_label(img, "abs-max " + format("%.5g", plot.absmax), x_abs, top + 42, left, right, kAbsmax);
 
   // ---- axis titles ----
   const std::string x_title = "|x|";
