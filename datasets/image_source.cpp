@@ -111,7 +111,7 @@ class ImageSource final : public BatchSource {
     validate_preprocessing(options_.preprocessing, what_);
     for (const auto& [i, problem] : files_.problems) {
       const std::string message = files_.origin(i) + " " + problem;
-      OCTET_CHECK(options_.skip_bad, message);
+      OCTET_CHECK(options_.skip_bad, message, "; --skip-bad leaves such files out");
       leave_out(i, message);
     }
     sample_dims_ = probe_sample_dims();
@@ -180,7 +180,7 @@ class ImageSource final : public BatchSource {
     left_out_[index] = 1;
     skipped_.fetch_add(1);
     // One write per line, so lines from different workers do not interleave.
-    const std::string line = "warning: skipped " + message + "\n";
+    const std::string line = "warning: " + message + "; skipped\n";
     std::fwrite(line.data(), 1, line.size(), stderr);
   }
 
@@ -324,8 +324,7 @@ std::unique_ptr<BatchSource> open_image_folder_source(const std::string& dir, co
   files.labels.reserve(scan.files.size());
   for (const FoundFile& f : scan.files) {
     if (!has_image_extension(f.name))
-      files.problems[files.size()] = "is not an image (octet reads " + list_of_extensions() +
-                                     "; leave other files out of " + what + ", or skip them with --skip-bad)";
+      files.problems[files.size()] = "is not an image (octet reads " + list_of_extensions() + ")";
     files.names.push_back(f.relative_path());
     files.labels.push_back(f.label);
   }
