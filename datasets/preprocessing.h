@@ -4,9 +4,10 @@
 //   1. decode (image files: OpenCV imdecode, 8-bit)
 //   2. colour conversion to channel_order: gray | rgb | bgr (OpenCV decodes to BGR)
 //   3. resize: resize_shorter > 0 scales the shorter side to it keeping the aspect ratio (the
-//      longer side rounds to nearest, as torchvision's Resize(int) does); or resize_width x
-//      resize_height exactly. Bilinear (cv::INTER_LINEAR). Nothing when both are 0.
-//   4. center crop to crop_width x crop_height (offsets rounded down: (W - w) / 2), when set
+//      longer side truncated, int(S * long / short), as torchvision's Resize(int) does); or
+//      resize_width x resize_height exactly. Bilinear (cv::INTER_LINEAR). Nothing when both are 0.
+//   4. center crop to crop_width x crop_height (offsets rounded down: (W - w) / 2), when set;
+//      torchvision rounds a .5 offset half to even, so odd margins can differ by one pixel
 //   5. to float32, x = pixel * scale
 //   6. x = (x - mean[c]) / std[c]
 //   7. layout NCHW
