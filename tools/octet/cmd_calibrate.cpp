@@ -208,9 +208,9 @@ int command_calibrate(const Args& args) {
     const std::string backend_name = vm["backend"].as<std::string>();
     if (backend_name == "auto") {
       calibrator.backend = cuda_available() ? BackendKind::kCuda : BackendKind::kCpu;
-      backend_text = calibrator.backend == BackendKind::kCuda
-                         ? "cuda (" + cuda_device_description() + ")"
-                         : "cpu (no CUDA: " + cuda_device_description() + "; --backend to choose)";
+      backend_text = calibrator.backend == BackendKind::kCuda ? "cuda (" + cuda_device_description() + ")"
+                     : OCTET_HAVE_CUDA ? "cpu (no CUDA device: " + cuda_device_description() + ")"
+                                       : std::string("cpu (this octet is built without CUDA)");
     } else {
       calibrator.backend = parse_backend(backend_name);
       if (calibrator.backend == BackendKind::kCuda)
@@ -269,6 +269,7 @@ int command_calibrate(const Args& args) {
       pass_seconds.push_back(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - pass_start).count());
     }
+    data.model = model_path;  // recorded in the saved histograms
     if (source->skipped() > 0)
       std::fprintf(stderr, "skipped %lld unreadable samples (--skip-bad)\n", static_cast<long long>(source->skipped()));
   }

@@ -373,7 +373,6 @@ void write_plots(const Listing& l, const std::string& dir) {
   const std::vector<std::string> files = plot_file_names(names);
   std::map<std::string, const Row*> rows;
   for (const Row& r : l.rows) rows.emplace(r.name, &r);
-  Progress progress("plot", static_cast<int64_t>(tensors.size()));
   for (size_t i = 0; i < tensors.size(); ++i) {
     const TensorCalibration& t = tensors[i];
     const Row& row = *rows.at(t.name);
@@ -386,9 +385,7 @@ void write_plots(const Listing& l, const std::string& dir) {
     plot.saturation = std::isnan(row.saturation) ? 0.0 : row.saturation;
     plot.count = t.stats.count;
     write_file_atomic((fs::path(dir) / files[i]).string(), render_histogram_png(plot));
-    progress.update(static_cast<int64_t>(i + 1));
   }
-  progress.finish();
   std::printf("wrote %zu plots to '%s' (one PNG per tensor, amax by %s)\n", tensors.size(), dir.c_str(),
               l.method.c_str());
 }

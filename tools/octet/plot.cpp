@@ -177,7 +177,9 @@ std::string render_histogram_png(const HistogramPlot& plot) {
       if (v < 0.0) continue;
       // A count of 1 still gets a visible bar of at least two pixels.
       const int y = std::min(bottom - 2, y_pixel(v));
-      cv::line(img, {left + col, bottom}, {left + col, y}, kBars, 1);
+      // Column 0 would be hidden under the axis line; bin 0 (the zeros of a ReLU) matters.
+      const int x = std::max(left + 1, left + col);
+      cv::line(img, {x, bottom}, {x, y}, kBars, 1);
     }
   } else {
     const std::string note = "all values are 0: no histogram to draw";
