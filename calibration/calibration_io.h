@@ -57,6 +57,8 @@ struct ScaleTable {
 
 // scale = amax / 127 (a true division, as qscheme.h fixes); 1 when amax == 0.
 float scale_from_amax(float amax);
+// select_amax for every tensor (spread over the machine's cores; the result does not depend on
+// that), with saturation = saturation_fraction at the chosen amax (0 when amax >= the abs-max).
 ScaleTable make_scale_table(const CalibrationData& data, const RangeOptions& options);
 
 // Error naming the tensor when a scale is not finite and > 0 or a name is empty, repeated, or holds

@@ -1,7 +1,6 @@
 #include "calibration/range_selection.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -31,30 +30,33 @@ float amax_at(const Histogram& histogram, double bins) {
   return static_cast<float>(bins * static_cast<double>(histogram.range) / kHistogramBins);
 }
 
+// Prefix sums over the histogram, so each entropy candidate forms its 128 levels in O(128).
+struct EntropyPrefix {
+  std::vector<uint64_t> count;     // count[k] = sum c[0..k)
+  std::vector<uint64_t> nonempty;  // nonempty[k] = number of non-empty bins in [0, k)
+};
+
 // KL(P || Q) of entropy candidate i (range_selection.h), +inf when q = 0 where p > 0.
-double entropy_divergence(const std::vector<uint64_t>& c, int i, uint64_t total, uint64_t outliers) {
+double entropy_divergence(const std::vector<uint64_t>& c, const EntropyPrefix& prefix, int i) {
+  const uint64_t total = prefix.count[kHistogramBins], kept = prefix.count[i], outliers = total - kept;
+  if (outliers > 0 && c[i - 1] == 0) return std::numeric_limits<double>::infinity();
   const int m = i / kLevels;
-  const auto level_of = [&](int k) { return k / m < kLevels ? k / m : kLevels - 1; };
-  // Each level's total spread over its non-empty bins: the value q takes there, before normalising.
-  std::array<uint64_t, kLevels> level_total{}, level_nonzero{};
-  for (int k = 0; k < i; ++k) {
-    level_total[level_of(k)] += c[k];
-    level_nonzero[level_of(k)] += c[k] > 0 ? 1 : 0;
-  }
-  std::array<double, kLevels> level_q{};
-  for (int j = 0; j < kLevels; ++j)
-    level_q[j] = level_nonzero[j] > 0 ? static_cast<double>(level_total[j]) / static_cast<double>(level_nonzero[j]) : 0.0;
   // P sums to `total`; Q sums to the kept counts (every level with counts has a non-empty bin).
-  const double p_sum = static_cast<double>(total);
-  const double q_sum = static_cast<double>(total - outliers);
+  const double p_sum = static_cast<double>(total), q_sum = static_cast<double>(kept);
   double kl = 0.0;
-  for (int k = 0; k < i; ++k) {
-    const uint64_t p_count = c[k] + (k == i - 1 ? outliers : 0);
-    if (p_count == 0) continue;
-    if (c[k] == 0) return std::numeric_limits<double>::infinity();
-    const double p = static_cast<double>(p_count) / p_sum;
-    const double q = level_q[level_of(k)] / q_sum;
-    kl += p * std::log(p / q);
+  for (int j = 0; j < kLevels; ++j) {
+    const int start = j * m, stop = j == kLevels - 1 ? i : start + m;
+    const uint64_t level_count = prefix.count[stop] - prefix.count[start];
+    if (level_count == 0) continue;
+    // The level's total spread over its non-empty bins: q there, before normalising.
+    const double level_q = static_cast<double>(level_count) /
+                           static_cast<double>(prefix.nonempty[stop] - prefix.nonempty[start]) / q_sum;
+    for (int k = start; k < stop; ++k) {
+      if (c[k] == 0) continue;  // p = 0 too: bin i-1 with outliers but c = 0 returned above
+      const uint64_t p_count = c[k] + (k == i - 1 ? outliers : 0);
+      const double p = static_cast<double>(p_count) / p_sum;
+      kl += p * std::log(p / level_q);
+    }
   }
   return kl;
 }
@@ -87,14 +89,15 @@ float amax_max(const TensorStats& stats) { return stats.absmax; }
 float amax_entropy(const Histogram& histogram) {
   if (!has_data(histogram)) return 0.0f;
   const std::vector<uint64_t>& c = histogram.counts;
-  const uint64_t total = histogram.total();
-  // Outliers of candidate i = sum c[i..2048), kept as a running suffix sum.
-  std::vector<uint64_t> suffix(kHistogramBins + 1, 0);
-  for (int k = kHistogramBins - 1; k >= 0; --k) suffix[k] = suffix[k + 1] + c[k];
+  EntropyPrefix prefix{std::vector<uint64_t>(kHistogramBins + 1, 0), std::vector<uint64_t>(kHistogramBins + 1, 0)};
+  for (int k = 0; k < kHistogramBins; ++k) {
+    prefix.count[k + 1] = prefix.count[k] + c[k];
+    prefix.nonempty[k + 1] = prefix.nonempty[k] + (c[k] > 0 ? 1 : 0);
+  }
   int best = kHistogramBins;
   double best_kl = std::numeric_limits<double>::infinity();
   for (int i = kMinBinsKept; i <= kHistogramBins; ++i) {
-    const double kl = entropy_divergence(c, i, total, suffix[i]);
+    const double kl = entropy_divergence(c, prefix, i);
     if (kl < best_kl) {  // strict: the smallest i keeps a tie
       best_kl = kl;
       best = i;

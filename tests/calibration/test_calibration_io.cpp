@@ -166,6 +166,37 @@ TEST(MakeScaleTable, AppliesTheMethodPerTensor) {
   EXPECT_EQ(max_table.tensors[0].saturation, 0.0);
 }
 
+// Many tensors (make_scale_table spreads them over threads): each scale is select_amax's, in
+// order; an error names its tensor.
+TEST(MakeScaleTable, ManyTensorsInOrder) {
+  CalibrationData data;
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 37; ++i) {
+    TensorCalibration t;
+    t.name = "t" + std::to_string(i);
+    t.stats.absmax = t.histogram.range = 0.5f + i;
+    t.histogram.counts.resize(kHistogramBins);
+    for (uint64_t& c : t.histogram.counts) c = rng() % (i + 2);
+    data.tensors.push_back(t);
+  }
+  for (RangeMethod m : {RangeMethod::kEntropy, RangeMethod::kPercentile, RangeMethod::kMse}) {
+    const ScaleTable table = make_scale_table(data, {m, 99.9});
+    ASSERT_EQ(table.tensors.size(), data.tensors.size());
+    for (size_t i = 0; i < data.tensors.size(); ++i) {
+      EXPECT_EQ(table.tensors[i].name, data.tensors[i].name);
+      EXPECT_EQ(float_bits(table.tensors[i].amax), float_bits(select_amax(data.tensors[i], {m, 99.9})));
+    }
+  }
+  data.tensors[20].histogram.counts.clear();  // data but no histogram
+  data.tensors[30].histogram.counts.clear();
+  try {
+    make_scale_table(data, {RangeMethod::kEntropy, 99.99});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    expect_contains(e.what(), "tensor 't20'");
+  }
+}
+
 // ---- TensorRT cache: writing and round trips -----------------------------------------------------
 
 TEST_F(CalibrationIo, TrtCacheWriterFormat) {
@@ -483,16 +514,21 @@ TEST_F(CalibrationIo, FailedWritesLeaveTheEarlierFiles) {
   EXPECT_EQ(read_text(cache), old_cache);
 }
 
-// A writer killed at a random moment (as by Ctrl-C or `kill -9`) leaves either the earlier cache
-// or the new one, complete: never a half-written file.
+// A writer killed mid-write (as by Ctrl-C or `kill -9`) leaves the earlier cache or the new one,
+// complete: never a half-written file. The child rewrites the cache in a loop; the parent kills it
+// as soon as the child's temporary file appears, so the kill lands while the bytes are being
+// written (or, at worst, just after the rename).
 TEST_F(CalibrationIo, KilledWriterLeavesACompleteCache) {
-  const ScaleTable first = random_table(20000, 6), second = random_table(20000, 7);
+  ScaleTable first = random_table(20000, 6), second = random_table(20000, 7);
+  for (ScaleTable* table : {&first, &second})
+    for (TensorScale& t : table->tensors) t.name = "/model/stage_" + t.name + "/" + std::string(200, 'x');
   const std::string cache = path("scales.cache");
   write_trt_cache(cache, first);
   const std::string first_text = read_text(cache);
   write_trt_cache(path("second.cache"), second);
   const std::string second_text = read_text(path("second.cache"));
-  for (int delay_ms : {1, 3, 7, 15, 30}) {
+  int killed_mid_write = 0;
+  for (int round = 0; round < 5; ++round) {
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -502,15 +538,21 @@ TEST_F(CalibrationIo, KilledWriterLeavesACompleteCache) {
         ::_exit(1);
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    const std::string temp = cache + ".tmp." + std::to_string(child);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!fs::exists(temp) && std::chrono::steady_clock::now() < deadline) {
+    }
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);
-    EXPECT_TRUE(WIFSIGNALED(status));
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer exited by itself (status " << status << ")";
+    if (fs::exists(temp)) ++killed_mid_write;
     const std::string text = read_text(cache);
-    EXPECT_TRUE(text == first_text || text == second_text) << "after " << delay_ms << " ms: " << text.size() << " bytes";
+    EXPECT_TRUE(text == first_text || text == second_text) << "round " << round << ": " << text.size() << " bytes";
     EXPECT_EQ(read_trt_cache(cache).size(), 20000u);
   }
+  // Each kill follows the temporary file's appearance by microseconds, within a write of ~5 MB.
+  EXPECT_GT(killed_mid_write, 0);
 }
 
 // ---- HDF5 histograms -----------------------------------------------------------------------------
@@ -632,6 +674,15 @@ TEST_F(CalibrationIo, HistogramsBadFiles) {
   } catch (const Error& e) {
     expect_contains(e.what(), "/tensors/000001 ('layer1/conv:0'): counts has 1024 bins, expected 2048");
   }
+}
+
+TEST_F(CalibrationIo, HistogramsOfAModelWithoutTensors) {
+  CalibrationData empty;
+  empty.model = "empty.onnx";
+  save_histograms(path("empty.h5"), empty, {});
+  const CalibrationData back = load_histograms(path("empty.h5"), {});
+  EXPECT_EQ(back.model, "empty.onnx");
+  EXPECT_TRUE(back.tensors.empty());
 }
 
 TEST_F(CalibrationIo, FailedHistogramWriteLeavesTheEarlierFile) {

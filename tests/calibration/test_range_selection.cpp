@@ -317,6 +317,10 @@ std::vector<Case> reference_cases() {
   std::vector<uint64_t> counts(kHistogramBins, 0);
   counts[700] = 123456;
   cases.push_back(counted("one_middle_bin", 3.0f, counts));
+  // Everything in bin 0: every entropy and mse candidate ties, the smallest must win.
+  counts.assign(kHistogramBins, 0);
+  counts[0] = 999;
+  cases.push_back(counted("first_bin_only", 0.5f, counts));
   // Sparse: a few populated bins among many empty ones.
   counts.assign(kHistogramBins, 0);
   std::uniform_int_distribution<int> any_bin(0, kHistogramBins - 1);
@@ -444,6 +448,7 @@ TEST_F(ReferenceRanges, SmallSample) { check("small_gaussian"); }
 TEST_F(ReferenceRanges, AllValuesEqual) { check("all_equal"); }
 TEST_F(ReferenceRanges, TensorOfZeros) { check("zeros"); }
 TEST_F(ReferenceRanges, AllInOneMiddleBin) { check("one_middle_bin"); }
+TEST_F(ReferenceRanges, AllInTheFirstBin) { check("first_bin_only"); }
 TEST_F(ReferenceRanges, SparseWithEmptyBins) { check("sparse"); }
 TEST_F(ReferenceRanges, RandomCounts) { check("random_counts"); }
 TEST_F(ReferenceRanges, CountsBeyond32Bits) { check("large_counts"); }
