@@ -135,7 +135,7 @@ int command_calibrate(const Args& args) {
           "       octet calibrate MODEL --from-histograms FILE.h5 [--method M] --cache FILE [--table FILE.json]\n\n"
           "Runs the calibration images through the FP32 model in two passes (abs-max of every activation, then a\n"
           "2048-bin histogram of |x| over [0, abs-max]), selects each tensor's range with --method and writes\n"
-          "the scales (scale = amax / 127). The cache is TensorRT's format; octet build and TensorRT both read it.\n"
+          "the scales (scale = amax / 127). The cache is in TensorRT's format (TRT-<version>-EntropyCalibration2).\n"
           "--from-histograms re-selects the ranges in seconds from a file written by --save-histograms. Outputs\n"
           "are written atomically: Ctrl-C or a killed process leaves any earlier file intact.",
           options, positional, vm))
@@ -255,7 +255,7 @@ int command_calibrate(const Args& args) {
         progress = std::make_unique<Progress>(
             "pass " + std::to_string(ordinal) + "/" + std::to_string(passes) + " " + what, total);
       }
-      progress->update(done);
+      if (done > 0) progress->update(done);  // the first line comes with a rate and an ETA
     };
     try {
       data = calibrate(graph, *source, calibrator, on_progress);

@@ -139,11 +139,12 @@ ModelCheck check_against_model(const Listing& l, const std::string& model_path, 
 struct ReadOptions {
   std::optional<RangeOptions> range;  // --method/--percentile (histogram files)
   const Graph* model = nullptr;       // --model
+  bool range_for_histograms_only = false;  // --diff: a table or cache beside histograms ignores --method
 };
 
 Listing read_listing(const std::string& path, const ReadOptions& options) {
   const FileKind kind = detect_kind(path);
-  OCTET_CHECK(kind == FileKind::kHistograms || !options.range, "--method and --percentile apply to histogram "
+  OCTET_CHECK(kind == FileKind::kHistograms || !options.range || options.range_for_histograms_only, "--method and --percentile apply to histogram "
               "files; '", path, "' already holds selected scales");
   Listing l;
   if (kind == FileKind::kCache) {
@@ -332,8 +333,14 @@ int print_diff(const Listing& a, const Listing& b, Format format, const std::str
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  std::printf("A  %s: %s, %s\n", a.path.c_str(), a.description.c_str(), a.method.c_str());
-  std::printf("B  %s: %s, %s\n\n", b.path.c_str(), b.description.c_str(), b.method.c_str());
+  // A cache's description already names its calibrator; a table's and histograms' add the method.
+  const auto header = [](const char* label, const Listing& l) {
+    std::printf("%s  %s: %s%s\n", label, l.path.c_str(), l.description.c_str(),
+                l.kind == FileKind::kTable ? (", " + l.method).c_str() : "");
+  };
+  header("A", a);
+  header("B", b);
+  std::printf("\n");
   size_t width = 6;
   for (const DiffRow& r : rows) width = std::max(width, r.name.size());
   const int w = static_cast<int>(width);
@@ -464,6 +471,7 @@ int command_inspect(const Args& args) {
     read.model = &model;
   }
 
+  read.range_for_histograms_only = diff;
   if (diff) return print_diff(read_listing(files[0], read), read_listing(files[1], read), format, sort_key);
 
   Listing listing = read_listing(files[0], read);
