@@ -136,7 +136,8 @@ __global__ void tensor_stats_reset_kernel(TensorStatsCuda* stats, uint32_t entri
 
 template <int kVec>
 __global__ void __launch_bounds__(kHistogramThreads)
-    histogram_kernel(const float* __restrict__ x, uint32_t n, float inv_width, unsigned long long* __restrict__ counts) {
+    histogram_kernel(const float* __restrict__ x, uint32_t n, float inv_width,
+                     unsigned long long* __restrict__ counts) {
   __shared__ uint32_t local[kHistogramBins];
   for (int b = threadIdx.x; b < kHistogramBins; b += kHistogramThreads) local[b] = 0;
   __syncthreads();
@@ -173,12 +174,12 @@ unsigned blocks_for(int64_t n, int vec, int threads) {
 
 void launch_tensor_stats(const float* x, int64_t n, TensorStatsCuda* stats, cudaStream_t stream) {
   if (aligned16(x)) {
-    tensor_stats_kernel<4><<<blocks_for(n, 4, kStatsThreads), kStatsThreads, 0, stream>>>(
-        x, static_cast<uint32_t>(n), stats);
+    tensor_stats_kernel<4>
+        <<<blocks_for(n, 4, kStatsThreads), kStatsThreads, 0, stream>>>(x, static_cast<uint32_t>(n), stats);
     OCTET_CUDA_CHECK_LAUNCH("tensor_stats_kernel<float4>");
   } else {
-    tensor_stats_kernel<1><<<blocks_for(n, 1, kStatsThreads), kStatsThreads, 0, stream>>>(
-        x, static_cast<uint32_t>(n), stats);
+    tensor_stats_kernel<1>
+        <<<blocks_for(n, 1, kStatsThreads), kStatsThreads, 0, stream>>>(x, static_cast<uint32_t>(n), stats);
     OCTET_CUDA_CHECK_LAUNCH("tensor_stats_kernel<float>");
   }
 }
@@ -218,16 +219,14 @@ void tensor_stats_reset_cuda(TensorStatsCuda* stats, int64_t entries, cudaStream
 
 void tensor_stats_cuda(const float* x, int64_t n, TensorStatsCuda* stats, cudaStream_t stream) {
   OCTET_CHECK(n >= 0, "tensor_stats_cuda: ", n, " elements");
-  gpu::for_each_piece(x, n, [&](const float* piece, int64_t count) {
-    gpu::launch_tensor_stats(piece, count, stats, stream);
-  });
+  gpu::for_each_piece(
+      x, n, [&](const float* piece, int64_t count) { gpu::launch_tensor_stats(piece, count, stats, stream); });
 }
 
 void histogram_cuda(const float* x, int64_t n, float inv_width, uint64_t* counts, cudaStream_t stream) {
   OCTET_CHECK(n >= 0, "histogram_cuda: ", n, " elements");
-  gpu::for_each_piece(x, n, [&](const float* piece, int64_t count) {
-    gpu::launch_histogram(piece, count, inv_width, counts, stream);
-  });
+  gpu::for_each_piece(
+      x, n, [&](const float* piece, int64_t count) { gpu::launch_histogram(piece, count, inv_width, counts, stream); });
 }
 
 }  // namespace octet::kernels
