@@ -165,8 +165,9 @@ int command_calibrate(const Args& args) {
                               : "octet calibrate needs --data PATH (or --from-histograms FILE.h5); see --help");
   OCTET_CHECK(!(from_histograms && vm.count("save-histograms")),
               "--save-histograms with --from-histograms would only copy the file; leave it out");
-  OCTET_CHECK(!cache_path.empty() || !table_path.empty() || !histograms_out.empty(),
-              "octet calibrate writes nothing: give --cache FILE (and/or --table FILE.json, --save-histograms FILE.h5)");
+  OCTET_CHECK(
+      !cache_path.empty() || !table_path.empty() || !histograms_out.empty(),
+      "octet calibrate writes nothing: give --cache FILE (and/or --table FILE.json, --save-histograms FILE.h5)");
   const int trt_version = vm["trt-version"].as<int>();
   OCTET_CHECK(trt_version > 0, "--trt-version must be positive, got ", trt_version);
 #if !OCTET_HDF5
@@ -321,12 +322,14 @@ int command_calibrate(const Args& args) {
   if (!from_histograms) std::printf("backend     %s\n", backend_text.c_str());
   std::printf("images      %s%s\n", with_thousands(data.images).c_str(),
               from_histograms ? " (when the histograms were gathered)"
-                              : passes == 2 ? " per pass, 2 passes (abs-max, histograms)" : ", 1 pass (growing histogram)");
+              : passes == 2   ? " per pass, 2 passes (abs-max, histograms)"
+                              : ", 1 pass (growing histogram)");
   std::printf("tensors     %zu", table.tensors.size());
   if (zero) std::printf(" (%zu all zero: scale 1)", zero);
   std::printf("\nmethod      %s\n", method_text.c_str());
   if (!worst_tensor.empty())
-    std::printf("saturation  at most %.4f%% of values clipped ('%s')\n", 100.0 * worst_saturation, worst_tensor.c_str());
+    std::printf("saturation  at most %.4f%% of values clipped ('%s')\n", 100.0 * worst_saturation,
+                worst_tensor.c_str());
   std::printf("time        %s", seconds_text(total_seconds).c_str());
   if (!pass_seconds.empty()) {
     std::printf(" (");

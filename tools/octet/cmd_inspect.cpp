@@ -144,8 +144,8 @@ struct ReadOptions {
 
 Listing read_listing(const std::string& path, const ReadOptions& options) {
   const FileKind kind = detect_kind(path);
-  OCTET_CHECK(kind == FileKind::kHistograms || !options.range || options.range_for_histograms_only, "--method and --percentile apply to histogram "
-              "files; '", path, "' already holds selected scales");
+  OCTET_CHECK(kind == FileKind::kHistograms || !options.range || options.range_for_histograms_only,
+              "--method and --percentile apply to histogram files; '", path, "' already holds selected scales");
   Listing l;
   if (kind == FileKind::kCache) {
     l = read_cache(path);
@@ -197,7 +197,9 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-nlohmann::ordered_json json_number(double v) { return std::isnan(v) ? nlohmann::ordered_json() : nlohmann::ordered_json(v); }
+nlohmann::ordered_json json_number(double v) {
+  return std::isnan(v) ? nlohmann::ordered_json() : nlohmann::ordered_json(v);
+}
 
 enum class Format { kText, kCsv, kJson };
 
@@ -262,7 +264,8 @@ void print_listing(const Listing& l, Format format, const std::optional<ModelChe
   size_t width = 6;
   for (const Row& r : l.rows) width = std::max(width, r.name.size());
   const int w = static_cast<int>(width), mw = static_cast<int>(std::max<size_t>(6, l.method.size()));
-  std::printf("%-*s  %11s  %11s  %13s  %-*s  %10s\n", w, "tensor", "abs-max", "amax", "scale", mw, "method", "saturation");
+  std::printf("%-*s  %11s  %11s  %13s  %-*s  %10s\n", w, "tensor", "abs-max", "amax", "scale", mw, "method",
+              "saturation");
   for (const Row& r : l.rows)
     std::printf("%-*s  %11s  %11s  %13s  %-*s  %10s\n", w, r.name.c_str(), number(r.absmax).c_str(),
                 number(r.amax).c_str(), number(r.scale, "%.7g").c_str(), mw, l.method.c_str(),
@@ -308,7 +311,8 @@ int print_diff(const Listing& a, const Listing& b, Format format, const std::str
       return std::fabs(std::log(x.ratio())) > std::fabs(std::log(y.ratio()));
     });
   } else if (sort_key == "scale") {
-    std::stable_sort(rows.begin(), rows.end(), [](const DiffRow& x, const DiffRow& y) { return x.scale_a > y.scale_a; });
+    std::stable_sort(rows.begin(), rows.end(),
+                     [](const DiffRow& x, const DiffRow& y) { return x.scale_a > y.scale_a; });
   } else {
     OCTET_CHECK(sort_key == "order", "--sort '", sort_key, "' with --diff is not one of order, name, ratio, scale");
   }

@@ -20,7 +20,7 @@ const std::map<std::string, Command>& commands() {
       {"info", {octet::cli::command_info, "inputs, outputs, operators, parameters and MACs of a model"}},
       {"run", {octet::cli::command_run, "run a model once (FP32) on an input file or random data; top-5"}},
       {"eval", {octet::cli::command_eval, "top-1/top-5 accuracy of a model on a labelled dataset"}},
-      {"calibrate", {octet::cli::command_calibrate, "activation scales from sample images: TensorRT cache, JSON table, histograms"}},
+      {"calibrate", {octet::cli::command_calibrate, "activation scales from images: cache, JSON table, histograms"}},
       {"inspect", {octet::cli::command_inspect, "scale tables, caches and histograms: listing, --diff, --plot PNGs"}},
 #if OCTET_HDF5
       {"dataset", {octet::cli::command_dataset, "dataset pack: preprocessed images and labels into an HDF5 file"}},
