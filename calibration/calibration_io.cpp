@@ -1,7 +1,5 @@
 #include "calibration/calibration_io.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -10,6 +8,7 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -51,7 +50,7 @@ std::string hex_bits(float value) {
 
 bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-// 1 to 8 hex digits (either case) as a 32-bit pattern; nullopt-like false on anything else.
+// 1 to 8 hex digits (either case) as a 32-bit pattern; false on anything else (signs, "0x", spaces).
 bool parse_hex_bits(const std::string& text, uint32_t& bits) {
   if (text.empty() || text.size() > 8 || !std::all_of(text.begin(), text.end(), is_hex_digit)) return false;
   bits = static_cast<uint32_t>(std::stoul(text, nullptr, 16));
@@ -79,8 +78,8 @@ void check_writable(const std::string& path, const ScaleTable& table) {
   for (size_t i = 0; i < table.tensors.size(); ++i) {
     const TensorScale& t = table.tensors[i];
     OCTET_CHECK(!t.name.empty(), "'", path, "': tensor ", i, " has an empty name");
-    OCTET_CHECK(std::none_of(t.name.begin(), t.name.end(), [](char c) { return c == '\n' || c == '\r'; }), "'",
-                path, "': tensor ", i, " has a line break in its name");
+    OCTET_CHECK(std::none_of(t.name.begin(), t.name.end(), [](char c) { return c == '\n' || c == '\r'; }), "'", path,
+                "': tensor ", i, " has a line break in its name");
     OCTET_CHECK(seen.insert(t.name).second, "'", path, "': tensor '", t.name, "' appears twice in the scale table");
     const std::string problem = scale_problem(t.scale);
     OCTET_CHECK(problem.empty(), "'", path, "': tensor '", t.name, "': scale ", t.scale, " (", hex_bits(t.scale),
@@ -135,7 +134,10 @@ float float_field(const Json& object, const char* key, const std::string& where)
 template <typename T>
 T integer_field(const Json& object, const char* key, const std::string& where) {
   const Json& value = field(object, key, where);
-  const bool fits = std::is_signed<T>::value ? value.is_number_integer() : value.is_number_unsigned();
+  const bool fits =
+      std::is_signed<T>::value
+          ? value.is_number_integer() && (!value.is_number_unsigned() || value.get<uint64_t>() <= uint64_t(INT64_MAX))
+          : value.is_number_unsigned();
   OCTET_CHECK(fits, where, ": \"", key, "\" must be a", std::is_signed<T>::value ? "n" : " non-negative",
               " integer, found ", value.dump());
   return value.get<T>();
@@ -228,8 +230,9 @@ std::map<std::string, float> read_trt_cache(const std::string& path) {
   while (header_ok && digits_end < header.size() && header[digits_end] >= '0' && header[digits_end] <= '9')
     ++digits_end;
   header_ok = header_ok && digits_end > 4 && digits_end < header.size() && header[digits_end] == '-' &&
-              std::any_of(std::begin(kTrtAlgorithms), std::end(kTrtAlgorithms),
-                          [&](const char* algorithm) { return header.compare(digits_end + 1, std::string::npos, algorithm) == 0; });
+              std::any_of(std::begin(kTrtAlgorithms), std::end(kTrtAlgorithms), [&](const char* algorithm) {
+                return header.compare(digits_end + 1, std::string::npos, algorithm) == 0;
+              });
   OCTET_CHECK(header_ok, "'", path, "', line 1: bad header ", quoted(header), "; expected ", expected_header);
 
   std::map<std::string, float> scales;
@@ -243,8 +246,8 @@ std::map<std::string, float> read_trt_cache(const std::string& path) {
     OCTET_CHECK(colon > 0, "'", path, "', line ", number, ": malformed line ", quoted(line), ": empty tensor name");
     const std::string name = line.substr(0, colon), hex = line.substr(colon + 2);
     uint32_t bits = 0;
-    OCTET_CHECK(parse_hex_bits(hex, bits), "'", path, "', line ", number, ": tensor '", name, "': scale ",
-                quoted(hex), " is not 1 to 8 hex digits");
+    OCTET_CHECK(parse_hex_bits(hex, bits), "'", path, "', line ", number, ": tensor '", name, "': scale ", quoted(hex),
+                " is not 1 to 8 hex digits");
     const float scale = float_from_bits(bits);
     const std::string problem = scale_problem(scale);
     OCTET_CHECK(problem.empty(), "'", path, "', line ", number, ": tensor '", name, "': scale ", hex, " (", scale,
@@ -302,12 +305,9 @@ void write_json_table(const std::string& path, const ScaleTable& table) {
                        {"saturation", t.saturation},
                        {"count", t.count}});
   }
-  const Json root = {{"octet_version", OCTET_VERSION_STRING},
-                     {"model", table.model},
-                     {"method", to_string(table.method)},
-                     {"percentile", table.percentile},
-                     {"images", table.images},
-                     {"tensors", std::move(tensors)}};
+  const Json root = {
+      {"octet_version", OCTET_VERSION_STRING}, {"model", table.model},   {"method", to_string(table.method)},
+      {"percentile", table.percentile},        {"images", table.images}, {"tensors", std::move(tensors)}};
   write_file_atomic(path, root.dump(2) + "\n");
 }
 
@@ -478,8 +478,8 @@ void save_histograms(const std::string& path, const CalibrationData& data,
                 path, "': tensor '", t.name, "': histogram has ", t.histogram.counts.size(), " bins, expected ",
                 kHistogramBins);
   }
-  const std::string bytes =
-      hdf5::guarded(path, "cannot build the histogram file", [&] { return histogram_file_image(path, data, model_tensors); });
+  const std::string bytes = hdf5::guarded(path, "cannot build the histogram file",
+                                          [&] { return histogram_file_image(path, data, model_tensors); });
   write_file_atomic(path, bytes);
 }
 
@@ -491,15 +491,14 @@ CalibrationData load_histograms(const std::string& path, const std::vector<std::
     data.model = hdf5::read_string_attribute(file, "model", path, "the root").value_or("");
     const std::vector<std::string> model_tensors = read_string_list(file, "model_tensors", path);
     if (!expected_model_tensors.empty() && model_tensors != expected_model_tensors) {
-      throw Error(detail::concat(
-          "'", path, "': histograms of another model ('", data.model, "', ", model_tensors.size(),
-          " calibrated tensors; this model has ", expected_model_tensors.size(),
-          ")\n  only in this model: ", names_missing_from(expected_model_tensors, model_tensors),
-          "\n  only in the file: ", names_missing_from(model_tensors, expected_model_tensors),
-          model_tensors.size() == expected_model_tensors.size() &&
-                  names_missing_from(model_tensors, expected_model_tensors) == "none"
-              ? "\n  (the same names in another order)"
-              : ""));
+      const std::string only_model = names_missing_from(expected_model_tensors, model_tensors);
+      const std::string only_file = names_missing_from(model_tensors, expected_model_tensors);
+      const bool reordered = only_model == "none" && only_file == "none";
+      throw Error(detail::concat("'", path, "': histograms of another model ('", data.model, "', ",
+                                 model_tensors.size(), " calibrated tensors; this model has ",
+                                 expected_model_tensors.size(), ")\n  only in this model: ", only_model,
+                                 "\n  only in the file: ", only_file,
+                                 reordered ? "\n  (the same names in another order)" : ""));
     }
     const int32_t bins = read_scalar<int32_t>(file, "bins", H5::PredType::NATIVE_INT32, path, "the root");
     OCTET_CHECK(bins == kHistogramBins, "'", path, "': histograms of ", bins, " bins; this octet uses ",

@@ -10,7 +10,7 @@
 namespace octet {
 namespace {
 
-constexpr int kLevels = 128;          // INT8 magnitudes 0..127 the entropy method merges bins into
+constexpr int kLevels = 128;           // INT8 magnitudes 0..127 the entropy method merges bins into
 constexpr int kMinBinsKept = kLevels;  // entropy and mse never clip below 128 bins
 
 // Exact sums of c[k] * d^2 (below 2^113, see amax_mse); __extension__ keeps -Wpedantic quiet.
@@ -24,8 +24,8 @@ bool has_data(const Histogram& histogram) {
   return !histogram.counts.empty() && histogram.range > 0.0f && histogram.total() > 0;
 }
 
-// amax = numerator / denominator bins: (i + 1) / 1 or (2i + 1) / 2. range / 2048 and the product
-// with a 12-bit integer are exact in double, so the float conversion is the only rounding.
+// amax = `bins` bin widths (i + 1 or i + 0.5). bins * range needs at most 13 + 24 bits and the
+// division by 2048 is exact, so the conversion to float is the only rounding.
 float amax_at(const Histogram& histogram, double bins) {
   return static_cast<float>(bins * static_cast<double>(histogram.range) / kHistogramBins);
 }
@@ -48,9 +48,9 @@ double entropy_divergence(const std::vector<uint64_t>& c, const EntropyPrefix& p
     const int start = j * m, stop = j == kLevels - 1 ? i : start + m;
     const uint64_t level_count = prefix.count[stop] - prefix.count[start];
     if (level_count == 0) continue;
-    // The level's total spread over its non-empty bins: q there, before normalising.
-    const double level_q = static_cast<double>(level_count) /
-                           static_cast<double>(prefix.nonempty[stop] - prefix.nonempty[start]) / q_sum;
+    // q at each of the level's non-empty bins: the level's total spread evenly over them, normalised.
+    const double level_q =
+        static_cast<double>(level_count) / static_cast<double>(prefix.nonempty[stop] - prefix.nonempty[start]) / q_sum;
     for (int k = start; k < stop; ++k) {
       if (c[k] == 0) continue;  // p = 0 too: bin i-1 with outliers but c = 0 returned above
       const uint64_t p_count = c[k] + (k == i - 1 ? outliers : 0);
@@ -177,7 +177,7 @@ double saturation_fraction(const Histogram& histogram, float amax) {
   if (total == 0) return 0.0;
   // Position of amax in bins; the bin holding it contributes the share of its width above amax.
   const double position = std::max(0.0, static_cast<double>(amax) * kHistogramBins / histogram.range);
-  const int straddled = static_cast<int>(position);
+  const int straddled = std::min(static_cast<int>(position), kHistogramBins - 1);
   double saturated = 0.0;
   for (int k = straddled + 1; k < kHistogramBins; ++k) saturated += static_cast<double>(histogram.counts[k]);
   saturated += static_cast<double>(histogram.counts[straddled]) * (straddled + 1 - position);

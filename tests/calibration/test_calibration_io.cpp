@@ -293,12 +293,14 @@ TEST_F(CalibrationIo, ReadsAHandWrittenTensorRtCache) {
 }
 
 TEST_F(CalibrationIo, ReadsEveryTensorRtHeaderAndLenientEndings) {
-  for (const char* algorithm : {"EntropyCalibration2", "EntropyCalibration", "MinMaxCalibration", "LegacyCalibration"}) {
+  for (const char* algorithm :
+       {"EntropyCalibration2", "EntropyCalibration", "MinMaxCalibration", "LegacyCalibration"}) {
     const std::string header = std::string("TRT-7000-") + algorithm;
     EXPECT_EQ(cache_error(header + "\nx: 3f800000\n"), "") << algorithm;
   }
   // No final newline; blank lines after the last entry; upper-case hex; fewer than 8 digits.
-  std::map<std::string, float> scales = read_trt_cache(write_text("a.cache", "TRT-8601-MinMaxCalibration\nx: 3F800000"));
+  std::map<std::string, float> scales =
+      read_trt_cache(write_text("a.cache", "TRT-8601-MinMaxCalibration\nx: 3F800000"));
   EXPECT_EQ(scales.at("x"), 1.0f);
   scales = read_trt_cache(write_text("b.cache", "TRT-8601-EntropyCalibration2\r\nx: 1\r\n\r\n\n"));
   EXPECT_EQ(float_bits(scales.at("x")), 1u);
@@ -320,9 +322,9 @@ TEST_F(CalibrationIo, TrtCacheBadHeader) {
 }
 
 TEST_F(CalibrationIo, TrtCacheMalformedLineNamesTheLine) {
-  for (const std::string line : {"conv1 3c010204", "conv1:3c010204", ": 3c010204", "conv1: ", "conv1: 3c01020g",
-                                 "conv1: 3c0102041", "conv1: 3c010204 ", "conv1: 0x3c0102", "conv1: -3c01020",
-                                 "", " "}) {
+  for (const std::string line :
+       {"conv1 3c010204", "conv1:3c010204", ": 3c010204", "conv1: ", "conv1: 3c01020g", "conv1: 3c0102041",
+        "conv1: 3c010204 ", "conv1: 0x3c0102", "conv1: -3c01020", "", " "}) {
     const std::string error =
         cache_error("TRT-8601-EntropyCalibration2\ninput: 3c010204\n" + line + "\nlast: 3c010204\n");
     expect_contains(error, "cache.txt', line 3: ");
@@ -333,13 +335,11 @@ TEST_F(CalibrationIo, TrtCacheRefusesScalesThatAreNotFinitePositive) {
   const struct {
     const char* hex;
     const char* problem;
-  } cases[] = {{"7fc00000", "NaN"},      {"ffc00000", "NaN"},          {"7f800001", "NaN"},
-               {"7f800000", "infinite"}, {"ff800000", "negative"},     {"00000000", "zero"},
-               {"0", "zero"},            {"80000000", "zero"},          {"bf800000", "negative"},
-               {"80000001", "negative"}};
+  } cases[] = {{"7fc00000", "NaN"},      {"ffc00000", "NaN"},     {"7f800001", "NaN"}, {"7f800000", "infinite"},
+               {"ff800000", "negative"}, {"00000000", "zero"},    {"0", "zero"},       {"80000000", "zero"},
+               {"bf800000", "negative"}, {"80000001", "negative"}};
   for (const auto& c : cases) {
-    const std::string error =
-        cache_error(std::string("TRT-8601-EntropyCalibration2\nconv/out:0: ") + c.hex + "\n");
+    const std::string error = cache_error(std::string("TRT-8601-EntropyCalibration2\nconv/out:0: ") + c.hex + "\n");
     expect_contains(error, "cache.txt', line 2: tensor 'conv/out:0'");
     expect_contains(error, c.problem);
   }

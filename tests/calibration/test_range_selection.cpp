@@ -166,9 +166,7 @@ TEST(RangeSelectionByHand, EntropyOfAFlatHistogramKeepsEveryBin) {
 }
 
 // All values equal to the abs-max land in the last bin: only i = 2048 has q > 0 there.
-TEST(RangeSelectionByHand, EntropyAllInTheLastBin) {
-  EXPECT_EQ(amax_entropy(hand_histogram({{2047, 17}})), 2048.5f);
-}
+TEST(RangeSelectionByHand, EntropyAllInTheLastBin) { EXPECT_EQ(amax_entropy(hand_histogram({{2047, 17}})), 2048.5f); }
 
 // All values at the centre of bin 0 (0.5): with amax >= 128 bins the scale exceeds 1 bin, 0.5
 // rounds to level 0 and every candidate has the same error 0.25 per value; the smallest wins.
@@ -239,7 +237,7 @@ TEST(RangeSelection, MissingOrMisshapenHistogramNamesTheTensor) {
 // Bin width 1; 100 values: 50 in bin 0, 30 in bin 10, 15 in bin 100, 5 in bin 1000.
 TEST(RangeSelectionByHand, SaturationCountsWholeBinsAndTheStraddledShare) {
   const Histogram h = hand_histogram({{0, 50}, {10, 30}, {100, 15}, {1000, 5}});
-  EXPECT_DOUBLE_EQ(saturation_fraction(h, 1001.0f), 0.0);   // bin 1000 ends at amax
+  EXPECT_DOUBLE_EQ(saturation_fraction(h, 1001.0f), 0.0);    // bin 1000 ends at amax
   EXPECT_DOUBLE_EQ(saturation_fraction(h, 1000.5f), 0.025);  // half of bin 1000
   EXPECT_DOUBLE_EQ(saturation_fraction(h, 1000.0f), 0.05);   // all of it
   EXPECT_DOUBLE_EQ(saturation_fraction(h, 50.0f), 0.2);
@@ -373,8 +371,9 @@ class ReferenceRanges : public ::testing::Test {
   static void run_reference() {
     const std::string python = python_interpreter();
     const std::string script = test::source_dir() + "/tests/calibration/reference_ranges.py";
-    OCTET_CHECK(::access(python.c_str(), X_OK) == 0, "Python interpreter '", python,
-                "' not found (configure -DOCTET_PYTHON=..., or set OCTET_PYTHON; Debian: apt-get install python3-numpy)");
+    OCTET_CHECK(
+        ::access(python.c_str(), X_OK) == 0, "Python interpreter '", python,
+        "' not found (configure -DOCTET_PYTHON=..., or set OCTET_PYTHON; Debian: apt-get install python3-numpy)");
     OCTET_CHECK(fs::exists(script), "reference script '", script, "' not found (set OCTET_SOURCE_DIR)");
 
     const fs::path dir = fs::temp_directory_path() / ("octet_reference_ranges_" + std::to_string(::getpid()));
