@@ -154,6 +154,12 @@ int command_calibrate(const Args& args) {
   }
   OCTET_CHECK(!(vm.count("cache") && vm.count("calibration-cache")),
               "--cache and --calibration-cache name the same file; give one");
+  std::string method_text = to_string(range.method);
+  if (range.method == RangeMethod::kPercentile) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, " %g", range.percentile);
+    method_text += buf;
+  }
   const std::string cache_path = vm.count("cache")               ? vm["cache"].as<std::string>()
                                  : vm.count("calibration-cache") ? vm["calibration-cache"].as<std::string>()
                                                                  : std::string();
@@ -234,7 +240,7 @@ int command_calibrate(const Args& args) {
     source_text = source->describe();
     std::fprintf(stderr, "calibrating '%s' (%zu tensors) on %s\nbackend %s, batch %lld, method %s\n",
                  model_path.c_str(), tensor_names.size(), source_text.c_str(), backend_text.c_str(),
-                 static_cast<long long>(calibrator.batch), to_string(range.method));
+                 static_cast<long long>(calibrator.batch), method_text.c_str());
 
     // Passes are told apart by the pass number changing, so the labels do not depend on whether the
     // calibrator counts from 0 or 1.
@@ -311,19 +317,13 @@ int command_calibrate(const Args& args) {
       worst_tensor = t.name;
     }
   }
-  std::string method_text = to_string(range.method);
-  if (range.method == RangeMethod::kPercentile) {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, " %g", range.percentile);
-    method_text += buf;
-  }
   std::printf("model       %s\n", model_path.c_str());
   std::printf("source      %s\n", source_text.c_str());
   if (!from_histograms) std::printf("backend     %s\n", backend_text.c_str());
   std::printf("images      %s%s\n", with_thousands(data.images).c_str(),
               from_histograms ? " (when the histograms were gathered)"
-              : passes == 2   ? " per pass, 2 passes (abs-max, histograms)"
-                              : ", 1 pass (growing histogram)");
+              : passes == 2   ? " per pass (2 passes: abs-max, histograms)"
+                              : " (1 pass, growing histogram)");
   std::printf("tensors     %zu", table.tensors.size());
   if (zero) std::printf(" (%zu all zero: scale 1)", zero);
   std::printf("\nmethod      %s\n", method_text.c_str());
