@@ -171,7 +171,7 @@ TEST(MakeScaleTable, AppliesTheMethodPerTensor) {
 TEST(MakeScaleTable, ManyTensorsInOrder) {
   CalibrationData data;
   std::mt19937_64 rng(11);
-  for (int i = 0; i < 37; ++i) {
+  for (int i = 0; i < 12; ++i) {
     TensorCalibration t;
     t.name = "t" + std::to_string(i);
     t.stats.absmax = t.histogram.range = 0.5f + i;
@@ -187,13 +187,13 @@ TEST(MakeScaleTable, ManyTensorsInOrder) {
       EXPECT_EQ(float_bits(table.tensors[i].amax), float_bits(select_amax(data.tensors[i], {m, 99.9})));
     }
   }
-  data.tensors[20].histogram.counts.clear();  // data but no histogram
-  data.tensors[30].histogram.counts.clear();
+  data.tensors[5].histogram.counts.clear();  // data but no histogram
+  data.tensors[9].histogram.counts.clear();
   try {
     make_scale_table(data, {RangeMethod::kEntropy, 99.99});
     FAIL() << "no error";
   } catch (const Error& e) {
-    expect_contains(e.what(), "tensor 't20'");
+    expect_contains(e.what(), "tensor 't5'");
   }
 }
 

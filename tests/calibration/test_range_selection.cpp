@@ -350,25 +350,11 @@ bool skip_python_tests() {
 
 class ReferenceRanges : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    cases_ = reference_cases();
-    failure_.clear();
-    results_.clear();
-    try {
-      run_reference();
-    } catch (const std::exception& e) {
-      failure_ = e.what();
-    }
-  }
+  static void SetUpTestSuite() { cases_ = reference_cases(); }
 
-  void SetUp() override {
-    if (failure_.empty()) return;
-    if (skip_python_tests()) GTEST_SKIP() << "OCTET_SKIP_PYTHON_TESTS=1: " << failure_;
-    FAIL() << failure_ << "\n(set OCTET_SKIP_PYTHON_TESTS=1 to skip the NumPy comparisons on a machine without them)";
-  }
-
-  // Runs reference_ranges.py once on every case; throws with the reason when it cannot.
-  static void run_reference() {
+  // Runs reference_ranges.py on one case: one process per case, so a ctest run of a single test
+  // pays for its own case only. Throws with the reason when the reference cannot run.
+  static nlohmann::json run_reference(const Case& c) {
     const std::string python = python_interpreter();
     const std::string script = test::source_dir() + "/tests/calibration/reference_ranges.py";
     OCTET_CHECK(
@@ -376,16 +362,15 @@ class ReferenceRanges : public ::testing::Test {
         "' not found (configure -DOCTET_PYTHON=..., or set OCTET_PYTHON; Debian: apt-get install python3-numpy)");
     OCTET_CHECK(fs::exists(script), "reference script '", script, "' not found (set OCTET_SOURCE_DIR)");
 
-    const fs::path dir = fs::temp_directory_path() / ("octet_reference_ranges_" + std::to_string(::getpid()));
+    const fs::path dir =
+        fs::temp_directory_path() / ("octet_reference_ranges_" + std::to_string(::getpid()) + "_" + c.name);
     fs::create_directories(dir);
-    nlohmann::json input = {{"histograms", nlohmann::json::array()}};
-    for (const Case& c : cases_) {
-      input["histograms"].push_back({{"name", c.name},
+    const nlohmann::json input = {{"histograms",
+                                   {{{"name", c.name},
                                      {"range_bits", float_bits(c.histogram.range)},
                                      {"absmax_bits", float_bits(c.stats.absmax)},
                                      {"counts", c.histogram.counts},
-                                     {"percentiles", kPercentiles}});
-    }
+                                     {"percentiles", kPercentiles}}}}};
     const std::string in = (dir / "histograms.json").string(), out = (dir / "results.json").string(),
                       err = (dir / "stderr.txt").string();
     std::ofstream(in) << input.dump();
@@ -398,8 +383,10 @@ class ReferenceRanges : public ::testing::Test {
     OCTET_CHECK(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "reference_ranges.py failed (",
                 status != -1 && WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status)) : "killed",
                 "):\n", errors.str(), "command: ", command);
-    const nlohmann::json parsed = nlohmann::json::parse(output.str());
-    for (const auto& r : parsed.at("results")) results_[r.at("name").get<std::string>()] = r;
+    const nlohmann::json results = nlohmann::json::parse(output.str()).at("results");
+    OCTET_CHECK(results.size() == 1 && results[0].at("name") == c.name, "reference_ranges.py answered ",
+                results.dump().substr(0, 200), " for case ", c.name);
+    return results[0];
   }
 
   // C++ and reference agree on every method for case `name`.
@@ -408,8 +395,13 @@ class ReferenceRanges : public ::testing::Test {
     for (const Case& each : cases_)
       if (each.name == name) c = &each;
     ASSERT_NE(c, nullptr) << name;
-    ASSERT_EQ(results_.count(name), 1u) << "reference gave no result for " << name;
-    const nlohmann::json& r = results_.at(name);
+    nlohmann::json r;
+    try {
+      r = run_reference(*c);
+    } catch (const std::exception& e) {
+      if (skip_python_tests()) GTEST_SKIP() << "OCTET_SKIP_PYTHON_TESTS=1: " << e.what();
+      FAIL() << e.what() << "\n(set OCTET_SKIP_PYTHON_TESTS=1 to skip the NumPy comparisons on a machine without them)";
+    }
     const float width = c->histogram.bin_width();
     // Bins in the messages: amax / width - 1 (percentile, mse) or - 0.5 (entropy).
     auto same = [&](const char* method, float amax, const nlohmann::json& ref, double offset) {
@@ -430,13 +422,9 @@ class ReferenceRanges : public ::testing::Test {
   }
 
   static std::vector<Case> cases_;
-  static std::string failure_;
-  static std::map<std::string, nlohmann::json> results_;
 };
 
 std::vector<Case> ReferenceRanges::cases_;
-std::string ReferenceRanges::failure_;
-std::map<std::string, nlohmann::json> ReferenceRanges::results_;
 
 TEST_F(ReferenceRanges, Uniform) { check("uniform"); }
 TEST_F(ReferenceRanges, Gaussian) { check("gaussian"); }
