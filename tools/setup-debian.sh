@@ -9,7 +9,7 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev # CLI, JSON
   libopenblas-dev zlib1g-dev                      # CPU GEMM, gzip'd IDX files
   libopencv-dev libhdf5-dev                       # images, HDF5 (optional at build time)
-  libgtest-dev python3-venv                        # tests, and the venv for test-only peers
+  libgtest-dev python3-venv python3-numpy          # tests, the venv for test-only peers, numpy references
   dataset-fashion-mnist libonnx-testdata          # real data: Fashion-MNIST, ONNX conformance tests
 )
 
