@@ -178,7 +178,7 @@ int command_calibrate(const Args& args) {
   OCTET_CHECK(trt_version > 0, "--trt-version must be positive, got ", trt_version);
 #if !OCTET_HDF5
   OCTET_CHECK(!from_histograms && histograms_out.empty(),
-              "--from-histograms and --save-histograms need HDF5, and this octet was built without it "
+              "--from-histograms and --save-histograms need HDF5, and this octet was built without HDF5 "
               "(OCTET_HDF5=OFF or libhdf5-dev missing)");
 #endif
 

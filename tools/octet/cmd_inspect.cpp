@@ -451,7 +451,7 @@ int command_inspect(const Args& args) {
   }
   OCTET_CHECK(!(diff && vm.count("plot")), "--plot draws one file's histograms; leave out --diff");
   if (vm.count("plot"))
-    OCTET_CHECK(plot_available(), "--plot needs OpenCV to draw the PNGs, and this octet was built without it "
+    OCTET_CHECK(plot_available(), "--plot draws the PNGs with OpenCV, and this octet was built without OpenCV "
                 "(install libopencv-dev and rebuild with OCTET_OPENCV=ON)");
 
   ReadOptions read;
