@@ -433,10 +433,12 @@ class InterruptedCalibration : public CalibrateCli {
     std::ofstream(file("model.cache"), std::ios::binary) << earlier;
   }
 
-  // Runs a long calibration (60,000 images, two passes) that would replace model.cache, and sends
-  // `signo` once pass 1 is under way. Returns the wait status and the pid.
+  // Runs a long calibration (60,000 images, two passes, on the CPU so that it stays long on a GPU
+  // machine) that would replace model.cache, and sends `signo` once pass 1 is under way. Returns the
+  // wait status and the pid.
   std::pair<int, pid_t> interrupt_with(int signo) {
     const pid_t pid = spawn_cli({"calibrate", model_path("resnet_fmnist"), "--data", kTrainImages, "--batch", "64",
+                                 "--backend", "cpu",
                                  "--cache", file("model.cache").string(), "--table", file("model.json").string()},
                                 file("log.txt"));
     EXPECT_GT(pid, 0);
