@@ -8,6 +8,9 @@
 // first `rows * elements-per-sample` values of each tensor. Per-sample ops never mix rows, so the
 // real rows are what an unpadded run would compute.
 //
+// Batch size: options.batch, except that a model whose input has a fixed (not symbolic) batch runs
+// at that batch. CalibrationData::model is left empty: calibrate() is given a Graph, not its file.
+//
 // Accumulators. CPU: kernels/cpu/histogram_ref.h on the host views. CUDA: kernels/cuda/histogram_cuda.h
 // on the device views, into per-tensor device statistics and counts allocated once; only those come
 // back, at the end of a pass. The network input, which the backend does not pass to the observer,
@@ -406,7 +409,9 @@ CalibrationData calibrate(const Graph& graph, BatchSource& source, const Calibra
   const int64_t total = options.max_images > 0 ? std::min(options.max_images, source.size()) : source.size();
   const std::vector<Pass> passes =
       options.single_pass ? std::vector<Pass>{Pass::kSinglePass} : std::vector<Pass>{Pass::kStats, Pass::kHistogram};
-  Tensor padded(DataType::kFloat32, g.value(input_id).dims);
+  // The batch as the context takes it, reused for every run (memory stays flat however long the source).
+  std::vector<Tensor> inputs{Tensor(DataType::kFloat32, g.value(input_id).dims)};
+  Tensor& padded = inputs[0];
   Batch samples;
   std::vector<float> ranges(taps.size(), 0.0f);
   for (size_t p = 0; p < passes.size(); ++p) {
@@ -417,10 +422,12 @@ CalibrationData calibrate(const Graph& graph, BatchSource& source, const Calibra
     int64_t seen = 0;
     while (seen < total && source.next(std::min(batch, total - seen), samples)) {
       const Dims& dims = samples.images.dims();
-      OCTET_CHECK(dims.size() == sample.size() + 1 && std::equal(sample.begin(), sample.end(), dims.begin() + 1) &&
-                      dims[0] >= 0 && dims[0] <= std::min(batch, total - seen),
-                  "data set ", source.describe(), " returned a batch of ", to_string(dims), " when asked for at most ",
-                  std::min(batch, total - seen), " samples of ", to_string(sample));
+      OCTET_CHECK(samples.images.type() == DataType::kFloat32 && dims.size() == sample.size() + 1 &&
+                      std::equal(sample.begin(), sample.end(), dims.begin() + 1) && dims[0] >= 0 &&
+                      dims[0] <= std::min(batch, total - seen),
+                  "data set ", source.describe(), " returned a ", to_string(samples.images.type()), " batch of ",
+                  to_string(dims), " when asked for at most ", std::min(batch, total - seen), " float32 samples of ",
+                  to_string(sample));
       const int64_t n = dims[0];
       if (n == 0) break;
       const size_t bytes = static_cast<size_t>(n * sample_elements) * sizeof(float);
@@ -430,7 +437,7 @@ CalibrationData calibrate(const Graph& graph, BatchSource& source, const Calibra
       accumulator->observe(input_tap,
                            TensorView{DataType::kFloat32, padded.dims(), padded.raw(), MemoryLocation::kHost},
                            n * sample_elements);
-      context->run({padded});
+      context->run(inputs);
       seen += n;
       if (progress) progress(pass_number, seen, total);
     }
