@@ -71,6 +71,12 @@ void check_output_path(const std::string& option, const std::string& path) {
               "' does not exist");
 }
 
+// The same file after resolving ".", ".." and links of the folders that exist.
+bool same_file_name(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  return fs::weakly_canonical(fs::absolute(a)) == fs::weakly_canonical(fs::absolute(b));
+}
+
 std::string seconds_text(double seconds) {
   char buf[32];
   std::snprintf(buf, sizeof buf, seconds < 10 ? "%.2f s" : "%.1f s", seconds);
@@ -186,10 +192,19 @@ int command_calibrate(const Args& args) {
   if (!histograms_out.empty()) outputs.push_back({"histograms", histograms_out});
   if (!table_path.empty()) outputs.push_back({"table", table_path});
   if (!cache_path.empty()) outputs.push_back({"cache", cache_path});
-  for (Output& out : outputs) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    Output& out = outputs[i];
     check_output_path(std::string("--") + out.what, out.path);
     out.existed = std::filesystem::exists(out.path);
+    for (size_t j = 0; j < i; ++j)
+      OCTET_CHECK(!same_file_name(outputs[j].path, out.path),
+                  "the ", outputs[j].what, " and the ", out.what, " would both be written to '", out.path, "'");
   }
+  if (from_histograms)
+    for (const char* option : {"max-images", "batch", "single-pass", "backend", "threads"})
+      if (!vm[option].defaulted())
+        std::fprintf(stderr, "octet calibrate: note: --%s has no effect with --from-histograms (the model does not "
+                     "run)\n", option);
 
   const auto start = std::chrono::steady_clock::now();
   const Graph graph = import_onnx_file(model_path);
