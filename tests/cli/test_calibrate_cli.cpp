@@ -367,6 +367,9 @@ TEST_F(CalibrateCli, BadOptionsAreRefusedBeforeAnyWork) {
   expect_clean_error(run_cli("calibrate " + model + data + " --method kl --cache " + arg(file("x.cache"))), {"kl"});
   expect_clean_error(run_cli("calibrate " + model + data + " --cache " + arg(dir)), {dir.string(), "folder"});
   expect_clean_error(run_cli("calibrate " + model + " --cache " + arg(file("x.cache"))), {"--data"});
+  expect_clean_error(run_cli("calibrate " + model + data + " --cache " + arg(file("x.cache")) + " --table " +
+                             arg(dir / "." / "x.cache")),
+                     {"both", "x.cache"});
   expect_clean_error(run_cli("calibrate " + model + data + " --from-histograms " + arg(file("h.h5")) +
                              " --cache " + arg(file("x.cache"))),
                      {"--from-histograms", "--data"});
