@@ -16,6 +16,7 @@ Usage:
                    [--percentile P] [--batch N]
 """
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -112,7 +113,8 @@ def main():
     method = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
               "percentile": CalibrationMethod.Percentile}[args.method]
     extra = {"percentile": args.percentile} if args.method == "percentile" else {}
-    with tempfile.TemporaryDirectory() as tmp:
+    # ORT prints progress lines on stdout; keep stdout for the JSON result.
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(sys.stderr):
         calibrator = create_calibrator(args.model, op_types_to_calibrate=None,
                                        augmented_model_path=os.path.join(tmp, "augmented.onnx"),
                                        calibrate_method=method, extra_options=extra)
