@@ -31,8 +31,8 @@ namespace fs = std::filesystem;
 namespace octet {
 namespace {
 
-const char* const kTestImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
-const char* const kTrainImages = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+const std::string kTestImages = test::fashion_mnist_test_images();
+const std::string kTrainImages = test::fashion_mnist_train_images();
 
 struct Result {
   int exit_code = -1;

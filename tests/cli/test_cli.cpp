@@ -162,7 +162,7 @@ TEST(Cli, HelpListsEveryCommandAndOption) {
 }
 
 TEST(Cli, EvalOnFashionMnistSubset) {
-  const std::string data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  const std::string data = test::fashion_mnist_test_images();
   if (!fs::exists(data)) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed (" << data << ")";
   const Result r = run_cli("eval '" + model_path("mlp_fmnist") + "' --data " + data + " --limit 500 --batch 64");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -229,7 +229,7 @@ TEST(CliDatasets, MissingListEntryNamesTheLineUnlessSkipBad) {
 }
 
 TEST(CliDatasets, PackThenEvalGivesTheSameCounts) {
-  const std::string data = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  const std::string data = test::fashion_mnist_test_images();
   if (!fs::exists(data)) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed (" << data << ")";
   const fs::path h5 = fs::temp_directory_path() / "octet_cli_pack.h5";
   const Result pack = run_cli("dataset pack --data " + data + " --model '" + model_path("mlp_fmnist") + "' --out '" +

@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 namespace octet {
 namespace {
 
-const std::string kTestImages = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+const std::string kTestImages = test::fashion_mnist_test_images();
 
 #define SKIP_WITHOUT_FASHION_MNIST() \
   if (!fs::exists(kTestImages)) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed (" << kTestImages << ")"

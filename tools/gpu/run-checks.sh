@@ -11,7 +11,7 @@ set -uo pipefail
 bundle=.carry/gpu
 export LD_LIBRARY_PATH="$PWD/$bundle/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
 export OCTET_ONNX_TESTDATA="$PWD/$bundle/onnx-node"
-export OCTET_SOURCE_DIR="$PWD" OCTET_CLI="$PWD/$bundle/bin/octet"
+export OCTET_SOURCE_DIR="$PWD" OCTET_CLI="$PWD/$bundle/bin/octet" OCTET_FASHION_MNIST_DIR="$PWD/$bundle/fashion-mnist"
 export PYTHONUNBUFFERED=1
 out=${OUT:-/tmp/octet-out}
 mkdir -p "$out"
