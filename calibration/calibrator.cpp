@@ -392,7 +392,11 @@ CalibrationData calibrate(const Graph& graph, BatchSource& source, const Calibra
   const size_t input_tap = static_cast<size_t>(tap_of_value[static_cast<size_t>(input_id)]);
   const int64_t sample_elements = numel(sample);
 
-  std::unique_ptr<ExecutionContext> context = create_context(g, options.backend, options.backend_options);
+  // Batch-invariant kernels (calibrator.h): the activations, hence the cache, must not depend on the
+  // batch size, on a sample's position in a batch or on the zero rows that pad a short batch.
+  BackendOptions backend_options = options.backend_options;
+  backend_options.batch_invariant = true;
+  std::unique_ptr<ExecutionContext> context = create_context(g, options.backend, backend_options);
   std::unique_ptr<Accumulator> accumulator = make_accumulator(options, taps.size(), batch * sample_elements);
   int64_t rows = batch;  // rows of the running batch that hold samples
   context->set_observer([&](const Node& node, ValueId id, const TensorView& view) {

@@ -7,7 +7,11 @@
 // exists and the cache can be read by TensorRT as well as by octet's builder.
 //
 // Passes: pass 1 collects TensorStats; pass 2 bins |x| over [0, abs-max of pass 1]. Results do not
-// depend on batch size or sample order (max is exact; counts are integers). With single_pass, the
+// depend on batch size or sample order, bit for bit, with every method: the context is always
+// created with BackendOptions::batch_invariant = true (whatever options.backend_options says), so
+// each sample's activations have the same bits at any batch and position — why: the cache must
+// not depend on --batch — and the accumulation is order-free (min/max are exact; counts are
+// integers). With single_pass, the
 // histogram range grows as TensorRT's does (re-binning by doubling) — provided for comparison only.
 // On the CUDA backend the statistics and histograms are computed on the device from the activations
 // where they are (kernels/cuda/histogram_cuda.h); only the small per-tensor results come back. The

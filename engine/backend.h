@@ -29,6 +29,12 @@ struct BackendOptions {
   bool reference = false;   // cpu: use the plain reference kernels only (no im2col/BLAS path)
   int device = 0;           // cuda: device ordinal
   bool allow_tf32 = false;  // cuda: let cuBLAS use TF32 tensor cores for FP32 GEMMs
+  // Every sample's outputs are bit-identical whatever the batch size and the sample's position in
+  // the batch: each sample is computed with the same operation shapes and summation order
+  // (convolutions as one GEMM per image, never several images gathered into one; Gemm and MatMul
+  // one output at a time in k order). Slower; the calibrator uses it so that a calibration cache
+  // does not depend on --batch. Ignored with `reference`, whose loops already are batch-invariant.
+  bool batch_invariant = false;
 };
 
 // Called after each node, for each of its outputs, with a view of the output (host memory on the

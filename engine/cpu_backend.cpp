@@ -9,6 +9,12 @@
 // Threads: BackendOptions::threads (0 = all hardware threads) sizes the kernels' parallel_for and,
 // on the fast path, OpenBLAS (kernels/cpu/sgemm.h: set once here, process-wide). Both never run at
 // the same time, so a context keeps at most that many cores busy.
+//
+// BackendOptions::batch_invariant (fast path only): convolutions plan one image per sgemm
+// (kernels/cpu/conv_im2col.h), Gemm and MatMul sum each output on its own (kernels/cpu/gemm_sgemm.h),
+// and every other kernel already computes a sample from that sample alone in a fixed order. So no
+// operation's shape depends on N, and OpenBLAS, given the same shape and thread count, splits and
+// sums the same way; parallel_for only splits independent outputs between threads.
 #include "engine/cpu_backend.h"
 
 #include <algorithm>
@@ -45,14 +51,19 @@ constexpr BackendCapabilities kCpuCapabilities{"CPU", /*maxpool_indices=*/false,
 class CpuContext final : public ExecutionContext {
  public:
   CpuContext(const Graph& graph, const BackendOptions& options)
-      : graph_(graph), reference_(options.reference), threads_(kernels::resolve_thread_count(options.threads)) {
+      : graph_(graph),
+        reference_(options.reference),
+        batch_invariant_(options.batch_invariant && !options.reference),
+        threads_(kernels::resolve_thread_count(options.threads)) {
     validate_wiring(graph_);
     plans_.resize(graph_.nodes.size());
     size_t workspace_floats = 0;
     for (size_t i = 0; i < graph_.nodes.size(); ++i) {
       plans_[i].activation = validate_node(graph_, graph_.nodes[i], kCpuCapabilities).activation;
       if (graph_.nodes[i].op == OpKind::Conv && !reference_) {
-        plans_[i].conv = kernels::plan_conv2d_im2col(conv_shape(graph_.nodes[i]));
+        // A zero budget plans one image per sgemm (kernels/cpu/conv_im2col.h).
+        plans_[i].conv = kernels::plan_conv2d_im2col(conv_shape(graph_.nodes[i]),
+                                                     batch_invariant_ ? 0 : kernels::kIm2colWorkspaceBudgetFloats);
         workspace_floats = std::max(workspace_floats, plans_[i].conv.workspace_floats);
       }
     }
@@ -223,7 +234,7 @@ class CpuContext final : public ExecutionContext {
                         input_f32(node, 3), output_f32(node));
     } else {
       kernels::gemm_sgemm(a, y_dims[0], y_dims[1], k, input_f32(node, 0), input_f32(node, 1), c, c_dims,
-                          input_f32(node, 3), output_f32(node), threads_);
+                          input_f32(node, 3), output_f32(node), threads_, batch_invariant_);
     }
   }
 
@@ -237,7 +248,7 @@ class CpuContext final : public ExecutionContext {
                           output_f32(node));
     } else {
       kernels::matmul_sgemm(input_f32(node, 0), a_dims, input_f32(node, 1), b_dims, input_f32(node, 3), activation,
-                            output_f32(node), threads_);
+                            output_f32(node), threads_, batch_invariant_);
     }
   }
 
@@ -259,6 +270,7 @@ class CpuContext final : public ExecutionContext {
 
   Graph graph_;  // a copy: the context owns everything a run needs, weights included
   bool reference_;
+  bool batch_invariant_;
   int threads_;
   std::vector<NodePlan> plans_;   // per node
   std::vector<Tensor> buffers_;   // per value: the outputs of nodes

@@ -50,6 +50,10 @@ struct Conv2dIm2colPlan {
 
 const char* conv_method_name(Conv2dIm2colPlan::Method method);
 
+// A budget smaller than one image's columns and result (0, say) gives batch_chunk = 1: every
+// sgemm then has one image's shape whatever N is, and each image's outputs are bit-identical
+// whatever the batch (BackendOptions::batch_invariant). kDirect1x1 and kDepthwise have that
+// property anyway: the first runs one sgemm per image and group, the second loops per image.
 Conv2dIm2colPlan plan_conv2d_im2col(const Conv2dShape& shape,
                                     size_t workspace_budget_floats = kIm2colWorkspaceBudgetFloats);
 

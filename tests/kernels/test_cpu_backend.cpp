@@ -13,6 +13,7 @@
 #include "engine/error.h"
 #include "engine/graph.h"
 #include "octet/build_config.h"
+#include "tests/kernels/batch_invariance.h"
 #include "tests/kernels/kernel_test_util.h"
 
 namespace octet {
@@ -373,6 +374,16 @@ TEST(CpuBackendFloat32Nchw, FastPathMatchesReferenceWithinPropagatedBound) {
     EXPECT_NEAR(sum, 1.0, 1e-5);
     EXPECT_NE(probs[0][static_cast<size_t>(i * 10)], probs[0][static_cast<size_t>(i * 10 + 1)]);
   }
+}
+
+// ---- batch invariance ----------------------------------------------------------------------------
+
+// tests/kernels/batch_invariance.h: every node output of every sample has the same bytes at batch 1,
+// 5 and 64 (reversed) on the fast path with batch_invariant, threads on.
+TEST(CpuBackendFloat32Nchw, BatchInvariantFastPathGivesEverySampleTheSameBits) {
+  BackendOptions options;
+  options.threads = 2;
+  test::expect_batch_invariant(BackendKind::kCpu, options);
 }
 
 // ---- errors --------------------------------------------------------------------------------------
