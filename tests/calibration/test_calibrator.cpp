@@ -8,25 +8,28 @@
 //  * Determinism (the acceptance criterion): the reference models on Fashion-MNIST at batch 1, 7 and
 //    64, in a shuffled order and from a source that returns short batches give bit-identical
 //    statistics and histograms (300 images for the MLP; 32 for the ResNet, whose reference
-//    convolutions are slow, still with a padded batch in every configuration). The FP32 engine runs
-//    its plain reference kernels here (BackendOptions::reference): each output is then one fixed
-//    loop whatever the batch and the row, so the test checks the calibrator alone. The BLAS fast
-//    path is not row-invariant: OpenBLAS sums a GEMM's dot products in an order that depends on the
-//    matrix sizes and on where a row falls in its blocking, so an image's activations can differ in
-//    the last bits between batch sizes and even between positions in one batch (seen here: 3.5e-7
-//    relative on the MLP's first Gemm at batch 1 vs 64).
+//    convolutions are slow, still with a padded batch in every configuration), once with the plain
+//    reference kernels (BackendOptions::reference: each output one fixed loop whatever the batch and
+//    the row, so that run checks the calibrator alone) and once on the BLAS fast path (300 and 64
+//    images), which the calibrator runs batch-invariant (BackendOptions::batch_invariant; without it
+//    OpenBLAS sums a GEMM's dot products in an order that depends on the matrix sizes and on where a
+//    row falls in its blocking: 3.5e-7 relative on the MLP's first Gemm at batch 1 vs 64). The fast
+//    path also writes a cache with every range method for each configuration: the bytes are equal.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "calibration/calibration_io.h"
 #include "calibration/calibrator.h"
 #include "datasets/batch_source.h"
 #include "engine/onnx_import.h"
@@ -538,37 +541,84 @@ TEST(CalibratorSinglePass, RangeGrowsByDoublingAndKeepsEveryCount) {
 
 // ---- determinism on the reference models ----------------------------------------------------------
 
-const char* kFashionMnist = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
-
 std::unique_ptr<BatchSource> open_fashion_mnist() {
   SourceOptions options;
   options.preprocessing = preprocessing_preset("fashion-mnist");
-  return open_batch_source(kFashionMnist, options);
+  return open_batch_source(test::fashion_mnist_test_images(), options);
 }
 
-void check_model_determinism(const std::string& model, int64_t images) {
-  if (!std::filesystem::exists(kFashionMnist)) GTEST_SKIP() << "no Fashion-MNIST at " << kFashionMnist;
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << path;
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The TensorRT cache `data` gives with every range method, as bytes.
+std::vector<std::string> caches_of(const CalibrationData& data) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path();
+  std::vector<std::string> caches;
+  for (RangeMethod method : {RangeMethod::kMax, RangeMethod::kEntropy, RangeMethod::kPercentile, RangeMethod::kMse}) {
+    RangeOptions range;
+    range.method = method;
+    const std::string path =
+        (dir / ("octet_test_calibrator_" + std::to_string(static_cast<int>(method)) + ".cache")).string();
+    write_trt_cache(path, make_scale_table(data, range));
+    caches.push_back(read_bytes(path));
+    std::filesystem::remove(path);
+  }
+  return caches;
+}
+
+// reference: the plain reference kernels, else the fast path (which the calibrator runs
+// batch-invariant); the fast path also compares the caches of every method byte for byte.
+void check_model_determinism(const std::string& model, int64_t images, bool reference) {
+  const std::string data_file = test::fashion_mnist_test_images();
+  if (!std::filesystem::exists(data_file)) GTEST_SKIP() << "no Fashion-MNIST at " << data_file;
   const Graph graph = import_onnx_file(test::source_dir() + "/models/" + model);
   auto idx = open_fashion_mnist();
   auto options = [&](int64_t batch) {
     CalibratorOptions o = cpu_options(batch);
+    o.backend_options.reference = reference;
     o.max_images = images;
     return o;
   };
   const CalibrationData base = calibrate(graph, *idx, options(64));
   EXPECT_EQ(base.images, images);
   expect_complete(graph, base, model + " batch 64");
+  const std::vector<std::string> base_caches = reference ? std::vector<std::string>{} : caches_of(base);
+  auto expect_same = [&](const CalibrationData& data, const std::string& what) {
+    expect_identical(base, data, what);
+    if (reference) return;
+    const std::vector<std::string> caches = caches_of(data);
+    ASSERT_EQ(caches.size(), base_caches.size());
+    for (size_t m = 0; m < caches.size(); ++m) {
+      EXPECT_FALSE(caches[m].empty()) << what;
+      EXPECT_EQ(caches[m], base_caches[m]) << what << ": the cache of range method " << m << " differs";
+    }
+  };
   for (int64_t batch : {1, 7})
-    expect_identical(base, calibrate(graph, *idx, options(batch)), model + " batch 64 vs " + std::to_string(batch));
+    expect_same(calibrate(graph, *idx, options(batch)), model + " batch 64 vs " + std::to_string(batch));
   MemorySource shuffled = MemorySource::read_all(*idx, images, /*shuffle_seed=*/2024, /*chunk=*/0);
-  expect_identical(base, calibrate(graph, shuffled, options(64)), model + " shuffled, batch 64");
+  expect_same(calibrate(graph, shuffled, options(64)), model + " shuffled, batch 64");
   MemorySource short_batches = MemorySource::read_all(*idx, images, /*shuffle_seed=*/77, /*chunk=*/5);
-  expect_identical(base, calibrate(graph, short_batches, options(7)), model + " shuffled, batches of at most 5");
+  expect_same(calibrate(graph, short_batches, options(7)), model + " shuffled, batches of at most 5");
 }
 
-TEST(CalibratorDeterminism, MlpFashionMnistBatchSizesAndOrder) { check_model_determinism("mlp_fmnist.onnx", 300); }
+TEST(CalibratorDeterminism, MlpFashionMnistBatchSizesAndOrder) {
+  check_model_determinism("mlp_fmnist.onnx", 300, /*reference=*/true);
+}
 
-TEST(CalibratorDeterminism, ResnetFashionMnistBatchSizesAndOrder) { check_model_determinism("resnet_fmnist.onnx", 32); }
+TEST(CalibratorDeterminism, ResnetFashionMnistBatchSizesAndOrder) {
+  check_model_determinism("resnet_fmnist.onnx", 32, /*reference=*/true);
+}
+
+TEST(CalibratorDeterminism, MlpFashionMnistFastPathBatchInvariantCaches) {
+  check_model_determinism("mlp_fmnist.onnx", 300, /*reference=*/false);
+}
+
+TEST(CalibratorDeterminism, ResnetFashionMnistFastPathBatchInvariantCaches) {
+  check_model_determinism("resnet_fmnist.onnx", 64, /*reference=*/false);
+}
 
 }  // namespace
 }  // namespace octet
