@@ -149,7 +149,7 @@ constexpr BackendCapabilities kCudaCapabilities{"CUDA", /*maxpool_indices=*/true
 
 // The plan of a node that validate_node() accepted: what it guarantees is not checked again.
 NodePlan plan_node(const Graph& graph, const Node& node, const ValidatedNode& validated,
-                   const CudaBackendTuning& tuning) {
+                   const CudaBackendTuning& tuning, bool batch_invariant) {
   NodePlan plan;
   plan.activation = validated.activation;
   const Dims& x = graph.value(node.inputs[0]).dims;
@@ -159,7 +159,8 @@ NodePlan plan_node(const Graph& graph, const Node& node, const ValidatedNode& va
       plan.conv = make_conv2d_shape(std::get<ConvAttrs>(node.attrs), x, graph.value(node.inputs[1]).dims, y);
       try {
         plan.conv_plan =
-            kernels::plan_conv2d_cuda(plan.conv, tuning.im2col_workspace_limit_bytes, tuning.conv1x1_gemm_min_pixels);
+            kernels::plan_conv2d_cuda(plan.conv, tuning.im2col_workspace_limit_bytes, tuning.conv1x1_gemm_min_pixels,
+                                      batch_invariant);
       } catch (const UnsupportedError& error) {
         throw UnsupportedError(node_label(node) + ": " + error.what());
       } catch (const Error& error) {
@@ -236,15 +237,16 @@ class GraphPlan {
     bool constant;
   };
 
-  GraphPlan(const Graph& graph, const CudaBackendTuning& tuning)
-      : nodes(graph.nodes), inputs(graph.inputs), outputs(graph.outputs) {
+  GraphPlan(const Graph& graph, const CudaBackendTuning& tuning, bool invariant)
+      : nodes(graph.nodes), inputs(graph.inputs), outputs(graph.outputs), batch_invariant(invariant) {
     values.reserve(graph.values.size());
     for (const Value& v : graph.values) values.push_back({v.name, v.type, v.dims, v.is_constant()});
     validate_wiring(graph);
     node_plans.reserve(nodes.size());
     size_t workspace_bytes = 0;
     for (size_t i = 0; i < nodes.size(); ++i) {
-      node_plans.push_back(plan_node(graph, nodes[i], validate_node(graph, nodes[i], kCudaCapabilities), tuning));
+      node_plans.push_back(
+          plan_node(graph, nodes[i], validate_node(graph, nodes[i], kCudaCapabilities), tuning, batch_invariant));
       if (nodes[i].op == OpKind::Conv)
         workspace_bytes = std::max(workspace_bytes, node_plans[i].conv_plan.workspace_bytes);
     }
@@ -261,6 +263,7 @@ class GraphPlan {
   std::vector<Node> nodes;
   std::vector<ValueInfo> values;
   std::vector<ValueId> inputs, outputs;
+  bool batch_invariant;              // BackendOptions::batch_invariant
   std::vector<NodePlan> node_plans;  // per node
   std::vector<Location> location;    // per value
   std::vector<size_t> offset;        // per value, within its buffer
@@ -368,7 +371,7 @@ class GraphPlan {
 class CudaContext final : public CudaExecutionContext {
  public:
   CudaContext(const Graph& graph, const BackendOptions& options, const CudaBackendTuning& tuning)
-      : plan_(graph, tuning), device_(options.device) {
+      : plan_(graph, tuning, options.batch_invariant), device_(options.device) {
     int count = 0;
     OCTET_CUDA_CHECK(cudaGetDeviceCount(&count));
     OCTET_CHECK(device_ >= 0 && device_ < count, "CUDA device ", device_, " does not exist (", count, " visible)");
@@ -629,12 +632,13 @@ class CudaContext final : public CudaExecutionContext {
         const Dims c_dims = in(node, 2) != nullptr ? in_dims(node, 2) : Dims{};
         kernels::gemm_cuda(a.trans_a, a.trans_b, plan.m, plan.n, plan.k, a.alpha, in_f32(node, 0), in_f32(node, 1),
                            a.beta, in_f32(node, 2), c_dims, in_f32(node, 3), plan.activation, out_f32(node),
-                           cublas_.get(), stream);
+                           cublas_.get(), stream, plan_.batch_invariant);
         break;
       }
       case OpKind::MatMul:
         kernels::matmul_cuda(in_f32(node, 0), in_dims(node, 0), in_f32(node, 1), in_dims(node, 1), out_f32(node),
-                             out_dims(node), nullptr, in_f32(node, 3), plan.activation, cublas_.get(), stream);
+                             out_dims(node), nullptr, in_f32(node, 3), plan.activation, cublas_.get(), stream,
+                             plan_.batch_invariant);
         break;
       case OpKind::Add: launch_binary(node, kernels::BinaryOp::kAdd); break;
       case OpKind::Sub: launch_binary(node, kernels::BinaryOp::kSub); break;
@@ -727,8 +731,8 @@ std::unique_ptr<CudaExecutionContext> create_cuda_context(const Graph& graph, co
   return std::make_unique<CudaContext>(graph, options, tuning);
 }
 
-CudaMemoryPlan plan_cuda_memory(const Graph& graph, const CudaBackendTuning& tuning) {
-  return GraphPlan(graph, tuning).memory;
+CudaMemoryPlan plan_cuda_memory(const Graph& graph, const CudaBackendTuning& tuning, bool batch_invariant) {
+  return GraphPlan(graph, tuning, batch_invariant).memory;
 }
 
 bool cuda_device_present() {

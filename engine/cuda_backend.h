@@ -19,6 +19,14 @@
 //                   CudaBackendTuning::im2col_workspace_limit_bytes, the batch processed in chunks
 //                   of images when it is exceeded) and 32 MiB for cuBLAS (cublasSetWorkspace, so
 //                   cuBLAS allocates nothing during a run and the run can be captured in a graph).
+// Batch invariance (BackendOptions::batch_invariant): convolutions run one image per GEMM with
+// the same shapes and aligned workspace operands (kernels/cuda/conv_cuda.h), Gemm and MatMul one
+// thread per output (kernels/cuda/gemm_cuda.h), and the GEMM-free kernels already compute a sample
+// from that sample alone: pointwise ops per element, pools per window, and GlobalAveragePool and
+// Softmax reduce one row (one sample's channel, one softmax row) in an order fixed by the row's
+// length, never by N. cuBLAS is deterministic for one call on one device and stream given its
+// workspace (set here) and the default CUBLAS_ATOMICS_NOT_ALLOWED (kept here), so no split-K
+// reduction with atomics is used; CUBLAS_WORKSPACE_CONFIG is not needed with an explicit workspace.
 // Math: cuBLAS runs with CUBLAS_DEFAULT_MATH, which for FP32 GEMMs keeps at least FP32's precision
 // and range (no TF32, no reduced-precision inputs), or CUBLAS_TF32_TENSOR_OP_MATH when allow_tf32.
 // The pointwise kernels are compiled without FMA contraction and evaluate the CPU reference's
@@ -89,7 +97,9 @@ std::unique_ptr<CudaExecutionContext> create_cuda_context(const Graph& graph, co
 
 // Validates `graph` as create_cuda_context does and returns the device memory a context would
 // allocate for it, without touching a device (works on machines without a GPU).
-CudaMemoryPlan plan_cuda_memory(const Graph& graph, const CudaBackendTuning& tuning = {});
+// batch_invariant: as BackendOptions::batch_invariant (a one-image convolution workspace).
+CudaMemoryPlan plan_cuda_memory(const Graph& graph, const CudaBackendTuning& tuning = {},
+                                bool batch_invariant = false);
 
 // True when the CUDA runtime sees at least one device; never throws.
 bool cuda_device_present();

@@ -228,12 +228,14 @@ void conv2d_im2col_gemm(const Conv2dShape& s, const ConvPlanCuda& plan, const fl
     float* y_chunk = y + n0 * s.k * p;
     const float* residual_chunk = e.residual != nullptr ? e.residual + n0 * s.k * p : nullptr;
     launch_im2col(s, nc, x_chunk, col, stream);  // col [C*R*S, nc*P]
-    // A single image's result [K, P] already is y's layout: multiply straight into y.
-    float* gemm_out = nc == 1 ? y_chunk : acc;
+    // A single image's result [K, P] already is y's layout: multiply straight into y, except in a
+    // batch-invariant plan, whose GEMM output must have the same alignment for every image.
+    const bool into_y = nc == 1 && !plan.batch_invariant;
+    float* gemm_out = into_y ? y_chunk : acc;
     const int64_t m = nc * p;
     sgemm_nn_strided(cublas, m, kg, crs_g, col, crs_g * m, w, kg * crs_g, gemm_out, kg * m, s.groups);
     const EpilogueArgs args = epilogue_args(e, residual_chunk);
-    if (nc == 1) {
+    if (into_y) {
       if (!args.is_identity()) epilogue_cuda(y_chunk, y_chunk, 1, s.k, p, args, stream);
     } else {
       epilogue_channel_major_cuda(acc, y_chunk, nc, s.k, p, args, stream);  // [K, nc, P] -> [nc, K, P]
@@ -253,7 +255,8 @@ const char* to_string(ConvAlgoCuda algo) {
   return "?";
 }
 
-ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& s, size_t workspace_limit_bytes, int64_t gemm1x1_min_pixels) {
+ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& s, size_t workspace_limit_bytes, int64_t gemm1x1_min_pixels,
+                              bool batch_invariant) {
   using gpu::align256;
   using gpu::check_index_range;
   OCTET_CHECK(s.groups >= 1 && s.c % s.groups == 0 && s.k % s.groups == 0, "Conv: ", s.c, " input and ", s.k,
@@ -269,8 +272,8 @@ ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& s, size_t workspace_limit_bytes
     plan.algo = ConvAlgoCuda::kDepthwiseDirect;
     return plan;
   }
-  if (s.r == 1 && s.s == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_left == 0 && s.oh == s.h &&
-      s.ow == s.w && s.oh * s.ow >= gemm1x1_min_pixels) {
+  if (!batch_invariant && s.r == 1 && s.s == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
+      s.pad_left == 0 && s.oh == s.h && s.ow == s.w && s.oh * s.ow >= gemm1x1_min_pixels) {
     plan.algo = ConvAlgoCuda::kGemm1x1;
     return plan;
   }
@@ -280,13 +283,14 @@ ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& s, size_t workspace_limit_bytes
   const int64_t acc_per_image = s.k * p;
   check_index_range(col_per_image, "Conv im2col columns of one image");
   const int64_t bytes_per_image = (col_per_image + acc_per_image) * static_cast<int64_t>(sizeof(float));
-  int64_t fit = static_cast<int64_t>(workspace_limit_bytes) / bytes_per_image;
+  int64_t fit = batch_invariant ? 1 : static_cast<int64_t>(workspace_limit_bytes) / bytes_per_image;
   fit = std::min({std::max<int64_t>(fit, 1), std::max<int64_t>(s.n, 1), gpu::kMaxIndex / col_per_image,
                   gpu::kMaxIndex / acc_per_image});
   // Same number of rounds, chunks as even as possible: the workspace shrinks, the last round is not a
   // sliver.
   const int64_t rounds = (std::max<int64_t>(s.n, 1) + fit - 1) / fit;
   plan.images_per_chunk = (std::max<int64_t>(s.n, 1) + rounds - 1) / rounds;
+  plan.batch_invariant = batch_invariant;
   plan.workspace_bytes = align256(static_cast<size_t>(plan.images_per_chunk * col_per_image) * sizeof(float)) +
                          align256(static_cast<size_t>(plan.images_per_chunk * acc_per_image) * sizeof(float));
   return plan;

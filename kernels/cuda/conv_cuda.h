@@ -18,6 +18,14 @@
 //                     residual and activation in the same pass. Putting the images side by side
 //                     keeps the GEMM's M dimension large where OH*OW is small (49 at ResNet-50's last
 //                     stage), which per-image GEMMs would fill poorly.
+// Batch-invariant plans (plan_conv2d_cuda's batch_invariant, BackendOptions::batch_invariant): every
+// image gets the same operations with the same shapes and operand alignments, so its outputs have
+// the same bits whatever N and its position. kDepthwiseDirect already is (one thread sums one
+// output in a fixed order); every other shape, 1x1 included, runs kIm2colGemm with one image per
+// chunk, and the GEMM always reads col and writes acc in the workspace (256-byte aligned) rather
+// than y[n], whose alignment varies with n and could change the kernel cuBLAS picks. cuBLAS gives
+// the same bits for the same call (shape, operand alignment, math mode) on one device with the
+// workspace set by the owner and the default CUBLAS_ATOMICS_NOT_ALLOWED, which the backend keeps.
 // The GEMMs run through cuBLAS in column-major terms: row-major [K, CRS] weights are a column-major
 // CRS x K matrix, row-major [CRS, M] columns a column-major M x CRS matrix, so
 //   acc (column-major M x K) = col (M x CRS) * W (CRS x K)      — no transposes.
@@ -40,6 +48,7 @@ const char* to_string(ConvAlgoCuda algo);
 struct ConvPlanCuda {
   ConvAlgoCuda algo = ConvAlgoCuda::kIm2colGemm;
   int64_t images_per_chunk = 0;  // kIm2colGemm: images processed per im2col + GEMM round
+  bool batch_invariant = false;  // kIm2colGemm: one image per chunk, the GEMM result always in acc
   size_t workspace_bytes = 0;    // device workspace conv2d_cuda needs (0 for the other algorithms)
 };
 
@@ -50,7 +59,10 @@ struct ConvPlanCuda {
 // is a copy of x into [C, images*P], which costs one pass over x but turns per-image GEMMs with a
 // small M (49 at 7x7) into one GEMM with M = images*P. 0 keeps every 1x1 on kGemm1x1. Throws
 // UnsupportedError for shapes the kernels cannot index (more than 2^31 - 1 elements in one chunk).
-ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& shape, size_t workspace_limit_bytes, int64_t gemm1x1_min_pixels = 0);
+// batch_invariant: a batch-invariant plan (see above); the workspace limit and gemm1x1_min_pixels
+// are then not used.
+ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& shape, size_t workspace_limit_bytes, int64_t gemm1x1_min_pixels = 0,
+                              bool batch_invariant = false);
 
 struct ConvEpilogueCuda {
   const float* bias = nullptr;      // [K], nullptr when the node has none

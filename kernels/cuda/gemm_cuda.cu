@@ -1,5 +1,5 @@
-// Gemm and MatMul through cuBLAS SGEMM (contracts in gemm_cuda.h). No kernels of their own: the
-// additive terms and the activation run in epilogue_cuda.cu.
+// Gemm and MatMul through cuBLAS SGEMM, or gemm_dot_kernel when batch-invariant (contracts in
+// gemm_cuda.h). The additive terms and the activation run in epilogue_cuda.cu.
 #include <algorithm>
 #include <climits>
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/epilogue_cuda.h"
 #include "kernels/cuda/gemm_cuda.h"
+#include "kernels/cuda/kernel_utils.cuh"
 
 namespace octet::kernels {
 namespace {
@@ -17,11 +18,46 @@ int to_blas_int(int64_t v, const char* what) {
   return static_cast<int>(v);
 }
 
+struct DotGeometry {
+  int64_t m, n, k, lda, ldb, stride_a, stride_b, stride_y;
+  bool trans_a, trans_b;
+};
+
+// y[b][i][j] (row-major, ld N) = alpha * sum_p op(A[b])[i][p] * op(B[b])[p][j]: one thread per
+// output, j fastest (so the threads of a warp read a row of B together when it is not transposed),
+// the sum one fmaf chain in p order from 0.
+__global__ void gemm_dot_kernel(const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ y,
+                                float alpha, int64_t total, DotGeometry g) {
+  for (int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; t < total;
+       t += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t j = t % g.n;
+    const int64_t i = (t / g.n) % g.m;
+    const int64_t batch = t / (g.n * g.m);
+    const float* ab = a + batch * g.stride_a;
+    const float* bb = b + batch * g.stride_b;
+    const int64_t a_step = g.trans_a ? g.lda : 1, b_step = g.trans_b ? 1 : g.ldb;
+    const float* ap = ab + (g.trans_a ? i : i * g.lda);
+    const float* bp = bb + (g.trans_b ? j * g.ldb : j);
+    float acc = 0.0f;
+    for (int64_t p = 0; p < g.k; ++p) acc = fmaf(ap[p * a_step], bp[p * b_step], acc);
+    y[batch * g.stride_y + i * g.n + j] = alpha * acc;
+  }
+}
+
 // Row-major Y [M, N] (ld N) = alpha * op(A) * op(B), computed as column-major Y^T = op(B)^T op(A)^T.
 // lda/ldb are the row lengths of A and B as stored. batch > 1: strided over the three operands.
-void sgemm_row_major(cublasHandle_t cublas, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                     const float* a, int64_t lda, int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b,
-                     float* y, int64_t stride_y, int64_t batch) {
+// batch_invariant: gemm_dot_kernel instead of cuBLAS.
+void sgemm_row_major(cublasHandle_t cublas, cudaStream_t stream, bool batch_invariant, bool trans_a, bool trans_b,
+                     int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, int64_t stride_a,
+                     const float* b, int64_t ldb, int64_t stride_b, float* y, int64_t stride_y, int64_t batch) {
+  if (batch_invariant) {
+    const int64_t total = batch * m * n;
+    if (total == 0) return;
+    const DotGeometry g{m, n, k, lda, ldb, stride_a, stride_b, stride_y, trans_a, trans_b};
+    gemm_dot_kernel<<<gpu::grid_for(total), gpu::kThreadsPerBlock, 0, stream>>>(a, b, y, alpha, total, g);
+    OCTET_CUDA_CHECK_LAUNCH("gemm_dot_kernel");
+    return;
+  }
   const float zero = 0.0f;
   const cublasOperation_t op_b = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_a = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -40,9 +76,11 @@ void sgemm_row_major(cublasHandle_t cublas, bool trans_a, bool trans_b, int64_t 
 
 void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, const float* b,
                float beta, const float* c, const Dims& c_dims, const float* residual,
-               const ActivationParams& activation, float* y, cublasHandle_t cublas, cudaStream_t stream) {
+               const ActivationParams& activation, float* y, cublasHandle_t cublas, cudaStream_t stream,
+               bool batch_invariant) {
   if (m == 0 || n == 0) return;
-  sgemm_row_major(cublas, trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, 0, b, trans_b ? k : n, 0, y, 0, 1);
+  sgemm_row_major(cublas, stream, batch_invariant, trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, 0, b,
+                  trans_b ? k : n, 0, y, 0, 1);
 
   // The epilogue views Y as [outer, channels, inner] so that C's broadcast becomes a per-channel bias.
   EpilogueArgs args;
@@ -77,7 +115,7 @@ void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
 
 void matmul_cuda(const float* a, const Dims& a_dims, const float* b, const Dims& b_dims, float* y, const Dims& y_dims,
                  const float* bias, const float* residual, const ActivationParams& activation, cublasHandle_t cublas,
-                 cudaStream_t stream) {
+                 cudaStream_t stream, bool batch_invariant) {
   OCTET_CHECK(!a_dims.empty() && !b_dims.empty(), "MatMul: scalar operands ", to_string(a_dims), " and ",
               to_string(b_dims));
   // Promote 1-D operands: a [K] -> [1, K], b [K] -> [K, 1].
@@ -95,9 +133,10 @@ void matmul_cuda(const float* a, const Dims& a_dims, const float* b, const Dims&
   if (b_volume == 1) {
     // b shared by every batch entry: a's batch rows stack into one [batch * M, K] operand.
     OCTET_CHECK(a_volume == batch, "MatMul: batch of ", to_string(a_dims), " does not give ", to_string(y_dims));
-    sgemm_row_major(cublas, false, false, batch * m, n, k, 1.0f, a, k, 0, b, n, 0, y, 0, 1);
+    sgemm_row_major(cublas, stream, batch_invariant, false, false, batch * m, n, k, 1.0f, a, k, 0, b, n, 0, y, 0, 1);
   } else if ((a_volume == batch || a_volume == 1) && b_volume == batch) {
-    sgemm_row_major(cublas, false, false, m, n, k, 1.0f, a, k, a_volume == 1 ? 0 : m * k, b, n, k * n, y, m * n, batch);
+    sgemm_row_major(cublas, stream, batch_invariant, false, false, m, n, k, 1.0f, a, k, a_volume == 1 ? 0 : m * k, b,
+                    n, k * n, y, m * n, batch);
   } else {
     // Mixed broadcasting (e.g. [2, 1, M, K] @ [1, 3, K, N]): one GEMM per batch entry, the operand
     // offsets from broadcast strides over y's batch dims.
@@ -134,7 +173,8 @@ void matmul_cuda(const float* a, const Dims& a_dims, const float* b, const Dims&
         offset_a += coord * sa[d];
         offset_b += coord * sb[d];
       }
-      sgemm_row_major(cublas, false, false, m, n, k, 1.0f, a + offset_a, k, 0, b + offset_b, n, 0, y + i * m * n, 0, 1);
+      sgemm_row_major(cublas, stream, batch_invariant, false, false, m, n, k, 1.0f, a + offset_a, k, 0, b + offset_b, n,
+                      0, y + i * m * n, 0, 1);
     }
   }
 

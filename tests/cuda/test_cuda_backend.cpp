@@ -57,6 +57,7 @@
 
 #include "engine/cpu_backend.h"
 #include "engine/cuda_backend.h"
+#include "tests/kernels/batch_invariance.h"
 
 namespace octet {
 namespace {
@@ -714,6 +715,12 @@ TEST(CudaFp32Nchw, GemmAndConvKeepFp32PrecisionTf32Off) {
 
 // ---- Gemm and MatMul ---------------------------------------------------------------------------------
 
+BackendOptions batch_invariant_options() {
+  BackendOptions options;
+  options.batch_invariant = true;
+  return options;
+}
+
 TEST(CudaFp32RowMajor, GemmTransposesAlphaBetaAndEveryCShape) {
   OCTET_SKIP_WITHOUT_CUDA();
   const int64_t m = 13, n = 17, k = 29;
@@ -736,6 +743,7 @@ TEST(CudaFp32RowMajor, GemmTransposesAlphaBetaAndEveryCShape) {
         if (ci < c_shapes.size()) inputs.push_back(t.constant("c", c_shapes[ci], ++seed));
         t.output(t.node(OpKind::Gemm, "gemm", inputs, attrs, {m, n}));
         expect_cuda_matches_cpu(t.graph, ++seed);
+        expect_cuda_matches_cpu(t.graph, ++seed, {}, batch_invariant_options());  // gemm_dot_kernel
       }
     }
   }
@@ -781,6 +789,7 @@ TEST(CudaFp32RowMajor, MatMulBatchBroadcasting) {
     const ValueId b = t.input("b", c.b);
     t.output(t.node(OpKind::MatMul, "matmul", {a, b}, {}, c.y));
     expect_cuda_matches_cpu(t.graph, ++seed);
+    expect_cuda_matches_cpu(t.graph, ++seed, {}, batch_invariant_options());  // gemm_dot_kernel
   }
 }
 
@@ -1063,6 +1072,39 @@ TEST(CudaFp32, ReshapeIdentityAliasAndCopy) {
   t.output(flat_out);
   t.output(t.node(OpKind::Relu, "relu_out", {reread}, activation(Activation::kRelu), {2, 12}));
   expect_cuda_matches_cpu(t.graph, 210);
+}
+
+// ---- batch invariance --------------------------------------------------------------------------------
+
+// tests/kernels/batch_invariance.h: with batch_invariant every node output of every sample has the
+// same bytes at batch 1, 5 (padded) and 64 (reversed): per-image GEMMs for the 3x3, 1x1 and grouped
+// convolutions, the direct depthwise kernel, gemm_dot_kernel for Gemm and MatMul, and the per-row
+// GlobalAveragePool and Softmax.
+TEST(CudaFp32Nchw, BatchInvariantGivesEverySampleTheSameBits) {
+  OCTET_SKIP_WITHOUT_CUDA();
+  test::expect_batch_invariant(BackendKind::kCuda, BackendOptions{}, [](const TensorView& view, size_t bytes) {
+    EXPECT_EQ(view.location, MemoryLocation::kCuda);
+    std::vector<unsigned char> host(bytes);
+    if (bytes != 0) {
+      EXPECT_EQ(cudaMemcpy(host.data(), view.data, bytes, cudaMemcpyDeviceToHost), cudaSuccess);
+    }
+    return host;
+  });
+}
+
+// The same graph, batch-invariant, node by node against the CPU reference within the bounds of the
+// header (the per-image plans compute the same sums as the others, in another grouping).
+TEST(CudaFp32Nchw, BatchInvariantMatchesTheCpuReference) {
+  OCTET_SKIP_WITHOUT_CUDA();
+  expect_cuda_matches_cpu(test::batch_invariance_graph(5), 123, {}, batch_invariant_options());
+}
+
+TEST(CudaMemoryPlanHost, BatchInvariantPlansOneImageOfIm2colWorkspace) {
+  const Graph graph = test::batch_invariance_graph(64);
+  const CudaMemoryPlan one = plan_cuda_memory(test::batch_invariance_graph(1));
+  const CudaMemoryPlan invariant = plan_cuda_memory(graph, {}, /*batch_invariant=*/true);
+  EXPECT_EQ(invariant.im2col_workspace, one.im2col_workspace);
+  EXPECT_GT(plan_cuda_memory(graph).im2col_workspace, invariant.im2col_workspace);
 }
 
 // ---- memory plan, observer, API --------------------------------------------------------------------
