@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/backend.h"
 #include "tests/support/paths.h"
 
 extern char** environ;
@@ -133,8 +134,10 @@ TEST_F(CalibrateCli, WritesCacheTableAndHistogramsWithProgressAndSummary) {
   const Result r = calibrate("resnet_fmnist", "--cache " + arg(file("r.cache")) + " --table " +
                                                   arg(file("r.json")) + " --save-histograms " + arg(file("r.h5")));
   if (hdf5_missing(r)) GTEST_SKIP() << "octet built without HDF5";
-  for (const char* fragment : {"pass 1/2 abs-max", "pass 2/2 histograms", "images/s", "ETA", "backend     cpu",
-                               "method      entropy", "images      256 per pass", "tensors     ", "time        "})
+  // --backend auto: cuda where a device is present (the GPU machine), cpu otherwise.
+  const std::string backend = cuda_available() ? "backend     cuda" : "backend     cpu";
+  for (const std::string fragment : {"pass 1/2 abs-max", "pass 2/2 histograms", "images/s", "ETA", backend.c_str(),
+                                     "method      entropy", "images      256 per pass", "tensors     ", "time        "})
     EXPECT_NE(r.output.find(fragment), std::string::npos) << "missing '" << fragment << "' in:\n" << r.output;
   for (const char* name : {"r.cache", "r.json", "r.h5"}) {
     EXPECT_TRUE(fs::exists(file(name))) << name;
