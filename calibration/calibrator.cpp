@@ -40,6 +40,7 @@
 #include <cuda_runtime_api.h>
 
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/histogram_cuda.h"
 #endif
 
@@ -220,27 +221,6 @@ class CpuAccumulator final : public Accumulator {
 
 #if OCTET_HAVE_CUDA
 
-// Device memory owned by the CUDA accumulator; freed without throwing.
-class DeviceMemory {
- public:
-  DeviceMemory() = default;
-  DeviceMemory(const DeviceMemory&) = delete;
-  DeviceMemory& operator=(const DeviceMemory&) = delete;
-  ~DeviceMemory() {
-    if (ptr_ != nullptr) cudaFree(ptr_);
-  }
-  void allocate(size_t bytes) {
-    if (bytes != 0) OCTET_CUDA_CHECK(cudaMalloc(&ptr_, bytes));
-  }
-  template <typename T>
-  T* as() const {
-    return static_cast<T*>(ptr_);
-  }
-
- private:
-  void* ptr_ = nullptr;
-};
-
 // Statistics and counts stay on the device for the whole pass. Every observation runs on the
 // accumulator's own stream and is waited for before observe() returns: the backend reuses a
 // tensor's memory for later nodes as soon as its observer returns, and it exposes no stream to
@@ -249,9 +229,9 @@ class CudaAccumulator final : public Accumulator {
  public:
   CudaAccumulator(size_t taps, int64_t staging_floats, int device) : taps_(taps), histograms_(taps) {
     OCTET_CUDA_CHECK(cudaSetDevice(device));
-    stats_.allocate(taps * sizeof(kernels::TensorStatsCuda));
-    counts_.allocate(taps * kHistogramBins * sizeof(uint64_t));
-    staging_.allocate(static_cast<size_t>(staging_floats) * sizeof(float));
+    stats_.allocate(taps * sizeof(kernels::TensorStatsCuda), "calibration statistics");
+    counts_.allocate(taps * kHistogramBins * sizeof(uint64_t), "calibration histograms");
+    staging_.allocate(static_cast<size_t>(staging_floats) * sizeof(float), "calibration input staging");
     OCTET_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   }
   CudaAccumulator(const CudaAccumulator&) = delete;
@@ -333,9 +313,9 @@ class CudaAccumulator final : public Accumulator {
  private:
   size_t taps_;
   Pass pass_ = Pass::kStats;
-  DeviceMemory stats_;    // TensorStatsCuda per tap
-  DeviceMemory counts_;   // kHistogramBins uint64 per tap
-  DeviceMemory staging_;  // the network input of one batch
+  DeviceBuffer stats_;    // TensorStatsCuda per tap
+  DeviceBuffer counts_;   // kHistogramBins uint64 per tap
+  DeviceBuffer staging_;  // the network input of one batch
   cudaStream_t stream_ = nullptr;
   std::vector<Histogram> histograms_;  // ranges (and, in single-pass mode, counts while re-binning)
 };

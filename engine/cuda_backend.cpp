@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/node_validation.h"
+#include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/conv_cuda.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/elementwise_cuda.h"
@@ -38,32 +39,8 @@ constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;  // NVIDIA's recommen
 
 size_t align_up(size_t bytes) { return (bytes + kAlignment - 1) / kAlignment * kAlignment; }
 
-// ---- owned CUDA resources ------------------------------------------------------------------------
+// ---- owned CUDA resources (DeviceBuffer: kernels/cuda/device_buffer.h) ---------------------------
 // Destructors never throw: a failure while tearing down is ignored (there is no one left to tell).
-
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() {
-    if (ptr_ != nullptr) cudaFree(ptr_);
-  }
-  void allocate(size_t bytes, const char* what) {
-    if (bytes == 0) return;
-    const cudaError_t status = cudaMalloc(&ptr_, bytes);
-    if (status != cudaSuccess) {
-      ptr_ = nullptr;
-      cudaGetLastError();  // out-of-memory is not sticky; clear it so later calls report their own
-      throw Error(
-          detail::concat("cudaMalloc of ", bytes, " bytes for the ", what, " failed: ", cudaGetErrorString(status)));
-    }
-  }
-  char* get() const { return static_cast<char*>(ptr_); }
-
- private:
-  void* ptr_ = nullptr;
-};
 
 class PinnedBuffer {
  public:
