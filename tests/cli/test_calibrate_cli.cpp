@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "engine/backend.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/paths.h"
 
 extern char** environ;
@@ -35,37 +36,9 @@ namespace {
 const std::string kTestImages = test::fashion_mnist_test_images();
 const std::string kTrainImages = test::fashion_mnist_train_images();
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Result run_cli(const std::string& arguments) {
-  const std::string command = "'" + test::cli_path() + "' " + arguments + " 2>&1";
-  Result result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
-
-// Only stdout (the listing), for output that must parse.
-Result run_cli_stdout(const std::string& arguments) {
-  const std::string command = "'" + test::cli_path() + "' " + arguments + " 2>/dev/null";
-  Result result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
+using Result = test::CliResult;
+using test::run_cli;
+using test::run_cli_stdout;
 
 std::string model_path(const std::string& name) { return test::source_dir() + "/models/" + name + ".onnx"; }
 

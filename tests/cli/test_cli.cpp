@@ -13,6 +13,7 @@
 #include "engine/tensor.h"
 #include "engine/tensor_io.h"
 #include "tests/support/onnx_builder.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/paths.h"
 
 namespace fs = std::filesystem;
@@ -20,23 +21,8 @@ namespace fs = std::filesystem;
 namespace octet {
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Result run_cli(const std::string& arguments) {
-  const std::string command = "'" + test::cli_path() + "' " + arguments + " 2>&1";
-  Result result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
-}
+using Result = test::CliResult;
+using test::run_cli;
 
 std::string model_path(const std::string& name) { return test::source_dir() + "/models/" + name + ".onnx"; }
 

@@ -23,6 +23,7 @@
 #include "engine/onnx_import.h"
 #include "engine/passes.h"
 #include "engine/shape_inference.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/paths.h"
 
 namespace fs = std::filesystem;
@@ -35,15 +36,6 @@ const std::string kTestImages = test::fashion_mnist_test_images();
 #define SKIP_WITHOUT_FASHION_MNIST() \
   if (!fs::exists(kTestImages)) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed (" << kTestImages << ")"
 
-std::string run_command(const std::string& command, int& exit_code) {
-  std::string output;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buffer{};
-  for (size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0;) output.append(buffer.data(), n);
-  exit_code = ::pclose(pipe);
-  return output;
-}
-
 class EvalMatchesOnnxRuntime : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EvalMatchesOnnxRuntime, OnTheFashionMnistTestSet) {
@@ -51,10 +43,9 @@ TEST_P(EvalMatchesOnnxRuntime, OnTheFashionMnistTestSet) {
   const std::string model = test::source_dir() + "/models/" + GetParam() + ".onnx";
   std::ifstream json_file(test::source_dir() + "/models/" + GetParam() + ".json");
   const int64_t ort_correct = nlohmann::json::parse(json_file).at("correct").get<int64_t>();
-  int exit_code = 0;
-  const std::string output =
-      run_command("'" + test::cli_path() + "' eval '" + model + "' --data " + kTestImages + " --batch 250", exit_code);
-  ASSERT_EQ(exit_code, 0) << output;
+  const test::CliResult result = test::run_cli("eval '" + model + "' --data " + kTestImages + " --batch 250");
+  const std::string& output = result.output;
+  ASSERT_EQ(result.exit_code, 0) << output;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(output, m, std::regex("top-1 +[0-9.]+% \\((\\d+) correct\\)"))) << output;
   EXPECT_TRUE(std::regex_search(output, std::regex("evaluated +10000"))) << output;
