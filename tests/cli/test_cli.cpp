@@ -4,6 +4,7 @@
 // exit, never a crash (a signal gives exit codes >= 128 through the shell, which the tests reject).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -171,7 +172,10 @@ void write_pgm(const fs::path& path, uint8_t value) {
 }
 
 struct ImageListFixture {
-  fs::path dir = fs::temp_directory_path() / "octet_cli_list";
+  // One folder per test and process: CTest runs these tests in parallel.
+  fs::path dir = fs::temp_directory_path() /
+                 ("octet_cli_list_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+                  "_" + std::to_string(::getpid()));
   ImageListFixture() {
     fs::remove_all(dir);
     fs::create_directories(dir / "sub dir");
