@@ -20,6 +20,7 @@
 
 #if OCTET_HDF5
 #include "datasets/hdf5_util.h"
+#include "kernels/cpu/histogram_ref.h"
 #endif
 
 namespace octet {
@@ -30,17 +31,8 @@ using Json = nlohmann::ordered_json;
 constexpr const char* kTrtAlgorithms[] = {"EntropyCalibration2", "EntropyCalibration", "MinMaxCalibration",
                                           "LegacyCalibration"};
 
-uint32_t float_bits(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
-
-float float_from_bits(uint32_t bits) {
-  float value;
-  std::memcpy(&value, &bits, sizeof value);
-  return value;
-}
+using kernels::float_bits;       // kernels/cpu/histogram_ref.h
+using kernels::float_from_bits;
 
 std::string hex_bits(float value) {
   char text[9];

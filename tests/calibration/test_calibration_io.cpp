@@ -23,6 +23,7 @@
 #include "calibration/calibration_io.h"
 #include "engine/error.h"
 #include "octet/build_config.h"
+#include "kernels/cpu/histogram_ref.h"
 
 #if OCTET_HDF5
 #include <H5Cpp.h>
@@ -35,17 +36,8 @@ namespace {
 
 // ---- helpers -------------------------------------------------------------------------------------
 
-uint32_t float_bits(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
-
-float float_from_bits(uint32_t bits) {
-  float value;
-  std::memcpy(&value, &bits, sizeof value);
-  return value;
-}
+using kernels::float_bits;       // kernels/cpu/histogram_ref.h
+using kernels::float_from_bits;
 
 class CalibrationIo : public ::testing::Test {
  protected:

@@ -25,6 +25,7 @@
 #include "calibration/range_selection.h"
 #include "engine/error.h"
 #include "tests/support/paths.h"
+#include "kernels/cpu/histogram_ref.h"
 
 namespace fs = std::filesystem;
 
@@ -42,17 +43,8 @@ Histogram hand_histogram(const std::map<int, uint64_t>& nonzero, float range = 2
   return h;
 }
 
-uint32_t float_bits(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
-
-float float_from_bits(uint32_t bits) {
-  float value;
-  std::memcpy(&value, &bits, sizeof value);
-  return value;
-}
+using kernels::float_bits;       // kernels/cpu/histogram_ref.h
+using kernels::float_from_bits;
 
 // ---- statistics ----------------------------------------------------------------------------------
 
