@@ -65,15 +65,17 @@ bool is_tapped_op(OpKind op) {
     case OpKind::AveragePool:
     case OpKind::GlobalAveragePool:
     case OpKind::GlobalMaxPool:
-    case OpKind::Concat: return true;
+    case OpKind::Concat:
+    case OpKind::BatchNormalization: return true;  // a Conv folded with it writes this tensor
     case OpKind::Sub:
     case OpKind::Mul:
     case OpKind::Div:
-    case OpKind::BatchNormalization:
     case OpKind::Reshape:
     case OpKind::Transpose:
     case OpKind::Softmax:
     case OpKind::Identity:
+    case OpKind::QuantizeLinear:
+    case OpKind::DequantizeLinear:
     case OpKind::Pad: return false;
   }
   return false;

@@ -203,6 +203,8 @@ class CpuContext final : public ExecutionContext {
         kernels::pad_ref(input_f32(node, 0), input_value(node, 0).dims, a.pads, a.value, output_f32(node));
         break;
       }
+      case OpKind::QuantizeLinear:
+      case OpKind::DequantizeLinear: OCTET_UNSUPPORTED(node_label(node), ": not yet run by the CPU backend");
     }
   }
 

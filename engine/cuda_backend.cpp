@@ -188,6 +188,8 @@ NodePlan plan_node(const Graph& graph, const Node& node, const ValidatedNode& va
     case OpKind::Pad: break;  // the kernels take the attributes and the values' dims as they are
     case OpKind::Reshape:
     case OpKind::Identity: break;  // plan_memory() decides whether the output aliases the input
+    case OpKind::QuantizeLinear:
+    case OpKind::DequantizeLinear: OCTET_UNSUPPORTED(node_label(node), ": not yet run by the CUDA backend");
   }
   return plan;
 }
@@ -676,6 +678,8 @@ class CudaContext final : public CudaExecutionContext {
                                    stream);
         break;
       }
+      case OpKind::QuantizeLinear:
+      case OpKind::DequantizeLinear: break;  // refused by plan_node
     }
   }
 

@@ -132,6 +132,15 @@ struct Node {
   NodeAttributes attrs;
   Precision precision = Precision::kFloat32;
   std::vector<std::string> fused_nodes;  // names of nodes a builder pass folded into this one
+
+  // INT8 layers (precision kInt8), set by the INT8 builder (quantize/int8_builder.h):
+  // Conv/Gemm: the per-output-channel weight scales of the int8 weights (input 1, DataType::kInt8;
+  // Gemm weights are [N_out, K_in], trans_b, alpha = beta = 1). The input/output/residual scales are
+  // their Values' scales.
+  std::vector<float> weight_scales;
+  // The CUDA kernel family chosen for the layer ("dp4a", "tensorcore", "cublaslt"), empty when the
+  // backend picks (CPU, or a plan built without timing).
+  std::string tactic;
 };
 
 struct Value {
@@ -139,6 +148,9 @@ struct Value {
   DataType type = DataType::kFloat32;
   Dims dims;                          // concrete, at the graph's current batch size
   std::optional<Tensor> initializer;  // set for constants (weights, biases, shapes)
+  // INT8 activations: real = q * scale (quantize/qscheme.h). Set exactly when type is kInt8 and the
+  // value is an activation.
+  std::optional<float> scale;
   bool is_constant() const { return initializer.has_value(); }
 };
 

@@ -29,7 +29,8 @@ int64_t node_macs(const Graph& graph, const Node& node) {
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::MaxPool: case OpKind::AveragePool: case OpKind::GlobalAveragePool:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Concat:
-    case OpKind::Softmax: case OpKind::Identity: case OpKind::Pad:
+    case OpKind::Softmax: case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear:
+    case OpKind::DequantizeLinear:
       return 0;
   }
   return 0;

@@ -1,6 +1,7 @@
 // Graph validation shared by the backends (engine/node_validation.h).
 #include "engine/node_validation.h"
 
+#include <cmath>
 #include <limits>
 #include <string>
 #include <utility>
@@ -81,7 +82,9 @@ class NodeChecker {
     return &graph_.value(node_.outputs[i]);
   }
 
+  // On an INT8 layer the types are checked by check_int8_layer instead.
   void float32(const Value& value) const {
+    if (node_.precision == Precision::kInt8) return;
     supported(value.type == DataType::kFloat32, "tensor '", value.name, "' is ", to_string(value.type), ", the ",
               capabilities_.name, " backend runs this operator on float32 only");
   }
@@ -403,10 +406,93 @@ void validate_wiring(const Graph& graph) {
   }
 }
 
+namespace {
+
+// QuantizeLinear: float32 -> int8 with a scale; DequantizeLinear the reverse; same dims.
+void check_reformat(const NodeChecker& c, DataType from, DataType to) {
+  c.input_count(1, 1);
+  c.single_output();
+  const Value& x = c.in(0);
+  const Value& y = c.out();
+  c.check(x.type == from && y.type == to, "converts '", x.name, "' (", to_string(x.type), ") to '", y.name, "' (",
+          to_string(y.type), "), expected ", to_string(from), " to ", to_string(to));
+  const Value& quantized = from == DataType::kInt8 ? x : y;
+  c.check(quantized.scale && std::isfinite(*quantized.scale) && *quantized.scale > 0.0f, "INT8 tensor '",
+          quantized.name, "' has no positive finite scale");
+  c.dims(y, x.dims);
+}
+
+// The operands of an INT8 layer (quantize/qscheme.h, engine/graph.h Node::weight_scales), after the
+// operator's own structural check.
+void check_int8_layer(const NodeChecker& c) {
+  const Node& node = c.node();
+  const auto int8_activation = [&](const Value& v) {
+    c.check(v.type == DataType::kInt8 && v.scale && std::isfinite(*v.scale) && *v.scale > 0.0f, "INT8 layer input '",
+            v.name, "' must be int8 with a positive finite scale (it is ", to_string(v.type),
+            v.scale ? "" : ", no scale", ")");
+  };
+  const auto int8_or_float = [&](const Value& v) {
+    if (v.type != DataType::kFloat32) int8_activation(v);
+  };
+  switch (node.op) {
+    case OpKind::Conv:
+    case OpKind::Gemm: {
+      int8_activation(c.in(0));
+      const Value& w = c.in(1);
+      c.check(w.is_constant() && w.type == DataType::kInt8, "weight '", w.name, "' must be an int8 constant");
+      const int64_t out_channels = w.dims[0];
+      c.check(static_cast<int64_t>(node.weight_scales.size()) == out_channels, "has ", node.weight_scales.size(),
+              " weight scales for ", out_channels, " output channels");
+      for (float s : node.weight_scales)
+        c.check(std::isfinite(s) && s > 0.0f, "weight scale ", s, " is not positive and finite");
+      c.supported(numel(w.dims) / out_channels < (int64_t{1} << 17), "a dot product of ", numel(w.dims) / out_channels,
+                  " int8 terms could overflow int32 (limit 131071)");
+      if (const Value* bias = c.optional_in(2)) {
+        c.check(bias->type == DataType::kFloat32 && numel(bias->dims) == out_channels, "bias '", bias->name,
+                "' must be float32 with ", out_channels, " elements");
+      }
+      if (const Value* residual = c.optional_in(3)) int8_or_float(*residual);
+      int8_or_float(c.out());
+      if (node.op == OpKind::Gemm) {
+        const auto& a = c.attrs<GemmAttrs>();
+        c.check(!a.trans_a && a.trans_b && a.alpha == 1.0f && a.beta == 1.0f,
+                "an INT8 Gemm takes A untransposed, B as [N_out, K_in] (transB = 1) and alpha = beta = 1");
+      }
+      return;
+    }
+    case OpKind::MaxPool:
+      int8_activation(c.in(0));
+      int8_activation(c.out());
+      c.check(*c.in(0).scale == *c.out().scale, "an INT8 MaxPool keeps its input's scale");
+      c.supported(c.optional_out(1) == nullptr, "an INT8 MaxPool has no Indices output");
+      return;
+    case OpKind::AveragePool:
+    case OpKind::GlobalAveragePool:
+      int8_activation(c.in(0));
+      int8_activation(c.out());
+      c.check(c.in(0).dims.size() == 4, "an INT8 pooling takes [N, C, H, W]");
+      return;
+    case OpKind::Concat:
+      for (size_t i = 0; i < node.inputs.size(); ++i) int8_activation(c.in(i));
+      int8_activation(c.out());
+      c.supported(c.attrs<ConcatAttrs>().axis == 1 && (c.out().dims.size() == 4 || c.out().dims.size() == 2),
+                  "an INT8 Concat joins channels (axis 1) of [N, C, H, W] or [N, C]");
+      return;
+    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div:
+    case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid:
+    case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
+    case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
+    case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+      break;
+  }
+  c.supported(false, "has no INT8 implementation (INT8 layers: Conv, Gemm, MaxPool, AveragePool, ",
+              "GlobalAveragePool, Concat)");
+}
+
+}  // namespace
+
 ValidatedNode validate_node(const Graph& graph, const Node& node, const BackendCapabilities& capabilities) {
   const NodeChecker c(graph, node, capabilities);
-  c.supported(node.precision == Precision::kFloat32, "the ", capabilities.name, " backend runs ",
-              to_string(Precision::kFloat32), " layers only, this one is ", to_string(node.precision));
   ValidatedNode result;
   switch (node.op) {
     case OpKind::Conv: result.activation = check_conv(c); break;
@@ -433,7 +519,10 @@ ValidatedNode validate_node(const Graph& graph, const Node& node, const BackendC
     case OpKind::Concat: check_concat(c); break;
     case OpKind::Softmax: check_softmax(c); break;
     case OpKind::Pad: check_pad(c); break;
+    case OpKind::QuantizeLinear: check_reformat(c, DataType::kFloat32, DataType::kInt8); break;
+    case OpKind::DequantizeLinear: check_reformat(c, DataType::kInt8, DataType::kFloat32); break;
   }
+  if (node.precision == Precision::kInt8) check_int8_layer(c);
   return result;
 }
 

@@ -184,6 +184,8 @@ bool accepts_epilogue(const Node& node) {
     case OpKind::Concat:
     case OpKind::Softmax:
     case OpKind::Identity:
+    case OpKind::QuantizeLinear:
+    case OpKind::DequantizeLinear:
     case OpKind::Pad: return false;
   }
   return false;

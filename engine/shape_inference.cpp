@@ -377,7 +377,9 @@ std::vector<Dims> infer_node_shapes(const Graph& graph, const Node& node) {
     case OpKind::Sigmoid:
     case OpKind::HardSigmoid:
     case OpKind::HardSwish:
-    case OpKind::Identity: return infer_same_as_input(graph, node);
+    case OpKind::Identity:
+    case OpKind::QuantizeLinear:
+    case OpKind::DequantizeLinear: return infer_same_as_input(graph, node);
     case OpKind::BatchNormalization: return infer_batchnorm(graph, node);
     case OpKind::MaxPool:
     case OpKind::AveragePool: return infer_pool(graph, node);

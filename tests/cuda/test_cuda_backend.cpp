@@ -395,6 +395,8 @@ std::optional<std::vector<double>> allowed_error(const Graph& one, const std::ve
     case OpKind::Transpose:
     case OpKind::Concat:
     case OpKind::Identity:
+    case OpKind::QuantizeLinear:
+    case OpKind::DequantizeLinear:
     case OpKind::Pad: return std::nullopt;
   }
   return std::nullopt;

@@ -1,0 +1,87 @@
+// The INT8 builder: from an optimised FP32 graph and a scale table, the graph an INT8 engine runs.
+//
+// Input: a Graph after optimize_fp32 (engine/passes.h: BatchNorm folded, Conv/Gemm + bias + activation
+// + residual Add fused), shapes inferred; scales: tensor name -> scale (real = q * scale), as read from
+// a TensorRT cache or a JSON table (calibration/calibration_io.h).
+//
+// Passes, in order:
+//   1. precision assignment. A layer runs INT8 when the config allows INT8, no --layer-precisions rule
+//      asks for fp32, the layer kind has an INT8 implementation (Conv, Gemm with bias [N_out] and
+//      alpha = beta = 1, MaxPool, AveragePool, GlobalAveragePool, Concat on channels) and every tensor it
+//      reads as INT8 has a scale (its input; for Concat all inputs) and, for INT8 output, its output has
+//      a scale (MaxPool always outputs with its input's scale). Otherwise it stays FP32 and the report
+//      says why. A rule asking int8 for a layer that cannot be: prefer -> warning and FP32; obey ->
+//      Error naming the layer; none -> FP32 silently (TensorRT's meaning of the three modes).
+//   2. output types. An INT8 Conv/Gemm writes INT8 when its output has a scale and every consumer
+//      reads INT8 (an INT8 layer, or a graph output never: graph outputs are FP32), else FP32 from the
+//      same kernel (INT8-in/FP32-out, no separate dequantize). --layer-output-types overrides per layer
+//      (fp32 always possible for Conv/Gemm; int8 needs a scale: prefer warns, obey fails).
+//      Pools and Concat write INT8 only; an FP32 consumer gets a DequantizeLinear.
+//   3. weights. Conv weights KCRS and Gemm weights (made [N_out, K_in], transB = 1) quantized per output
+//      channel (quantize/qscheme.h); Node::weight_scales holds the scales; the FP32 weights are dropped.
+//   4. reformats. A QuantizeLinear where an FP32 tensor feeds an INT8 reader, a DequantizeLinear where
+//      an INT8 tensor feeds an FP32 reader, each inserted once per tensor and shared by its readers;
+//      a Reshape/Identity between INT8 layers stays INT8 when it only drops unit dims (a flatten of
+//      [N, C, 1, 1]), otherwise it is a boundary.
+//   The residual of a fused Add is read as INT8 when its tensor is INT8 anyway, else as FP32.
+// Value names are kept (a reformat's output is "<tensor>:int8" / "<tensor>:fp32"), so layer info and
+// errors speak the model's names.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/graph.h"
+
+namespace octet {
+
+enum class PrecisionConstraints : uint8_t { kNone, kPrefer, kObey };
+PrecisionConstraints parse_precision_constraints(const std::string& text);  // none|prefer|obey
+const char* to_string(PrecisionConstraints constraints);
+
+// `pattern` matches layer (node) names with * (any run) and ? (one character).
+struct LayerPrecisionRule {
+  std::string pattern;
+  Precision precision = Precision::kFloat32;
+};
+struct LayerOutputTypeRule {
+  std::string pattern;
+  DataType type = DataType::kFloat32;  // kFloat32 | kInt8
+};
+
+// "NAME:fp32,NAME2:int8" (names may hold ':' — the last one splits); Error on a bad entry.
+std::vector<LayerPrecisionRule> parse_layer_precisions(const std::string& text);
+std::vector<LayerOutputTypeRule> parse_layer_output_types(const std::string& text);
+bool wildcard_match(const std::string& pattern, const std::string& name);
+
+struct BuildConfig {
+  bool int8 = false;  // FP32 is always allowed
+  std::vector<LayerPrecisionRule> layer_precisions;    // the first rule that matches a layer applies
+  std::vector<LayerOutputTypeRule> layer_output_types;  // likewise
+  PrecisionConstraints constraints = PrecisionConstraints::kNone;
+};
+
+struct LayerDecision {
+  std::string layer;  // node name
+  OpKind op = OpKind::Identity;
+  Precision precision = Precision::kFloat32;
+  DataType output_type = DataType::kFloat32;
+  std::string reason;  // why FP32, or why FP32 output ("" for plain INT8)
+};
+
+struct BuildReport {
+  std::vector<LayerDecision> layers;              // every compute layer of the input graph, in order
+  std::vector<std::string> tensors_without_scale;  // tensors an INT8 layer would read or write, no scale
+  std::vector<std::string> warnings;              // prefer-mode fallbacks and the like
+  int quantize_nodes = 0, dequantize_nodes = 0;   // reformats inserted
+};
+
+// Error (naming the layer or rule) for: a rule whose pattern matches no layer (the nearest layer names
+// suggested), obey with an impossible request. `scales` may hold names the graph lacks (ignored here;
+// callers check the cache against the model first).
+Graph build_int8_graph(const Graph& fp32_graph, const std::map<std::string, float>& scales, const BuildConfig& config,
+                       BuildReport* report);
+
+}  // namespace octet

@@ -1,0 +1,87 @@
+// The quantization spec: every INT8 number in octet is made and read by the functions of this header.
+// Compiled for host and device (kernels/cuda compiles with --fmad=false, the host compiler targets
+// x86-64 without FMA), so the CPU reference and every CUDA kernel evaluate the same expressions with
+// the same roundings and their INT8 results are bit-identical.
+//
+// Scheme: symmetric, zero point 0 (what TensorRT and ONNX QuantizeLinear with a zero zero-point use).
+//   scale  the size of one INT8 step:  real = q * scale.  (Its inverse is never called "scale".)
+//   amax   the largest magnitude kept: scale = amax / 127.
+//   quantize(x, scale)   = saturate_int8(round_half_even(x / scale)), range [-128, 127]
+//                          A true division, not a multiply by a precomputed reciprocal: the reciprocal
+//                          would round differently on ties (x / scale = k + 0.5) than ONNX does.
+//                          NaN quantizes to 0 (ONNX leaves it undefined; 0 keeps garbage bounded).
+//   dequantize(q, scale) = float(q) * scale
+// Weights: per output channel c (axis 0 of Conv's KCRS, the output dimension of Gemm),
+//   amax_c = max |w_c|, weight_scale_c = amax_c / 127, or 1 when amax_c is 0 (never divide by zero).
+// Activations: one scale per tensor, from the calibration ScaleTable. A tensor without a scale stays
+//   FP32 (engine builder).
+// Convolution / GEMM: int8 x int8 products accumulate exactly in int32 (K * 128 * 128 < 2^31 for
+//   K < 131072; the builder refuses larger K). The epilogue, in FP32, each operation rounded once, in
+//   this order:
+//     y = float(acc) * combined_scale[c]      combined_scale[c] = input_scale * weight_scale[c],
+//                                             one float multiply done on the host when a layer is
+//                                             prepared (never per element), stored and shared
+//     y = y + bias[c]                         0 when the layer has no bias
+//     y = y + residual                        the fused residual Add: dequantize(q_res, residual_scale)
+//                                             for an INT8 residual, the float itself for an FP32 one,
+//                                             0 when none
+//     y = activation(y)                       kernels/activation.h
+//     out = quantize(y, output_scale)         INT8 out; or y itself for INT8-in/FP32-out layers
+//   Adding 0 for a missing bias or residual changes nothing but the sign of a zero, and every
+//   implementation adds it, so the bits agree.
+// Requantize (Concat inputs, pooling with another output scale): quantize(dequantize(q, s_in), s_out),
+//   and the identity when s_in == s_out.
+// Average pooling: sum the window's int8 values in int32 (exact), then
+//     y = float(sum) * input_scale;  y = y / float(count);  out = quantize(y, output_scale)
+//   count as kernels/shapes.h defines it (count_include_pad or not).
+// Max pooling keeps the input scale (max commutes with a positive scale), so it is exact in INT8.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/activation.h"  // OCTET_HOST_DEVICE, ActivationParams
+
+namespace octet::quant {
+
+constexpr int kInt8Min = -128;
+constexpr int kInt8Max = 127;
+constexpr float kInt8Levels = 127.0f;  // amax maps to q = 127
+
+// scale = amax / 127; 1 for amax 0 (and for non-finite or negative amax, which no caller should pass).
+OCTET_HOST_DEVICE inline float scale_from_amax(float amax) {
+  return (amax > 0.0f && amax <= 3.402823466e38f) ? amax / kInt8Levels : 1.0f;
+}
+
+OCTET_HOST_DEVICE inline int8_t quantize(float x, float scale) {
+  const float q = rintf(x / scale);  // rintf rounds half to even in the default rounding mode
+  if (!(q == q)) return 0;           // NaN
+  if (q <= -128.0f) return -128;
+  if (q >= 127.0f) return 127;
+  return static_cast<int8_t>(q);
+}
+
+OCTET_HOST_DEVICE inline float dequantize(int32_t q, float scale) { return static_cast<float>(q) * scale; }
+
+OCTET_HOST_DEVICE inline int8_t requantize(int8_t q, float input_scale, float output_scale) {
+  return input_scale == output_scale ? q : quantize(dequantize(q, input_scale), output_scale);
+}
+
+// The conv/GEMM epilogue up to the activation (see the header comment); `residual` is already a
+// float (dequantized when it is INT8), 0 when there is none; `bias` is 0 when there is none.
+OCTET_HOST_DEVICE inline float epilogue_value(int32_t acc, float combined_scale, float bias, float residual,
+                                              const ActivationParams& activation) {
+  float y = static_cast<float>(acc) * combined_scale;
+  y = y + bias;
+  y = y + residual;
+  return apply_activation(activation, y);
+}
+
+// Average pooling of an int32 window sum.
+OCTET_HOST_DEVICE inline int8_t average_pool_value(int32_t sum, int32_t count, float input_scale, float output_scale) {
+  float y = static_cast<float>(sum) * input_scale;
+  y = y / static_cast<float>(count);
+  return quantize(y, output_scale);
+}
+
+}  // namespace octet::quant
