@@ -52,6 +52,11 @@ class ExecutionContext {
 
   virtual void set_observer(NodeObserver observer) = 0;
   virtual BackendKind kind() const = 0;
+
+  // Per node (graph.nodes order): milliseconds, the median over `iterations` runs on `inputs` (as
+  // run() takes them). CPU: a steady clock around each node; CUDA: events recorded around each node on
+  // the context's stream (launch gaps excluded). Nodes that do no work (an aliasing Reshape) get ~0.
+  virtual std::vector<double> profile_nodes(const std::vector<Tensor>& inputs, int iterations) = 0;
 };
 
 // True when this build has CUDA and a device is present (never throws).

@@ -18,6 +18,7 @@
 #include "engine/cpu_backend.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -98,6 +99,26 @@ class CpuContext final : public ExecutionContext {
 
   void set_observer(NodeObserver observer) override { observer_ = std::move(observer); }
   BackendKind kind() const override { return BackendKind::kCpu; }
+
+  std::vector<double> profile_nodes(const std::vector<Tensor>& inputs, int iterations) override {
+    OCTET_CHECK(iterations >= 1, "profile_nodes: iterations ", iterations, " must be >= 1");
+    bind_inputs(inputs);
+    std::vector<std::vector<double>> ms(graph_.nodes.size());
+    for (int it = 0; it < iterations; ++it) {
+      for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        run_node(i);
+        ms[i].push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      }
+    }
+    for (ValueId id : graph_.inputs) bound_[static_cast<size_t>(id)] = nullptr;
+    std::vector<double> medians;
+    for (std::vector<double>& m : ms) {
+      std::nth_element(m.begin(), m.begin() + static_cast<std::ptrdiff_t>(m.size() / 2), m.end());
+      medians.push_back(m[m.size() / 2]);
+    }
+    return medians;
+  }
 
  private:
   // One buffer per value a node writes; constants and graph inputs are read where they are.

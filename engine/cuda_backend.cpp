@@ -439,6 +439,34 @@ class CudaContext final : public CudaExecutionContext {
     return ms;
   }
 
+  std::vector<double> profile_nodes(const std::vector<Tensor>& inputs, int iterations) override {
+    OCTET_CHECK(iterations >= 1, "profile_nodes: iterations ", iterations, " must be >= 1");
+    upload_inputs(inputs);
+    enqueue_nodes(false);  // warm-up
+    const size_t nodes = plan_.nodes.size();
+    std::vector<Event> marks(static_cast<size_t>(iterations) * (nodes + 1));
+    for (int it = 0; it < iterations; ++it) {
+      Event* mark = &marks[static_cast<size_t>(it) * (nodes + 1)];
+      OCTET_CUDA_CHECK(cudaEventRecord(mark[0].get(), stream_.get()));
+      for (size_t i = 0; i < nodes; ++i) {
+        launch_node(i);
+        OCTET_CUDA_CHECK(cudaEventRecord(mark[i + 1].get(), stream_.get()));
+      }
+    }
+    synchronize("the profiled runs");
+    std::vector<double> medians(nodes);
+    for (size_t i = 0; i < nodes; ++i) {
+      std::vector<float> ms(static_cast<size_t>(iterations));
+      for (int it = 0; it < iterations; ++it) {
+        const Event* mark = &marks[static_cast<size_t>(it) * (nodes + 1)];
+        OCTET_CUDA_CHECK(cudaEventElapsedTime(&ms[static_cast<size_t>(it)], mark[i].get(), mark[i + 1].get()));
+      }
+      std::nth_element(ms.begin(), ms.begin() + static_cast<std::ptrdiff_t>(ms.size() / 2), ms.end());
+      medians[i] = ms[ms.size() / 2];
+    }
+    return medians;
+  }
+
   CudaMemoryPlan memory_plan() const override { return plan_.memory; }
 
   std::string describe() const override {

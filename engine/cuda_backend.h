@@ -101,6 +101,23 @@ std::unique_ptr<CudaExecutionContext> create_cuda_context(const Graph& graph, co
 CudaMemoryPlan plan_cuda_memory(const Graph& graph, const CudaBackendTuning& tuning = {},
                                 bool batch_invariant = false);
 
+// Tactic choice for the INT8 layers (precision kInt8 Conv/Gemm) of a built graph: each eligible
+// tactic (kernels/cuda/conv_int8_cuda.h) among `allowed` ("dp4a", "tensorcore", "cublaslt"; empty =
+// all) is timed on the device with the layer's shapes at the graph's batch (random data, CUDA events,
+// median of several runs after warm-up) and the fastest is written into Node::tactic. Error when a
+// name in `allowed` is unknown; UnsupportedError naming the layer when none of the allowed tactics
+// implements it.
+struct TacticTiming {
+  std::string layer;
+  std::string tactic;
+  double milliseconds = 0.0;
+  bool chosen = false;
+};
+std::vector<TacticTiming> choose_int8_tactics(Graph& graph, const BackendOptions& options,
+                                              const std::vector<std::string>& allowed);
+// "sm_90" for the device, as plans record it.
+std::string cuda_device_arch(int device);
+
 // True when the CUDA runtime sees at least one device; never throws.
 bool cuda_device_present();
 // "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB)", or the reason there is no device; never throws.
