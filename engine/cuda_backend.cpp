@@ -23,11 +23,14 @@
 #include "engine/node_validation.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/conv_cuda.h"
+#include "kernels/cuda/conv_int8_cuda.h"
+#include "kernels/cuda/int8_ops_cuda.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/elementwise_cuda.h"
 #include "kernels/cuda/gemm_cuda.h"
 #include "kernels/cuda/pool_cuda.h"
 #include "kernels/cuda/tensor_ops_cuda.h"
+#include "kernels/int8_layout.h"
 #include "kernels/shapes.h"
 
 namespace octet {
@@ -76,6 +79,21 @@ class Stream {
   cudaStream_t stream_ = nullptr;
 };
 
+class CublasLtHandle {
+ public:
+  CublasLtHandle() = default;
+  CublasLtHandle(const CublasLtHandle&) = delete;
+  CublasLtHandle& operator=(const CublasLtHandle&) = delete;
+  ~CublasLtHandle() {
+    if (handle_ != nullptr) cublasLtDestroy(handle_);
+  }
+  void create() { OCTET_CUBLAS_CHECK(cublasLtCreate(&handle_)); }
+  cublasLtHandle_t get() const { return handle_; }
+
+ private:
+  cublasLtHandle_t handle_ = nullptr;
+};
+
 class CublasHandle {
  public:
   CublasHandle() = default;
@@ -118,7 +136,106 @@ struct NodePlan {
   int64_t outer = 1, length = 1, inner = 1;  // Softmax rows; BatchNormalization [N, C, inner]; global pools
   int64_t m = 0, n = 0, k = 0;               // Gemm
   bool alias = false;                        // Reshape/Identity: the output is the input's memory
+  // INT8 layers (Node::precision kInt8) and reformats; tensors are NHWCp (kernels/int8_layout.h).
+  bool int8_conv = false;                           // an INT8 Conv/Gemm: conv + tactic below
+  kernels::Int8Tactic tactic = kernels::Int8Tactic::kDp4a;
+  std::vector<float> combined_scales;               // input_scale * weight_scale[k] (quantize/qscheme.h)
+  size_t combined_scales_offset = 0;                // in the constants buffer
+  float input_scale = 1.0f, output_scale = 1.0f, residual_scale = 1.0f;
+  int64_t nchw[4] = {1, 1, 1, 1};                   // Q/DQ, global pool: [N, C, H, W] ([N, C] as H = W = 1)
+  std::vector<int64_t> concat_channels;             // INT8 Concat
+  std::vector<float> concat_scales;
 };
+
+// [N, C, H, W] or [N, C] as four dims (H = W = 1 for the 2-D case).
+void as_nchw(const Dims& dims, int64_t (&out)[4]) {
+  OCTET_CHECK(dims.size() == 4 || dims.size() == 2, "an INT8 tensor is [N, C, H, W] or [N, C], not ", to_string(dims));
+  out[0] = dims[0];
+  out[1] = dims[1];
+  out[2] = dims.size() == 4 ? dims[2] : 1;
+  out[3] = dims.size() == 4 ? dims[3] : 1;
+}
+
+// Device bytes of a value: NHWCp for INT8 activations, [K][R][S][Cgp] for INT8 weights
+// (kernels/int8_layout.h), dense otherwise.
+size_t device_bytes(DataType type, const Dims& dims, bool constant) {
+  if (type != DataType::kInt8) return static_cast<size_t>(numel(dims)) * element_size(type);
+  if (constant) {  // weights [K, Cg, R, S] or Gemm [N_out, K_in]
+    OCTET_CHECK(dims.size() == 4 || dims.size() == 2, "INT8 weights must be [K, C, R, S] or [N, K], not ",
+                to_string(dims));
+    const int64_t rs = dims.size() == 4 ? dims[2] * dims[3] : 1;
+    return static_cast<size_t>(dims[0] * rs * kernels::padded_channels(dims[1]));
+  }
+  int64_t d[4];
+  as_nchw(dims, d);
+  return static_cast<size_t>(d[0] * d[2] * d[3] * kernels::padded_channels(d[1]));
+}
+
+float scale_of(const Graph& graph, ValueId id) { return graph.value(id).scale.value_or(1.0f); }
+
+// The tactic a node asks for (Node::tactic), else the first that implements its shape.
+kernels::Int8Tactic pick_int8_tactic(const Node& node, const Conv2dShape& shape) {
+  for (kernels::Int8Tactic t : kernels::kAllInt8Tactics)
+    if (node.tactic == kernels::to_string(t)) {
+      OCTET_CHECK(kernels::conv_int8_cuda_supports(t, shape), node_label(node), ": its tactic '", node.tactic,
+                  "' does not implement the layer's shape on this device");
+      return t;
+    }
+  OCTET_CHECK(node.tactic.empty(), node_label(node), ": unknown tactic '", node.tactic, "'");
+  for (kernels::Int8Tactic t : {kernels::Int8Tactic::kTensorCore, kernels::Int8Tactic::kDp4a})
+    if (kernels::conv_int8_cuda_supports(t, shape)) return t;
+  OCTET_UNSUPPORTED(node_label(node), ": no INT8 tactic implements this layer");
+}
+
+// INT8 layers: validate_node() checked the types and scales (check_int8_layer).
+NodePlan plan_int8_node(const Graph& graph, const Node& node) {
+  NodePlan plan;
+  plan.input_scale = scale_of(graph, node.inputs[0]);
+  const Value& y = graph.value(node.outputs[0]);
+  plan.output_scale = y.scale.value_or(1.0f);
+  const Dims& x = graph.value(node.inputs[0]).dims;
+  switch (node.op) {
+    case OpKind::Conv:
+    case OpKind::Gemm: {
+      plan.int8_conv = true;
+      plan.conv = int8_layer_shape(graph, node);
+      plan.activation = node.op == OpKind::Conv ? std::get<ConvAttrs>(node.attrs).epilogue.activation
+                                                : std::get<GemmAttrs>(node.attrs).epilogue.activation;
+      plan.tactic = pick_int8_tactic(node, plan.conv);
+      for (float w : node.weight_scales) plan.combined_scales.push_back(plan.input_scale * w);
+      if (node.inputs.size() > 3 && node.inputs[3] != kNoValue) plan.residual_scale = scale_of(graph, node.inputs[3]);
+      break;
+    }
+    case OpKind::MaxPool:
+    case OpKind::AveragePool: plan.pool = make_pool2d_shape(std::get<PoolAttrs>(node.attrs), x, y.dims); break;
+    case OpKind::GlobalAveragePool: as_nchw(x, plan.nchw); break;
+    case OpKind::Concat:
+      as_nchw(y.dims, plan.nchw);
+      for (ValueId id : node.inputs) {
+        plan.concat_channels.push_back(graph.value(id).dims[1]);
+        plan.concat_scales.push_back(scale_of(graph, id));
+      }
+      break;
+    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div:
+    case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid:
+    case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
+    case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
+    case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+      OCTET_UNSUPPORTED(node_label(node), ": no INT8 implementation on the CUDA backend");
+  }
+  return plan;
+}
+
+// A Reshape/Identity carrying an INT8 value must be the same bytes in NHWCp: [N, C, 1, 1] <-> [N, C].
+void check_int8_reshape(const Graph& graph, const Node& node) {
+  const Value& x = graph.value(node.inputs[0]);
+  if (x.type != DataType::kInt8) return;
+  const Dims& y = graph.value(node.outputs[0]).dims;
+  const auto unit_spatial = [](const Dims& d) { return d.size() == 2 || (d.size() == 4 && d[2] == 1 && d[3] == 1); };
+  OCTET_CHECK(x.dims == y || (unit_spatial(x.dims) && unit_spatial(y) && x.dims[0] == y[0] && x.dims[1] == y[1]),
+              node_label(node), ": an INT8 tensor can only be reshaped between [N, C, 1, 1] and [N, C] on the CUDA ",
+              "backend (its layout is NHWC), not ", to_string(x.dims), " to ", to_string(y));
+}
 
 // The differences from the CPU backend (engine/node_validation.h): MaxPool's Indices are computed;
 // pools whose pads reach past the window are refused (the kernels assume every window holds a cell).
@@ -127,6 +244,7 @@ constexpr BackendCapabilities kCudaCapabilities{"CUDA", /*maxpool_indices=*/true
 // The plan of a node that validate_node() accepted: what it guarantees is not checked again.
 NodePlan plan_node(const Graph& graph, const Node& node, const ValidatedNode& validated,
                    const CudaBackendTuning& tuning, bool batch_invariant) {
+  if (node.precision == Precision::kInt8) return plan_int8_node(graph, node);
   NodePlan plan;
   plan.activation = validated.activation;
   const Dims& x = graph.value(node.inputs[0]).dims;
@@ -187,9 +305,15 @@ NodePlan plan_node(const Graph& graph, const Node& node, const ValidatedNode& va
     case OpKind::Concat:
     case OpKind::Pad: break;  // the kernels take the attributes and the values' dims as they are
     case OpKind::Reshape:
-    case OpKind::Identity: break;  // plan_memory() decides whether the output aliases the input
+    case OpKind::Identity: check_int8_reshape(graph, node); break;  // plan_memory() decides on aliasing
     case OpKind::QuantizeLinear:
-    case OpKind::DequantizeLinear: OCTET_UNSUPPORTED(node_label(node), ": not yet run by the CUDA backend");
+      as_nchw(x, plan.nchw);
+      plan.output_scale = scale_of(graph, node.outputs[0]);
+      break;
+    case OpKind::DequantizeLinear:
+      as_nchw(x, plan.nchw);
+      plan.input_scale = scale_of(graph, node.inputs[0]);
+      break;
   }
   return plan;
 }
@@ -226,17 +350,27 @@ class GraphPlan {
     for (size_t i = 0; i < nodes.size(); ++i) {
       node_plans.push_back(
           plan_node(graph, nodes[i], validate_node(graph, nodes[i], kCudaCapabilities), tuning, batch_invariant));
-      if (nodes[i].op == OpKind::Conv)
+      if (node_plans[i].int8_conv) {
+        workspace_bytes = std::max(workspace_bytes,
+                                   kernels::conv_int8_cuda_workspace_bytes(node_plans[i].tactic, node_plans[i].conv));
+      } else if (nodes[i].op == OpKind::Conv) {
         workspace_bytes = std::max(workspace_bytes, node_plans[i].conv_plan.workspace_bytes);
+      }
     }
     plan_memory();
+    // The INT8 layers' combined scales follow the constants.
+    for (NodePlan& p : node_plans) {
+      if (!p.int8_conv) continue;
+      p.combined_scales_offset = memory.constants;
+      memory.constants += align_up(p.combined_scales.size() * sizeof(float));
+    }
     memory.im2col_workspace = align_up(workspace_bytes);
     memory.cublas_workspace = kCublasWorkspaceBytes;
   }
 
   size_t bytes_of(ValueId id) const {
     const ValueInfo& v = values[static_cast<size_t>(id)];
-    return static_cast<size_t>(numel(v.dims)) * element_size(v.type);
+    return device_bytes(v.type, v.dims, v.constant);
   }
 
   std::vector<Node> nodes;
@@ -368,6 +502,7 @@ class CudaContext final : public CudaExecutionContext {
     for (ValueId id : plan_.outputs) output_staging_.emplace_back().allocate(bytes_of(id));
 
     cublas_.create();
+    cublas_lt_.create();
     // cublasSetStream resets the workspace to cuBLAS's own pool, so the stream comes first.
     OCTET_CUBLAS_CHECK(cublasSetStream(cublas_.get(), stream_.get()));
     OCTET_CUBLAS_CHECK(cublasSetWorkspace(cublas_.get(), cublas_workspace_.get(), plan_.memory.cublas_workspace));
@@ -481,6 +616,10 @@ class CudaContext final : public CudaExecutionContext {
         << " MiB, cuBLAS workspace " << plan_.memory.cublas_workspace / mib << " MiB, total "
         << plan_.memory.total() / mib << " MiB\n";
     for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      if (plan_.node_plans[i].int8_conv) {
+        out << node_label(plan_.nodes[i]) << ": INT8 " << kernels::to_string(plan_.node_plans[i].tactic) << "\n";
+        continue;
+      }
       if (plan_.nodes[i].op != OpKind::Conv) continue;
       const kernels::ConvPlanCuda& p = plan_.node_plans[i].conv_plan;
       out << node_label(plan_.nodes[i]) << ": " << kernels::to_string(p.algo);
@@ -509,13 +648,29 @@ class CudaContext final : public CudaExecutionContext {
       if (plan_.location[v] == Location::kAlias) pointer_[v] = pointer_[static_cast<size_t>(plan_.alias_root[v])];
   }
 
+  // Copies the constants (INT8 weights re-laid out as [K][R][S][Cgp]) and the INT8 layers' combined
+  // scales; waits, so the host staging can go.
   void upload_constants(const Graph& graph) {
+    std::vector<std::vector<int8_t>> staging;
     for (size_t v = 0; v < plan_.values.size(); ++v) {
       if (plan_.location[v] != Location::kConstants) continue;
       const Tensor& t = *graph.values[v].initializer;
-      if (t.bytes() != 0)
+      if (t.type() == DataType::kInt8) {
+        const Dims& d = t.dims();  // [K, Cg, R, S] or Gemm [N_out, K_in]
+        staging.push_back(kernels::kcrs_to_krsc_padded(t.data<int8_t>(), d[0], d[1], d.size() == 4 ? d[2] : 1,
+                                                       d.size() == 4 ? d[3] : 1));
+        OCTET_CUDA_CHECK(cudaMemcpyAsync(pointer_[v], staging.back().data(), staging.back().size(),
+                                         cudaMemcpyHostToDevice, stream_.get()));
+      } else if (t.bytes() != 0) {
         OCTET_CUDA_CHECK(cudaMemcpyAsync(pointer_[v], t.raw(), t.bytes(), cudaMemcpyHostToDevice, stream_.get()));
+      }
     }
+    for (const NodePlan& p : plan_.node_plans)
+      if (p.int8_conv)
+        OCTET_CUDA_CHECK(cudaMemcpyAsync(constants_buffer_.get() + p.combined_scales_offset, p.combined_scales.data(),
+                                         p.combined_scales.size() * sizeof(float), cudaMemcpyHostToDevice,
+                                         stream_.get()));
+    OCTET_CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
   }
 
   // ---- run ----
@@ -621,12 +776,18 @@ class CudaContext final : public CudaExecutionContext {
     return pointer_[static_cast<size_t>(node.outputs[i])];
   }
   float* out_f32(const Node& node) const { return static_cast<float*>(out(node)); }
+  const int8_t* in_i8(const Node& node, size_t i) const { return static_cast<const int8_t*>(in(node, i)); }
+  int8_t* out_i8(const Node& node) const { return static_cast<int8_t*>(out(node)); }
   const Dims& out_dims(const Node& node) const { return plan_.values[static_cast<size_t>(node.outputs[0])].dims; }
 
   void launch_node(size_t index) {
     const Node& node = plan_.nodes[index];
     const NodePlan& plan = plan_.node_plans[index];
     cudaStream_t stream = stream_.get();
+    if (node.precision == Precision::kInt8) {
+      launch_int8_node(node, plan);
+      return;
+    }
     switch (node.op) {
       case OpKind::Conv: {
         const kernels::ConvEpilogueCuda epilogue{in_f32(node, 2), in_f32(node, 3), plan.activation};
@@ -707,7 +868,66 @@ class CudaContext final : public CudaExecutionContext {
         break;
       }
       case OpKind::QuantizeLinear:
-      case OpKind::DequantizeLinear: break;  // refused by plan_node
+        kernels::quantize_nchw_to_nhwcp_cuda(in_f32(node, 0), plan.nchw[0], plan.nchw[1], plan.nchw[2], plan.nchw[3],
+                                             plan.output_scale, out_i8(node), stream);
+        break;
+      case OpKind::DequantizeLinear:
+        kernels::dequantize_nhwcp_to_nchw_cuda(in_i8(node, 0), plan.nchw[0], plan.nchw[1], plan.nchw[2], plan.nchw[3],
+                                               plan.input_scale, out_f32(node), stream);
+        break;
+    }
+  }
+
+  // INT8 layers (plan_int8_node).
+  void launch_int8_node(const Node& node, const NodePlan& plan) {
+    cudaStream_t stream = stream_.get();
+    if (plan.int8_conv) {
+      kernels::Int8ConvCudaArgs args;
+      args.shape = plan.conv;
+      args.x = in_i8(node, 0);
+      args.w = in_i8(node, 1);
+      args.epilogue.combined_scale =
+          reinterpret_cast<const float*>(constants_buffer_.get() + plan.combined_scales_offset);
+      args.epilogue.bias = in_f32(node, 2);
+      if (in(node, 3) != nullptr) {
+        if (plan_.values[static_cast<size_t>(node.inputs[3])].type == DataType::kInt8) {
+          args.epilogue.residual_int8 = in_i8(node, 3);
+          args.epilogue.residual_scale = plan.residual_scale;
+        } else {
+          args.epilogue.residual_f32 = in_f32(node, 3);
+        }
+      }
+      args.epilogue.activation = plan.activation;
+      args.epilogue.output_int8 = plan_.values[static_cast<size_t>(node.outputs[0])].type == DataType::kInt8;
+      args.epilogue.output_scale = plan.output_scale;
+      args.out = out(node);
+      args.workspace = workspace_.get();
+      kernels::conv_int8_cuda(plan.tactic, args, cublas_lt_.get(), stream);
+      return;
+    }
+    switch (node.op) {
+      case OpKind::MaxPool: kernels::maxpool2d_int8_cuda(plan.pool, in_i8(node, 0), out_i8(node), stream); break;
+      case OpKind::AveragePool:
+        kernels::avgpool2d_int8_cuda(plan.pool, in_i8(node, 0), plan.input_scale, plan.output_scale, out_i8(node),
+                                     stream);
+        break;
+      case OpKind::GlobalAveragePool:
+        kernels::global_avgpool_int8_cuda(in_i8(node, 0), plan.nchw[0], plan.nchw[1], plan.nchw[2], plan.nchw[3],
+                                          plan.input_scale, plan.output_scale, out_i8(node), stream);
+        break;
+      case OpKind::Concat: {
+        std::vector<const int8_t*> inputs;
+        for (size_t i = 0; i < node.inputs.size(); ++i) inputs.push_back(in_i8(node, i));
+        kernels::concat_int8_cuda(inputs, plan.concat_channels, plan.concat_scales, plan.nchw[0], plan.nchw[2],
+                                  plan.nchw[3], plan.output_scale, out_i8(node), stream);
+        break;
+      }
+      case OpKind::Conv: case OpKind::Gemm: case OpKind::MatMul: case OpKind::Add: case OpKind::Sub:
+      case OpKind::Mul: case OpKind::Div: case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu:
+      case OpKind::Sigmoid: case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
+      case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
+      case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+        break;  // refused by plan_int8_node
     }
   }
 
@@ -730,6 +950,7 @@ class CudaContext final : public CudaExecutionContext {
   DeviceBuffer constants_buffer_, io_buffer_, arena_, workspace_, cublas_workspace_;
   std::vector<PinnedBuffer> input_staging_, output_staging_;
   CublasHandle cublas_;
+  CublasLtHandle cublas_lt_;
   NodeObserver observer_;
 };
 

@@ -30,6 +30,22 @@ Conv2dShape make_conv2d_shape(const ConvAttrs& attrs, const Dims& x_dims, const 
   return s;
 }
 
+Conv2dShape gemm_as_conv2d_shape(int64_t m, int64_t k_in, int64_t n_out) {
+  Conv2dShape s;
+  s.n = m;
+  s.c = k_in;
+  s.h = s.w = s.oh = s.ow = 1;
+  s.k = n_out;
+  return s;
+}
+
+Conv2dShape int8_layer_shape(const Graph& graph, const Node& node) {
+  const Dims& x = graph.value(node.inputs.at(0)).dims;
+  const Dims& w = graph.value(node.inputs.at(1)).dims;
+  if (node.op == OpKind::Gemm) return gemm_as_conv2d_shape(x.at(0), x.at(1), w.at(0));
+  return make_conv2d_shape(std::get<ConvAttrs>(node.attrs), x, w, graph.value(node.outputs.at(0)).dims);
+}
+
 Pool2dShape make_pool2d_shape(const PoolAttrs& attrs, const Dims& x_dims, const Dims& y_dims) {
   Pool2dShape s;
   s.n = x_dims[0];

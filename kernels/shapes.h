@@ -34,6 +34,14 @@ struct Conv2dShape {
 Conv2dShape make_conv2d_shape(const ConvAttrs& attrs, const Dims& x_dims, const Dims& w_dims,
                               const Dims& y_dims);
 
+// Y[M, N_out] = X[M, K_in] * W^T, W [N_out, K_in]: the convolution with n = M, c = K_in, h = w = 1,
+// k = N_out, r = s = 1 (how INT8 Gemm layers run, kernels/int8_conv.h).
+Conv2dShape gemm_as_conv2d_shape(int64_t m, int64_t k_in, int64_t n_out);
+
+// The geometry of an INT8 Conv or Gemm node of a built graph (quantize/int8_builder.h: Gemm weights
+// [N_out, K_in]).
+Conv2dShape int8_layer_shape(const Graph& graph, const Node& node);
+
 struct Pool2dShape {
   int64_t n = 0, c = 0, h = 0, w = 0;
   int64_t oh = 0, ow = 0;
