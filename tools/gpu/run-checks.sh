@@ -3,7 +3,10 @@
 #   1. every test binary of the bundle (CUDA tests run there; a skip for lack of a GPU is a failure
 #      of this script's purpose, so the log is checked for it), the ONNX conformance suite included
 #      (its CUDA column);
-#   2. with OCTET_BENCH=1: the FP32 ResNet-50 benchmark, octet and PyTorch (TF32 off) in one run.
+#      The INT8 accuracy test runs every range method there (OCTET_INT8_METHODS) for docs/int8_accuracy.md.
+#   2. with OCTET_BENCH=1: the FP32 ResNet-50 benchmark, octet and PyTorch (TF32 off) in one run;
+#      with OCTET_BENCH_INT8=1: the INT8 GEMM benchmark (tensor core, DP4A, cuBLASLt) and ResNet-50
+#      INT8 vs octet FP32 vs PyTorch FP16 channels-last (tools/gpu/bench-int8.sh).
 #   OCTET_SANITIZE=1: test_cuda_backend under compute-sanitizer memcheck; OCTET_EVAL=1: octet eval of the four
 #   reference models on the Fashion-MNIST test set with the CUDA backend. OCTET_TESTS=0 skips step 1.
 # Logs go to $OUT (the device tool brings them back; tar them if more than 8 files).
@@ -13,6 +16,7 @@ export LD_LIBRARY_PATH="$PWD/$bundle/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH
 export OCTET_ONNX_TESTDATA="$PWD/$bundle/onnx-node"
 export OCTET_SOURCE_DIR="$PWD" OCTET_CLI="$PWD/$bundle/bin/octet" OCTET_FASHION_MNIST_DIR="$PWD/$bundle/fashion-mnist"
 export PYTHONUNBUFFERED=1
+export OCTET_INT8_METHODS=${OCTET_INT8_METHODS:-max,entropy,percentile,mse}
 out=${OUT:-/tmp/octet-out}
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader | tee "$out/device.txt"
@@ -29,6 +33,8 @@ if [ "${OCTET_TESTS:-1}" = 1 ]; then
   done
   grep -E '^total|^cuda:' "$out/test_onnx_node_conformance.log"
   grep -E 'relative L2' "$out/test_reference_models.log"
+  grep -E '^INT8 ' "$out/test_int8_accuracy.log"
+  grep -E 'cases run|tactic' "$out/test_int8_kernels_cuda.log" | tail -8
 fi
 if [ "${OCTET_SANITIZE:-0}" = 1 ]; then
   compute-sanitizer --tool memcheck --error-exitcode 9 "$bundle/bin/test_cuda_backend" --gtest_brief=1 \
@@ -60,5 +66,8 @@ if [ "${OCTET_BENCH:-0}" = 1 ]; then
   done
   "$bundle/bin/bench_fp32" "$model" --batch "$largest" --cuda-graph --conv1x1-gemm-min-pixels 256 2>&1 | tee -a "$out/bench_octet_fp32.jsonl"
   python3 tools/bench/pytorch_resnet50.py --batch-sizes "$batches" 2>&1 | tee -a "$out/bench_pytorch_fp32.jsonl"
+fi
+if [ "${OCTET_BENCH_INT8:-0}" = 1 ]; then
+  bash tools/gpu/bench-int8.sh "$bundle" "$out" || status=1
 fi
 exit $status
