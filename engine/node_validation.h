@@ -6,10 +6,11 @@
 //   Error             the graph contradicts itself or the operator (wrong input count, dims that
 //                     do not follow the operator's rule, an attribute kind of another operator);
 //   UnsupportedError  valid ONNX that the backend does not implement (a non-float32 tensor where a
-//                     kernel computes, an INT8 layer, an output listed in BackendCapabilities).
+//                     kernel computes, an INT8 layer of a kind without INT8 kernels, an output listed
+//                     in BackendCapabilities).
 //
 // What validate_node() guarantees, for planners to rely on (inputs numbered as in engine/graph.h):
-//   every op       precision float32; the input count of the operator, every required input present;
+//   every op       the input count of the operator, every required input present;
 //                  output 0 present and no other output, except MaxPool's optional output 1
 //                  (Indices); the NodeAttributes alternative of the operator; output 0's dims are
 //                  exactly what the operator computes from its inputs.
@@ -38,6 +39,16 @@
 //   Concat         at least one input, all of Y's type; Y's dims by the axis.
 //   Softmax        0 <= axis < rank(X); Y = X's dims.
 //   Pad            Y's dims by the pads; listed pads/value/axes inputs (folded at import) ignored.
+//   Quantize/DequantizeLinear  float32 -> int8 (or back), same dims, the int8 side with a positive
+//                  finite Value::scale.
+//   INT8 layers    (precision kInt8; quantize/qscheme.h) the operator's structural checks above, then:
+//                  Conv/Gemm: X int8 with a scale, W an int8 constant with one positive finite weight
+//                  scale per output channel and fewer than 2^17 terms per dot product, bias float32
+//                  [K], residual int8 with a scale or float32, Y int8 with a scale or float32 (the
+//                  INT8-in/FP32-out layer); Gemm untransposed A, B as [N_out, K_in], alpha = beta = 1.
+//                  MaxPool: int8 in and out with the same scale, no Indices. AveragePool and
+//                  GlobalAveragePool: int8 [N, C, H, W] in and out with scales. Concat: axis 1, all int8
+//                  with scales. Other operators have no INT8 layer (UnsupportedError).
 #pragma once
 
 #include <string>
