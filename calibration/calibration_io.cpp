@@ -9,7 +9,6 @@
 #include <exception>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <numeric>
 #include <optional>
 #include <set>
 #include <thread>
@@ -17,6 +16,7 @@
 
 #include "engine/error.h"
 #include "engine/file_util.h"
+#include "engine/nearest_names.h"
 
 #if OCTET_HDF5
 #include "datasets/hdf5_util.h"
@@ -77,21 +77,6 @@ void check_writable(const std::string& path, const ScaleTable& table) {
     OCTET_CHECK(problem.empty(), "'", path, "': tensor '", t.name, "': scale ", t.scale, " (", hex_bits(t.scale),
                 ", amax ", t.amax, ") is ", problem, "; nothing written");
   }
-}
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  std::iota(row.begin(), row.end(), size_t{0});
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 // ---- JSON helpers --------------------------------------------------------------------------------
@@ -259,14 +244,7 @@ std::vector<std::string> unknown_tensor_report(const std::map<std::string, float
   for (const auto& entry : scales) {
     const std::string& name = entry.first;
     if (known.count(name)) continue;
-    std::vector<std::pair<size_t, size_t>> ranked;  // (distance, model index): stable ties in model order
-    for (size_t i = 0; i < model_tensors.size(); ++i) ranked.emplace_back(edit_distance(name, model_tensors[i]), i);
-    std::sort(ranked.begin(), ranked.end());
-    std::string line = "'" + name + "' (nearest: ";
-    for (size_t i = 0; i < std::min<size_t>(3, ranked.size()); ++i)
-      line += (i ? ", '" : "'") + model_tensors[ranked[i].second] + "'";
-    if (ranked.empty()) line += "none, the model has no tensors";
-    report.push_back(line + ")");
+    report.push_back(quoted_with_nearest(name, model_tensors, "none, the model has no tensors"));
   }
   return report;
 }
