@@ -4,7 +4,8 @@
 // + residual Add fused), shapes inferred; scales: tensor name -> scale (real = q * scale), as read from
 // a TensorRT cache or a JSON table (calibration/calibration_io.h).
 //
-// Passes, in order:
+// Passes, in order (one file each: precision_assignment.cpp does 1 and 2, weight_quantization.cpp 3,
+// reformat_insertion.cpp 4; layer_rules.cpp parses the configuration):
 //   1. precision assignment. A layer runs INT8 when the config allows INT8, no --layer-precisions rule
 //      asks for fp32, the layer kind has an INT8 implementation (Conv, Gemm with bias [N_out] and
 //      alpha = beta = 1, MaxPool, AveragePool, GlobalAveragePool, Concat on channels) and every tensor it
@@ -12,20 +13,42 @@
 //      a scale (MaxPool always outputs with its input's scale). Otherwise it stays FP32 and the report
 //      says why. A rule asking int8 for a layer that cannot be: prefer -> warning and FP32; obey ->
 //      Error naming the layer; none -> FP32 silently (TensorRT's meaning of the three modes).
+//      Decided here where the above leaves it open:
+//        - Gemm: a Gemm without C is INT8 too (no bias; beta becomes 1, it meant nothing); C must be a
+//          float32 constant [N_out] or [1, N_out]; A untransposed; B a float32 constant (either
+//          transB). Conv: 2-D only (a 1-D, lifted Conv stays FP32), constant float32 weights and bias.
+//          Pools: [N, C, H, W] only; a MaxPool that writes Indices stays FP32. Every INT8 layer:
+//          its activation inputs are float32 non-constants, dot products shorter than 2^17 terms.
+//        - scales: looked up by tensor name, except that an INT8 MaxPool's output takes its input's
+//          scale and a Reshape/Identity output takes its input's scale when the input has one (the
+//          calibrator taps no reshape; a reshape changes no value, so the ranges are equal).
+//        - a rule pattern that matches no layer is an Error in every mode (a typo would otherwise
+//          change nothing silently).
 //   2. output types. An INT8 Conv/Gemm writes INT8 when its output has a scale and every consumer
 //      reads INT8 (an INT8 layer, or a graph output never: graph outputs are FP32), else FP32 from the
 //      same kernel (INT8-in/FP32-out, no separate dequantize). --layer-output-types overrides per layer
 //      (fp32 always possible for Conv/Gemm; int8 needs a scale: prefer warns, obey fails).
-//      Pools and Concat write INT8 only; an FP32 consumer gets a DequantizeLinear.
+//      Pools and Concat write INT8 only; an FP32 consumer gets a DequantizeLinear. Decided here: a
+//      pool or Concat asked fp32 output runs FP32; an int8 output asked of any other layer is
+//      satisfied when its output ends int8 (a reshape between INT8 layers), else it is a failed
+//      request as above; a fused residual reader takes either type and does not vote.
 //   3. weights. Conv weights KCRS and Gemm weights (made [N_out, K_in], transB = 1) quantized per output
-//      channel (quantize/qscheme.h); Node::weight_scales holds the scales; the FP32 weights are dropped.
+//      channel (quantize/qscheme.h); Node::weight_scales holds the scales; the FP32 weights are dropped
+//      (constants no node reads any more are removed). A weight read by one layer keeps its name;
+//      one shared with another reader becomes a new constant "<weight>:int8".
 //   4. reformats. A QuantizeLinear where an FP32 tensor feeds an INT8 reader, a DequantizeLinear where
 //      an INT8 tensor feeds an FP32 reader, each inserted once per tensor and shared by its readers;
 //      a Reshape/Identity between INT8 layers stays INT8 when it only drops unit dims (a flatten of
-//      [N, C, 1, 1]), otherwise it is a boundary.
+//      [N, C, 1, 1]), otherwise it is a boundary. Such a reshape keeps precision fp32 (it computes
+//      nothing) and its output value becomes int8 with its input's scale. Reformats are placed right
+//      after the tensor's producer (first for graph inputs), so the node order stays topological;
+//      nodes are named "<tensor>:quantize" / "<tensor>:dequantize".
 //   The residual of a fused Add is read as INT8 when its tensor is INT8 anyway, else as FP32.
 // Value names are kept (a reformat's output is "<tensor>:int8" / "<tensor>:fp32"), so layer info and
-// errors speak the model's names.
+// errors speak the model's names. Graph inputs and outputs keep their names and float32: an INT8 pool
+// or Concat writing a graph output writes "<tensor>:int8" and a DequantizeLinear writes "<tensor>".
+// Shapes are re-inferred at the end (engine/shape_inference.h); every node of the result passes
+// engine/node_validation.h.
 #pragma once
 
 #include <cstdint>
@@ -72,8 +95,11 @@ struct LayerDecision {
 };
 
 struct BuildReport {
-  std::vector<LayerDecision> layers;              // every compute layer of the input graph, in order
-  std::vector<std::string> tensors_without_scale;  // tensors an INT8 layer would read or write, no scale
+  // Every node of the input graph, in order (reshapes too: precision fp32, output_type int8 when
+  // they move int8).
+  std::vector<LayerDecision> layers;
+  // Tensors whose missing scale kept a layer (or an asked int8 output) from INT8, in graph order.
+  std::vector<std::string> tensors_without_scale;
   std::vector<std::string> warnings;              // prefer-mode fallbacks and the like
   int quantize_nodes = 0, dequantize_nodes = 0;   // reformats inserted
 };
