@@ -15,6 +15,13 @@
 // and every other kernel already computes a sample from that sample alone in a fixed order. So no
 // operation's shape depends on N, and OpenBLAS, given the same shape and thread count, splits and
 // sums the same way; parallel_for only splits independent outputs between threads.
+//
+// INT8 layers (Node::precision kInt8, quantize/qscheme.h): int8 values are NCHW int8 buffers
+// (kernels/int8_layout.h). Conv and Gemm run conv2d_int8_ref with `reference`, conv2d_int8_im2col
+// otherwise (both exact integer sums, so the two agree bit for bit and are batch-invariant); a Gemm
+// is the 1x1 convolution with n = M, c = K_in, k = N_out (kernels/int8_conv.h). MaxPool,
+// AveragePool, GlobalAveragePool and Concat run the int8 reference kernels on either path.
+// QuantizeLinear uses its output's scale, DequantizeLinear its input's.
 #include "engine/cpu_backend.h"
 
 #include <algorithm>
@@ -29,6 +36,7 @@
 #include "kernels/cpu/elementwise_ref.h"
 #include "kernels/cpu/gemm_ref.h"
 #include "kernels/cpu/gemm_sgemm.h"
+#include "kernels/cpu/int8_ref.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/cpu/pool_ref.h"
 #include "kernels/cpu/sgemm.h"
@@ -42,8 +50,14 @@ namespace {
 // What creation works out once per node for run().
 struct NodePlan {
   ActivationParams activation;        // the activation ops (ValidatedNode::activation)
-  kernels::Conv2dIm2colPlan conv;     // Conv on the fast path
+  kernels::Conv2dIm2colPlan conv;     // FP32 Conv on the fast path
+  // INT8 Conv/Gemm: input_scale * weight_scale[k], multiplied once here (quantize/qscheme.h).
+  std::vector<float> combined_scale;
 };
+
+bool is_int8_conv_or_gemm(const Node& node) {
+  return node.precision == Precision::kInt8 && (node.op == OpKind::Conv || node.op == OpKind::Gemm);
+}
 
 // The differences from the CUDA backend (engine/node_validation.h): no MaxPool Indices; pools whose
 // pads reach past the window are run (the reference defines their empty windows).
@@ -60,10 +74,13 @@ class CpuContext final : public ExecutionContext {
     plans_.resize(graph_.nodes.size());
     size_t workspace_floats = 0;
     for (size_t i = 0; i < graph_.nodes.size(); ++i) {
-      plans_[i].activation = validate_node(graph_, graph_.nodes[i], kCpuCapabilities).activation;
-      if (graph_.nodes[i].op == OpKind::Conv && !reference_) {
+      const Node& node = graph_.nodes[i];
+      plans_[i].activation = validate_node(graph_, node, kCpuCapabilities).activation;
+      if (is_int8_conv_or_gemm(node)) {
+        plans_[i].combined_scale = combined_scales(node);
+      } else if (node.op == OpKind::Conv && !reference_) {
         // A zero budget plans one image per sgemm (kernels/cpu/conv_im2col.h).
-        plans_[i].conv = kernels::plan_conv2d_im2col(conv_shape(graph_.nodes[i]),
+        plans_[i].conv = kernels::plan_conv2d_im2col(conv_shape(node),
                                                      batch_invariant_ ? 0 : kernels::kIm2colWorkspaceBudgetFloats);
         workspace_floats = std::max(workspace_floats, plans_[i].conv.workspace_floats);
       }
@@ -161,6 +178,13 @@ class CpuContext final : public ExecutionContext {
   const Value& output_value(const Node& node) const { return value(node.outputs[0]); }
   void* output_data(const Node& node) { return buffers_[static_cast<size_t>(node.outputs[0])].raw(); }
   float* output_f32(const Node& node) { return static_cast<float*>(output_data(node)); }
+  const int8_t* input_i8(const Node& node, size_t i) const { return static_cast<const int8_t*>(input_data(node, i)); }
+  int8_t* output_i8(const Node& node) { return static_cast<int8_t*>(output_data(node)); }
+  // The scale of an INT8 value; validation guarantees it is set on every INT8 operand read here.
+  float scale_of(ValueId id) const { return *value(id).scale; }
+  float input_scale(const Node& node, size_t i) const { return scale_of(node.inputs[i]); }
+  float output_scale(const Node& node) const { return scale_of(node.outputs[0]); }
+  bool is_int8(const Node& node) const { return node.precision == Precision::kInt8; }
 
   Conv2dShape conv_shape(const Node& node) const {
     return make_conv2d_shape(std::get<ConvAttrs>(node.attrs), input_value(node, 0).dims, input_value(node, 1).dims,
@@ -170,8 +194,20 @@ class CpuContext final : public ExecutionContext {
   void run_node(size_t index) {
     const Node& node = graph_.nodes[index];
     switch (node.op) {
-      case OpKind::Conv: run_conv(node, plans_[index].conv); break;
-      case OpKind::Gemm: run_gemm(node); break;
+      case OpKind::Conv:
+        if (is_int8(node)) {
+          run_int8_conv(node, conv_shape(node), plans_[index].combined_scale);
+        } else {
+          run_conv(node, plans_[index].conv);
+        }
+        break;
+      case OpKind::Gemm:
+        if (is_int8(node)) {
+          run_int8_conv(node, gemm_conv_shape(node), plans_[index].combined_scale);
+        } else {
+          run_gemm(node);
+        }
+        break;
       case OpKind::MatMul: run_matmul(node); break;
       case OpKind::Add: run_binary(node, kernels::BinaryOp::kAdd); break;
       case OpKind::Sub: run_binary(node, kernels::BinaryOp::kSub); break;
@@ -192,13 +228,26 @@ class CpuContext final : public ExecutionContext {
                                output_f32(node));
         break;
       case OpKind::MaxPool:
-        kernels::maxpool2d_ref(pool_shape(node), input_f32(node, 0), output_f32(node));
+        if (is_int8(node)) {
+          kernels::maxpool2d_int8_ref(pool_shape(node), input_i8(node, 0), output_i8(node));
+        } else {
+          kernels::maxpool2d_ref(pool_shape(node), input_f32(node, 0), output_f32(node));
+        }
         break;
       case OpKind::AveragePool:
-        kernels::avgpool2d_ref(pool_shape(node), input_f32(node, 0), output_f32(node));
+        if (is_int8(node)) {
+          kernels::avgpool2d_int8_ref(pool_shape(node), input_i8(node, 0), input_scale(node, 0), output_scale(node),
+                                      output_i8(node));
+        } else {
+          kernels::avgpool2d_ref(pool_shape(node), input_f32(node, 0), output_f32(node));
+        }
         break;
       case OpKind::GlobalAveragePool:
-        kernels::global_avgpool_ref(input_f32(node, 0), input_value(node, 0).dims, output_f32(node));
+        if (is_int8(node)) {
+          run_int8_global_avgpool(node);
+        } else {
+          kernels::global_avgpool_ref(input_f32(node, 0), input_value(node, 0).dims, output_f32(node));
+        }
         break;
       case OpKind::GlobalMaxPool:
         kernels::global_maxpool_ref(input_f32(node, 0), input_value(node, 0).dims, output_f32(node));
@@ -213,7 +262,13 @@ class CpuContext final : public ExecutionContext {
                                std::get<TransposeAttrs>(node.attrs).perm, element_size(output_value(node).type),
                                output_data(node));
         break;
-      case OpKind::Concat: run_concat(node); break;
+      case OpKind::Concat:
+        if (is_int8(node)) {
+          run_int8_concat(node);
+        } else {
+          run_concat(node);
+        }
+        break;
       case OpKind::Softmax: {
         const auto& a = std::get<SoftmaxAttrs>(node.attrs);
         kernels::softmax_ref(input_f32(node, 0), input_value(node, 0).dims, a.axis, a.coerce_2d, output_f32(node));
@@ -225,7 +280,13 @@ class CpuContext final : public ExecutionContext {
         break;
       }
       case OpKind::QuantizeLinear:
-      case OpKind::DequantizeLinear: OCTET_UNSUPPORTED(node_label(node), ": not yet run by the CPU backend");
+        kernels::quantize_ref(input_f32(node, 0), numel(output_value(node).dims), output_scale(node),
+                              output_i8(node));
+        break;
+      case OpKind::DequantizeLinear:
+        kernels::dequantize_ref(input_i8(node, 0), numel(output_value(node).dims), input_scale(node, 0),
+                                output_f32(node));
+        break;
     }
   }
 
@@ -243,6 +304,75 @@ class CpuContext final : public ExecutionContext {
       kernels::conv2d_im2col(plan, shape, input_f32(node, 0), input_f32(node, 1), input_f32(node, 2),
                              input_f32(node, 3), a.epilogue.activation, output_f32(node), workspace_.data(), threads_);
     }
+  }
+
+  std::vector<float> combined_scales(const Node& node) const {
+    const float s_in = input_scale(node, 0);
+    std::vector<float> combined;
+    combined.reserve(node.weight_scales.size());
+    for (float s_w : node.weight_scales) combined.push_back(s_in * s_w);
+    return combined;
+  }
+
+  // An INT8 Gemm Y[M, N_out] = X[M, K_in] * W^T (W [N_out, K_in]) as the 1x1 convolution
+  // (kernels/int8_conv.h).
+  Conv2dShape gemm_conv_shape(const Node& node) const {
+    Conv2dShape shape;
+    shape.n = input_value(node, 0).dims[0];
+    shape.c = input_value(node, 0).dims[1];
+    shape.k = input_value(node, 1).dims[0];
+    shape.h = shape.w = shape.oh = shape.ow = 1;
+    return shape;
+  }
+
+  // INT8 Conv or Gemm: the epilogue from the node (kernels/int8_conv.h). Bias is input 2 (float32),
+  // the residual input 3 (int8 with its scale, or float32); the output is int8 with its scale, or
+  // float32 for an INT8-in/FP32-out layer.
+  void run_int8_conv(const Node& node, const Conv2dShape& shape, const std::vector<float>& combined_scale) {
+    const Epilogue& fused =
+        node.op == OpKind::Conv ? std::get<ConvAttrs>(node.attrs).epilogue : std::get<GemmAttrs>(node.attrs).epilogue;
+    kernels::Int8ConvEpilogue epilogue;
+    epilogue.combined_scale = combined_scale.data();
+    epilogue.bias = input_f32(node, 2);
+    if (input_data(node, 3)) {
+      if (input_value(node, 3).type == DataType::kInt8) {
+        epilogue.residual_int8 = input_i8(node, 3);
+        epilogue.residual_scale = input_scale(node, 3);
+      } else {
+        epilogue.residual_f32 = input_f32(node, 3);
+      }
+    }
+    epilogue.activation = fused.activation;
+    epilogue.output_int8 = output_value(node).type == DataType::kInt8;
+    if (epilogue.output_int8) epilogue.output_scale = output_scale(node);
+    if (reference_) {
+      kernels::conv2d_int8_ref(shape, input_i8(node, 0), input_i8(node, 1), epilogue, output_data(node));
+    } else {
+      kernels::conv2d_int8_im2col(shape, input_i8(node, 0), input_i8(node, 1), epilogue, output_data(node), threads_);
+    }
+  }
+
+  void run_int8_global_avgpool(const Node& node) {
+    const Dims& x = input_value(node, 0).dims;  // [N, C, H, W] (validated)
+    kernels::global_avgpool_int8_ref(input_i8(node, 0), x[0], x[1], x[2], x[3], input_scale(node, 0),
+                                     output_scale(node), output_i8(node));
+  }
+
+  // Channels (axis 1) of [N, C_i, H, W] or [N, C_i] (validated), each input requantized to the
+  // output's scale.
+  void run_int8_concat(const Node& node) {
+    std::vector<const int8_t*> inputs;
+    std::vector<int64_t> channels;
+    std::vector<float> scales;
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      inputs.push_back(input_i8(node, i));
+      channels.push_back(input_value(node, i).dims[1]);
+      scales.push_back(input_scale(node, i));
+    }
+    const Dims& y = output_value(node).dims;
+    const int64_t h = y.size() == 4 ? y[2] : 1;
+    const int64_t w = y.size() == 4 ? y[3] : 1;
+    kernels::concat_int8_ref(inputs, channels, scales, y[0], h, w, output_scale(node), output_i8(node));
   }
 
   void run_gemm(const Node& node) {
