@@ -172,26 +172,26 @@ void dot_four_rows(const Lane* __restrict w, int64_t stride, const Lane* __restr
   acc[3] = a3;
 }
 
-// Every output channel of `group` for the tile's rows, through the epilogue.
+// Every output channel of `group` for the tile's rows, through the epilogue. out_base[i]: the NCHW
+// offset of row i's pixel in channel 0 (channel k adds k * pixels).
 void convolve_tile(const Conv2dShape& p, const ColumnLayout& l, const Lane* wide_w, const Lane* tile,
-                   int64_t row_begin, int64_t count, int64_t group, const Int8EpilogueWriter& writer) {
+                   const int64_t* out_base, int64_t count, int64_t group, const Int8EpilogueWriter& writer) {
   const int64_t kg = p.k_per_group();
   const int64_t k_begin = group * kg;
   const int64_t k_end = k_begin + kg;
-  auto out_index = [&](int64_t q, int64_t k) { return (q / l.pixels * p.k + k) * l.pixels + q % l.pixels; };
   int64_t k = k_begin;
   for (; k + 4 <= k_end; k += 4) {
     const Lane* w = wide_w + k * l.padded_row;
     for (int64_t i = 0; i < count; ++i) {
       int32_t acc[4];
       dot_four_rows(w, l.padded_row, tile + i * l.padded_row, l.padded_row, acc);
-      for (int64_t j = 0; j < 4; ++j) writer.write(out_index(row_begin + i, k + j), k + j, acc[j]);
+      for (int64_t j = 0; j < 4; ++j) writer.write(out_base[i] + (k + j) * l.pixels, k + j, acc[j]);
     }
   }
   for (; k < k_end; ++k) {
     const Lane* w = wide_w + k * l.padded_row;
     for (int64_t i = 0; i < count; ++i)
-      writer.write(out_index(row_begin + i, k), k, dot_row(w, tile + i * l.padded_row, l.padded_row));
+      writer.write(out_base[i] + k * l.pixels, k, dot_row(w, tile + i * l.padded_row, l.padded_row));
   }
 }
 
@@ -209,12 +209,17 @@ void conv2d_int8_im2col(const Conv2dShape& shape, const int8_t* x, const int8_t*
   // split them without sharing anything but the read-only weights.
   parallel_for(tiles, resolve_thread_count(threads), 1, [&](int64_t tile_begin, int64_t tile_end) {
     std::vector<Lane> tile(static_cast<size_t>(l.tile_rows * l.padded_row));
+    std::vector<int64_t> out_base(static_cast<size_t>(l.tile_rows));
     for (int64_t t = tile_begin; t < tile_end; ++t) {
       const int64_t row_begin = t * l.tile_rows;
       const int64_t count = std::min(l.tile_rows, l.rows - row_begin);
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t q = row_begin + i;
+        out_base[static_cast<size_t>(i)] = q / l.pixels * p.k * l.pixels + q % l.pixels;
+      }
       for (int64_t g = 0; g < p.groups; ++g) {
         gather_rows(p, l, x, g, row_begin, count, tile.data());
-        convolve_tile(p, l, wide_w.data(), tile.data(), row_begin, count, g, writer);
+        convolve_tile(p, l, wide_w.data(), tile.data(), out_base.data(), count, g, writer);
       }
     }
   });

@@ -327,6 +327,20 @@ Floats random_floats(size_t count, std::mt19937& engine, float lo, float hi) {
   return v;
 }
 
+// Whole outputs compared with ==; on a mismatch, the count and the first differing element instead
+// of two printed vectors of thousands of values.
+template <typename T>
+void expect_same_elements(const std::vector<T>& got, const std::vector<T>& expected) {
+  ASSERT_EQ(got.size(), expected.size());
+  size_t mismatches = 0, first = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (got[i] == expected[i]) continue;
+    if (mismatches++ == 0) first = i;
+  }
+  EXPECT_EQ(mismatches, 0u) << "first at element " << first << ": " << +got[first] << " vs reference "
+                            << +expected[first];
+}
+
 // Runs one case through both kernels and compares the whole output.
 void expect_im2col_equals_reference(const ConvCase& cc) {
   SCOPED_TRACE(cc.id());
@@ -361,7 +375,7 @@ void expect_im2col_equals_reference(const ConvCase& cc) {
     Bytes expected(outputs), y(outputs, 55);
     kernels::conv2d_int8_ref(p, x.data(), w.data(), e, expected.data());
     kernels::conv2d_int8_im2col(p, x.data(), w.data(), e, y.data(), cc.threads);
-    ASSERT_EQ(y, expected);
+    expect_same_elements(y, expected);
     // Not vacuous: the outputs take many values.
     int64_t distinct_from_first = 0;
     for (int8_t v : expected) distinct_from_first += v != expected[0];
@@ -372,7 +386,7 @@ void expect_im2col_equals_reference(const ConvCase& cc) {
     Floats expected(outputs), y(outputs, 55.0f);
     kernels::conv2d_int8_ref(p, x.data(), w.data(), e, expected.data());
     kernels::conv2d_int8_im2col(p, x.data(), w.data(), e, y.data(), cc.threads);
-    ASSERT_EQ(bits_of(y), bits_of(expected));
+    expect_same_elements(bits_of(y), bits_of(expected));
   }
 }
 
