@@ -196,14 +196,14 @@ class CpuContext final : public ExecutionContext {
     switch (node.op) {
       case OpKind::Conv:
         if (is_int8(node)) {
-          run_int8_conv(node, conv_shape(node), plans_[index].combined_scale);
+          run_int8_conv(node, plans_[index].combined_scale);
         } else {
           run_conv(node, plans_[index].conv);
         }
         break;
       case OpKind::Gemm:
         if (is_int8(node)) {
-          run_int8_conv(node, gemm_conv_shape(node), plans_[index].combined_scale);
+          run_int8_conv(node, plans_[index].combined_scale);
         } else {
           run_gemm(node);
         }
@@ -314,21 +314,12 @@ class CpuContext final : public ExecutionContext {
     return combined;
   }
 
-  // An INT8 Gemm Y[M, N_out] = X[M, K_in] * W^T (W [N_out, K_in]) as the 1x1 convolution
-  // (kernels/int8_conv.h).
-  Conv2dShape gemm_conv_shape(const Node& node) const {
-    Conv2dShape shape;
-    shape.n = input_value(node, 0).dims[0];
-    shape.c = input_value(node, 0).dims[1];
-    shape.k = input_value(node, 1).dims[0];
-    shape.h = shape.w = shape.oh = shape.ow = 1;
-    return shape;
-  }
-
-  // INT8 Conv or Gemm: the epilogue from the node (kernels/int8_conv.h). Bias is input 2 (float32),
+  // INT8 Conv or Gemm (a Gemm as the 1x1 convolution, kernels/shapes.h int8_layer_shape): the
+  // epilogue from the node (kernels/int8_conv.h). Bias is input 2 (float32),
   // the residual input 3 (int8 with its scale, or float32); the output is int8 with its scale, or
   // float32 for an INT8-in/FP32-out layer.
-  void run_int8_conv(const Node& node, const Conv2dShape& shape, const std::vector<float>& combined_scale) {
+  void run_int8_conv(const Node& node, const std::vector<float>& combined_scale) {
+    const Conv2dShape shape = int8_layer_shape(graph_, node);
     const Epilogue& fused =
         node.op == OpKind::Conv ? std::get<ConvAttrs>(node.attrs).epilogue : std::get<GemmAttrs>(node.attrs).epilogue;
     kernels::Int8ConvEpilogue epilogue;
