@@ -4,10 +4,13 @@
 //
 //   conv2d_int8_ref        the plainest loop over (n, k, oh, ow, c, r, s) accumulating int32, then
 //                          the epilogue. Gemm is the 1x1 case (kernels/int8_conv.h).
-//   conv2d_int8_im2col     the same function, faster: per image, im2col into int8 rows
-//                          col[p][(c*R + r)*S + s] (zero for padding), then int32 dot products of
-//                          contiguous rows, split over threads by output channel blocks. Integer sums
-//                          are exact, so it equals the reference bit for bit whatever the order.
+//   conv2d_int8_im2col     the same function, faster: per tile of output pixels (rows of the whole
+//                          batch), im2col into int16 rows col[p][(c*R + r)*S + s] (int8 widened; zero
+//                          for padding and for the row's pad to a multiple of 8), then int32 dot
+//                          products of contiguous rows (SSE2 pmaddwd: the x86-64 baseline has no int8
+//                          multiply), split over threads by pixel tiles, all output channels per tile
+//                          (depthwise layers have one channel per group, batch 1 has few images).
+//                          Integer sums are exact, so it equals the reference bit for bit.
 //   maxpool2d_int8_ref     max over the window cells inside the input (scale unchanged); a window with
 //                          no cell inside gives -128.
 //   avgpool2d_int8_ref     int32 sum over the window cells inside the input, count as kernels/shapes.h
