@@ -389,10 +389,15 @@ using TileMid16 = MmaTile<128, 128, 2, 4, 4, 16, 2>;   // 64 x 32
 using TileNarrow16 = MmaTile<128, 64, 4, 2, 4, 16, 2>;  // 32 x 32: K <= 64
 using TileMid4 = MmaTile<128, 128, 2, 4, 4, 4, 1>;     // odd channel counts (Cp % 16 != 0)
 using TileNarrow4 = MmaTile<128, 64, 4, 2, 4, 4, 2>;
+constexpr int kSmallestSm80SharedBytes = 99 * 1024;  // sm_86 / sm_89 opt-in limit
+static_assert(TileMid16::kSmemBytes <= kSmallestSm80SharedBytes && TileNarrow16::kSmemBytes <= kSmallestSm80SharedBytes &&
+                  TileMid4::kSmemBytes <= kSmallestSm80SharedBytes && TileNarrow4::kSmemBytes <= kSmallestSm80SharedBytes,
+              "every tile but the wide one runs on every sm_80+ device");
 
 struct DeviceInfo {
   int major = 0;
   int multiprocessors = 0;
+  size_t max_shared_per_block = 0;  // with the opt-in: 227 KiB on sm_90, 163 KiB sm_80, 99 KiB sm_86/89
 };
 
 // The current device's compute capability and SM count, read once per device (cudaGetDeviceProperties
@@ -413,6 +418,7 @@ DeviceInfo current_device_info() {
   if (cudaGetDeviceProperties(&props, device) == cudaSuccess) {
     info.major = props.major;
     info.multiprocessors = props.multiProcessorCount;
+    info.max_shared_per_block = props.sharedMemPerBlockOptin;
   } else {
     cudaGetLastError();
   }
@@ -459,15 +465,18 @@ void launch_tile(MmaConvGeometry g, const Int8ConvCudaArgs& args, cudaStream_t s
 bool aligned_to(const void* p, uintptr_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 // Widest tile whose column count K fills it reasonably, falling back to narrower tiles when the
-// wide one would leave SMs idle (few output pixels).
+// wide one would leave SMs idle (few output pixels) or does not fit the device's shared memory
+// (120 KiB; the others take at most 80 KiB, below every sm_80+ device's 99 KiB).
 void launch_selected(const MmaConvGeometry& g, const Int8ConvCudaArgs& args, cudaStream_t stream) {
   const bool copy16 = g.cp % 16 == 0 && aligned_to(args.x, 16) && aligned_to(args.w, 16);
   OCTET_CHECK(aligned_to(args.x, 4) && aligned_to(args.w, 4),
               "tensorcore INT8 convolution: x and w must be 4-byte aligned device pointers");
-  const int64_t sms = current_device_info().multiprocessors;
+  const DeviceInfo device = current_device_info();
   const int64_t row_tiles = ceil_div(g.m, 128);
+  const bool wide_fits = static_cast<size_t>(TileWide16::kSmemBytes) <= device.max_shared_per_block;
   if (copy16) {
-    if (g.k > 128 && row_tiles * ceil_div(g.k, 256) >= sms) return launch_tile<TileWide16>(g, args, stream);
+    if (g.k > 128 && wide_fits && row_tiles * ceil_div(g.k, 256) >= device.multiprocessors)
+      return launch_tile<TileWide16>(g, args, stream);
     if (g.k > 64) return launch_tile<TileMid16>(g, args, stream);
     return launch_tile<TileNarrow16>(g, args, stream);
   }
