@@ -9,7 +9,7 @@
 namespace octet {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // keys in the order written, for people reading the file
 
 json tensor_json(const Value& v, BackendKind backend) {
   json t = {{"name", v.name}, {"dims", v.dims}, {"type", to_string(v.type)}, {"layout", value_layout(v, backend)}};

@@ -42,7 +42,7 @@ std::string value_layout(const Value& value, BackendKind backend);
 // True for an INT8 layer whose (first) output is float32.
 bool is_mixed_output(const Graph& graph, const Node& node);
 
-nlohmann::json layer_info_json(const LayerInfoSource& source);
+nlohmann::ordered_json layer_info_json(const LayerInfoSource& source);
 // Writes layer_info_json atomically (engine/file_util.h), pretty-printed.
 void write_layer_info(const std::string& path, const LayerInfoSource& source);
 

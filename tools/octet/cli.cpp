@@ -7,8 +7,13 @@
 #include <sstream>
 
 #include "engine/onnx_import.h"
+#include "engine/plan.h"
 #include "engine/passes.h"
 #include "engine/shape_inference.h"
+#include "octet/build_config.h"
+#if OCTET_HAVE_CUDA
+#include "engine/cuda_backend.h"
+#endif
 
 namespace octet::cli {
 
@@ -42,6 +47,7 @@ po::options_description execution_options() {
 ExecutionChoice read_execution_options(const po::variables_map& vm) {
   ExecutionChoice choice;
   choice.backend = parse_backend(vm["backend"].as<std::string>());
+  choice.backend_given = !vm["backend"].defaulted();
   choice.batch = vm["batch"].as<int64_t>();
   OCTET_CHECK(choice.batch >= 1, "--batch must be at least 1, got ", choice.batch);
   choice.options.threads = vm["threads"].as<int>();
@@ -57,6 +63,47 @@ Graph load_model_for_inference(const std::string& path, int64_t batch) {
   optimize_fp32(graph);
   set_batch(graph, batch);
   return graph;
+}
+
+namespace {
+
+// A CUDA plan runs only where this build has CUDA and a device of the plan's architecture is present.
+void check_cuda_plan_runs_here(const Plan& plan, const std::string& path, const BackendOptions& options) {
+  OCTET_CHECK(cuda_available(), "'", path, "' is a CUDA plan (", plan.gpu_arch, ", ", plan.gpu_name,
+              ") and cannot run here: ", cuda_device_description());
+#if OCTET_HAVE_CUDA
+  check_plan_device(plan, path, cuda_device_arch(options.device));
+#endif
+}
+
+}  // namespace
+
+LoadedGraph load_model_or_plan(const std::string& path, int64_t batch, ExecutionChoice& exec) {
+  LoadedGraph loaded;
+  loaded.path = path;
+  if (!is_plan_file(path)) {
+    exec.batch = batch > 0 ? batch : 1;
+    loaded.graph = load_model_for_inference(path, exec.batch);
+    return loaded;
+  }
+  loaded.plan = load_plan(path);
+  Plan& plan = *loaded.plan;
+  OCTET_CHECK(!exec.backend_given || exec.backend == plan.backend, "'", path, "' is a plan built for --backend ",
+              to_string(plan.backend), ", not ", to_string(exec.backend),
+              " (leave --backend out, or build a plan for that backend)");
+  exec.backend = plan.backend;
+  if (plan.backend == BackendKind::kCuda) check_cuda_plan_runs_here(plan, path, exec.options);
+  loaded.graph = std::move(plan.graph);
+  plan.graph = Graph();
+  exec.batch = batch > 0 ? batch : loaded.graph.batch;
+  if (exec.batch != loaded.graph.batch) {
+    try {
+      set_batch(loaded.graph, exec.batch);
+    } catch (const Error& e) {
+      throw Error("plan '" + path + "' at batch " + std::to_string(exec.batch) + ": " + e.what());
+    }
+  }
+  return loaded;
 }
 
 Progress::Progress(std::string label, int64_t total)

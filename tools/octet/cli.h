@@ -4,12 +4,14 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "datasets/batch_source.h"
 #include "engine/backend.h"
 #include "engine/graph.h"
+#include "engine/plan.h"
 
 namespace octet::cli {
 
@@ -24,6 +26,8 @@ int command_eval(const Args& args);
 int command_dataset(const Args& args);
 int command_calibrate(const Args& args);
 int command_inspect(const Args& args);
+int command_build(const Args& args);
+int command_bench(const Args& args);
 
 // Parses `args` against `options` (+ positional names); prints `usage` and the options on --help
 // (returns false: the caller exits 0). Unknown or malformed options throw Error.
@@ -35,6 +39,7 @@ bool parse_command_line(const Args& args, const std::string& usage, const po::op
 po::options_description execution_options();
 struct ExecutionChoice {
   BackendKind backend = BackendKind::kCpu;
+  bool backend_given = false;  // --backend was on the command line (not its default)
   BackendOptions options;
   int64_t batch = 1;
 };
@@ -52,6 +57,21 @@ SourceOptions read_data_options(const po::variables_map& vm, const Graph* model,
 
 // Imports an ONNX model and applies the FP32 optimisation passes, shapes inferred at `batch`.
 Graph load_model_for_inference(const std::string& path, int64_t batch);
+
+// What a command runs: an ONNX model (imported, FP32 passes applied) or a plan (`octet build`).
+struct LoadedGraph {
+  std::string path;
+  Graph graph;               // shapes at the batch asked for
+  std::optional<Plan> plan;  // set for a plan: its header (its graph moved into `graph`)
+  bool is_plan() const { return plan.has_value(); }
+  const char* kind() const { return plan ? "plan" : "model"; }
+};
+// The one place commands load what they run. `path` is a plan when it starts with the plan magic
+// (is_plan_file), else an ONNX model. A plan fixes the backend: --backend, when given, must agree
+// (exec.backend is set from the plan); a CUDA plan needs a build with CUDA and a device of the
+// plan's architecture (check_plan_device). The graph is shaped with set_batch for `batch`; 0 keeps
+// a plan's own batch (1 for a model). exec.batch is set to the batch used.
+LoadedGraph load_model_or_plan(const std::string& path, int64_t batch, ExecutionChoice& exec);
 
 // Progress on stderr: a redrawn bar on a terminal, a plain line every ~10% otherwise.
 class Progress {

@@ -1,7 +1,11 @@
-// octet eval MODEL --data PATH — top-1 / top-5 accuracy of a classifier over a labelled dataset.
+// octet eval MODEL|PLAN --data PATH [--reference MODEL] — top-1 / top-5 accuracy of a classifier over a
+// labelled dataset and, with a reference, the share of samples whose top-1 class equals the
+// reference's (run on the same batches and backend).
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <optional>
 
 #include "datasets/batch_source.h"
 #include "tools/octet/cli.h"
@@ -11,6 +15,7 @@ namespace {
 
 struct Tally {
   int64_t seen = 0, top1 = 0, top5 = 0;
+  int64_t reference_top1 = 0, agree = 0;  // with --reference
 };
 
 // Rank of the true class among the logits (0 = best). Ties count against the true class only when
@@ -22,12 +27,51 @@ int64_t rank_of(const float* logits, int64_t classes, int64_t label) {
   return rank;
 }
 
+// The class with the largest logit, the lowest index among equal ones (rank_of's order).
+int64_t top1_class(const float* logits, int64_t classes) {
+  int64_t best = 0;
+  for (int64_t c = 1; c < classes; ++c)
+    if (logits[c] > logits[best]) best = c;
+  return best;
+}
+
+// The logits of a [N, classes] output; Error naming the file otherwise.
+int64_t classes_of(const LoadedGraph& loaded, int64_t batch) {
+  const Graph& graph = loaded.graph;
+  OCTET_CHECK(graph.inputs.size() == 1 && graph.outputs.size() >= 1, loaded.kind(), " '", loaded.path,
+              "': octet eval needs a single-input classifier");
+  const Value& out = graph.value(graph.outputs[0]);
+  OCTET_CHECK(out.dims.size() == 2 && out.dims[0] == batch && out.type == DataType::kFloat32, loaded.kind(), " '",
+              loaded.path, "': octet eval needs float32 logits of shape [N, classes], output '", out.name, "' is ",
+              to_string(out.type), " ", to_string(out.dims));
+  return out.dims[1];
+}
+
+// The reference runs on the same backend and batches as the evaluated model or plan, and must
+// take the same input and give as many classes.
+LoadedGraph load_reference(const std::string& path, const ExecutionChoice& exec, const LoadedGraph& evaluated,
+                           int64_t classes) {
+  ExecutionChoice reference_exec = exec;
+  reference_exec.backend_given = true;
+  LoadedGraph reference = load_model_or_plan(path, exec.batch, reference_exec);
+  const int64_t reference_classes = classes_of(reference, exec.batch);
+  const Value& in = evaluated.graph.value(evaluated.graph.inputs[0]);
+  const Value& reference_in = reference.graph.value(reference.graph.inputs[0]);
+  OCTET_CHECK(in.dims == reference_in.dims, "--reference '", path, "' takes ", to_string(reference_in.dims), ", ",
+              evaluated.kind(), " '", evaluated.path, "' takes ", to_string(in.dims));
+  OCTET_CHECK(reference_classes == classes, "--reference '", path, "' gives ", reference_classes, " classes, ",
+              evaluated.kind(), " '", evaluated.path, "' gives ", classes);
+  return reference;
+}
+
 }  // namespace
 
 int command_eval(const Args& args) {
   po::options_description options("Options");
   options.add_options()
-    ("model", po::value<std::string>()->required(), "ONNX model file")
+    ("model", po::value<std::string>()->required(), "ONNX model file or plan (octet build)")
+    ("reference", po::value<std::string>(), "also run this FP32 model (or plan) on the same batches and backend; "
+                                            "report top-1 agreement and its own top-1")
     ("limit", po::value<int64_t>()->default_value(0), "evaluate at most this many samples (0 = all)");
   options.add(data_options());
   options.add(execution_options());
@@ -35,9 +79,12 @@ int command_eval(const Args& args) {
   positional.add("model", 1);
   po::variables_map vm;
   if (!parse_command_line(args,
-                          "usage: octet eval MODEL --data PATH [preprocessing] [--limit N] [--batch N] [--backend cpu|cuda]\n\n"
-                          "Top-1 and top-5 accuracy of the model on a labelled dataset. Preprocessing comes from the "
-                          "model's metadata unless --preset or the flags below say otherwise.",
+                          "usage: octet eval MODEL|PLAN --data PATH [preprocessing] [--reference MODEL] [--limit N] [--batch N] "
+                          "[--backend cpu|cuda]\n\n"
+                          "Top-1 and top-5 accuracy of the model or plan on a labelled dataset. Preprocessing comes "
+                          "from the model's metadata (a plan keeps it) unless --preset or the flags below say "
+                          "otherwise. With --reference, the share of samples whose top-1 class equals the "
+                          "reference's (top-1 agreement) and the reference's own top-1.",
                           options, positional, vm))
     return 0;
   OCTET_CHECK(vm.count("data"), "octet eval needs --data PATH (see --help)");
@@ -47,15 +94,12 @@ int command_eval(const Args& args) {
   OCTET_CHECK(limit >= 0, "--limit must be >= 0, got ", limit);
   const std::string model_path = vm["model"].as<std::string>();
 
-  const Graph graph = load_model_for_inference(model_path, exec.batch);
-  OCTET_CHECK(graph.inputs.size() == 1 && graph.outputs.size() >= 1, "'", model_path,
-              "': octet eval needs a single-input classifier");
+  const LoadedGraph loaded = load_model_or_plan(model_path, exec.batch, exec);
+  const Graph& graph = loaded.graph;
+  const int64_t classes = classes_of(loaded, exec.batch);
   const Dims& input_dims = graph.value(graph.inputs[0]).dims;
-  const Dims& output_dims = graph.value(graph.outputs[0]).dims;
-  OCTET_CHECK(output_dims.size() == 2 && output_dims[0] == exec.batch, "'", model_path,
-              "': octet eval needs logits of shape [N, classes], output '", graph.value(graph.outputs[0]).name,
-              "' is ", to_string(output_dims));
-  const int64_t classes = output_dims[1];
+  std::optional<LoadedGraph> reference;
+  if (vm.count("reference")) reference = load_reference(vm["reference"].as<std::string>(), exec, loaded, classes);
 
   const std::string data_path = vm["data"].as<std::string>();
   auto source = open_batch_source(data_path, read_data_options(vm, &graph, model_path));
@@ -65,6 +109,8 @@ int command_eval(const Args& args) {
               "' takes ", to_string(input_dims));
   const int64_t total = limit > 0 ? std::min(limit, source->size()) : source->size();
   auto context = create_context(graph, exec.backend, exec.options);
+  std::unique_ptr<ExecutionContext> reference_context;
+  if (reference) reference_context = create_context(reference->graph, exec.backend, exec.options);
 
   std::fprintf(stderr, "evaluating '%s' on %s, %s, batch %lld\n", model_path.c_str(), source->describe().c_str(),
                to_string(exec.backend), static_cast<long long>(exec.batch));
@@ -82,6 +128,8 @@ int command_eval(const Args& args) {
     std::memcpy(padded.raw(), batch.images.raw(), static_cast<size_t>(n * sample_elems) * sizeof(float));
     const std::vector<Tensor> outputs = context->run({padded});
     const float* logits = outputs[0].data<float>();
+    std::vector<Tensor> reference_outputs;
+    if (reference_context) reference_outputs = reference_context->run({padded});
     for (int64_t i = 0; i < n; ++i) {
       const int64_t label = batch.labels[static_cast<size_t>(i)];
       OCTET_CHECK(label >= 0, "dataset '", data_path, "' has no label for sample ", tally.seen);
@@ -90,6 +138,12 @@ int command_eval(const Args& args) {
       const int64_t rank = rank_of(logits + i * classes, classes, label);
       tally.top1 += rank == 0;
       tally.top5 += rank < 5;
+      if (reference_context) {
+        const float* reference_logits = reference_outputs[0].data<float>() + i * classes;
+        const int64_t reference_class = top1_class(reference_logits, classes);
+        tally.reference_top1 += reference_class == label;
+        tally.agree += reference_class == top1_class(logits + i * classes, classes);
+      }
       ++tally.seen;
     }
     progress.update(tally.seen);
@@ -99,7 +153,7 @@ int command_eval(const Args& args) {
   OCTET_CHECK(tally.seen > 0, "dataset '", data_path, "' is empty");
 
   const double n = static_cast<double>(tally.seen);
-  std::printf("model      %s\n", model_path.c_str());
+  std::printf("%-10s %s\n", loaded.kind(), model_path.c_str());
   std::printf("data       %s\n", source->describe().c_str());
   std::printf("backend    %s, batch %lld\n", to_string(exec.backend), static_cast<long long>(exec.batch));
   std::printf("evaluated  %lld\n", static_cast<long long>(tally.seen));
@@ -107,7 +161,13 @@ int command_eval(const Args& args) {
     std::printf("skipped    %lld unreadable samples (--skip-bad)\n", static_cast<long long>(source->skipped()));
   std::printf("top-1      %.2f%% (%lld correct)\n", 100.0 * tally.top1 / n, static_cast<long long>(tally.top1));
   std::printf("top-5      %.2f%% (%lld correct)\n", 100.0 * tally.top5 / n, static_cast<long long>(tally.top5));
-  std::printf("speed      %.0f images/s (%.2f s)\n", n / seconds, seconds);
+  if (reference) {
+    std::printf("reference  %s: top-1 %.2f%% (%lld correct)\n", reference->path.c_str(),
+                100.0 * tally.reference_top1 / n, static_cast<long long>(tally.reference_top1));
+    std::printf("agreement  %.2f%% top-1 agreement with the reference (%lld of %lld samples)\n", 100.0 * tally.agree / n,
+                static_cast<long long>(tally.agree), static_cast<long long>(tally.seen));
+  }
+  std::printf("speed      %.0f images/s (%.2f s%s)\n", n / seconds, seconds, reference ? ", both runs" : "");
   return 0;
 }
 

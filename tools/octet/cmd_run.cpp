@@ -1,4 +1,4 @@
-// octet run MODEL (--input FILE | --random) — one forward pass, top-5 per sample.
+// octet run MODEL|PLAN (--input FILE | --random) — one forward pass, top-5 per sample.
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
@@ -44,7 +44,7 @@ void print_topk(const Tensor& output, const std::string& name, int k) {
 int command_run(const Args& args) {
   po::options_description options("Options");
   options.add_options()
-    ("model", po::value<std::string>()->required(), "ONNX model file")
+    ("model", po::value<std::string>()->required(), "ONNX model file or plan (octet build)")
     ("input", po::value<std::string>(), "input tensor file (.npy or .pb TensorProto); its dim 0 is the batch")
     ("random", po::bool_switch(), "use a random normal input of the model's shape instead of --input")
     ("seed", po::value<uint32_t>()->default_value(0), "seed for --random")
@@ -55,8 +55,10 @@ int command_run(const Args& args) {
   positional.add("model", 1);
   po::variables_map vm;
   if (!parse_command_line(args,
-                          "usage: octet run MODEL (--input FILE | --random) [--batch N] [--backend cpu|cuda] "
-                          "[--output FILE]\n\nRuns the model once in FP32 and prints the top-k classes per sample.",
+                          "usage: octet run MODEL|PLAN (--input FILE | --random) [--batch N] [--backend cpu|cuda] "
+                          "[--output FILE]\n\nRuns the model (FP32) or the plan (as built: INT8 layers in INT8) "
+                          "once and prints the top-k classes per sample. A plan runs on the backend it was built "
+                          "for, at its own batch unless --batch or --input says otherwise.",
                           options, positional, vm))
     return 0;
 
@@ -76,7 +78,9 @@ int command_run(const Args& args) {
                   vm["input"].as<std::string>(), "' (", input.dims()[0], ")");
     exec.batch = input.dims()[0];
   }
-  const Graph graph = load_model_for_inference(model_path, exec.batch);
+  const int64_t batch = random && vm["batch"].defaulted() ? 0 : exec.batch;  // 0: a plan's own batch
+  const LoadedGraph loaded = load_model_or_plan(model_path, batch, exec);
+  const Graph& graph = loaded.graph;
   OCTET_CHECK(graph.inputs.size() == 1, "'", model_path, "' has ", graph.inputs.size(),
               " inputs; octet run feeds single-input models");
   const Value& in_value = graph.value(graph.inputs[0]);
@@ -86,7 +90,7 @@ int command_run(const Args& args) {
 
   auto context = create_context(graph, exec.backend, exec.options);
   const std::vector<Tensor> outputs = context->run({input});
-  std::printf("ran '%s' on %s, batch %lld\n", model_path.c_str(), to_string(exec.backend),
+  std::printf("ran %s '%s' on %s, batch %lld\n", loaded.kind(), model_path.c_str(), to_string(exec.backend),
               static_cast<long long>(exec.batch));
   for (size_t i = 0; i < outputs.size(); ++i)
     print_topk(outputs[i], graph.value(graph.outputs[i]).name, vm["topk"].as<int>());

@@ -17,9 +17,11 @@ struct Command {
 
 const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> table = {
-      {"info", {octet::cli::command_info, "inputs, outputs, operators, parameters and MACs of a model"}},
-      {"run", {octet::cli::command_run, "run a model once (FP32) on an input file or random data; top-5"}},
-      {"eval", {octet::cli::command_eval, "top-1/top-5 accuracy of a model on a labelled dataset"}},
+      {"info", {octet::cli::command_info, "a model (inputs, outputs, operators, MACs) or a plan (header, layers)"}},
+      {"run", {octet::cli::command_run, "run a model or plan once on an input file or random data; top-5"}},
+      {"eval", {octet::cli::command_eval, "top-1/top-5 accuracy on a labelled dataset; --reference: agreement"}},
+      {"build", {octet::cli::command_build, "build a plan: FP32, or INT8 from a calibration cache (--int8 --calib)"}},
+      {"bench", {octet::cli::command_bench, "trtexec-style throughput, latency, GPU time, per-layer profile"}},
       {"calibrate", {octet::cli::command_calibrate, "activation scales from images: cache, JSON table, histograms"}},
       {"inspect", {octet::cli::command_inspect, "scale tables, caches and histograms: listing, --diff, --plot PNGs"}},
 #if OCTET_HDF5
