@@ -88,7 +88,10 @@ float amax_max(const TensorStats& stats) { return stats.absmax; }
 
 float amax_entropy(const Histogram& histogram) {
   if (!has_data(histogram)) return 0.0f;
-  const std::vector<uint64_t>& c = histogram.counts;
+  // Bin 0 takes bin 1's count (see the header: the spike of exact zeros after a ReLU), unless bin 0
+  // holds all the data.
+  std::vector<uint64_t> c = histogram.counts;
+  if (c[0] != histogram.total()) c[0] = c[1];
   EntropyPrefix prefix{std::vector<uint64_t>(kHistogramBins + 1, 0), std::vector<uint64_t>(kHistogramBins + 1, 0)};
   for (int k = 0; k < kHistogramBins; ++k) {
     prefix.count[k + 1] = prefix.count[k] + c[k];

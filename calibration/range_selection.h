@@ -8,7 +8,15 @@
 //
 //   max         amax = the observed abs-max.
 //   entropy     TensorRT's EntropyCalibration2 (GTC 2017, "8-bit Inference with TensorRT"): for each
-//               candidate i = 128 .. 2048 (bins kept; both ends included, i = 2048 keeps every bin):
+//               candidate i = 128 .. 2048 (bins kept; both ends included, i = 2048 keeps every bin),
+//               over the histogram with c[0] replaced by c[1] (as NVIDIA's pytorch-quantization does;
+//               not when bin 0 holds every count, which would leave nothing):
+//               after a ReLU, a third or more of the values are exact zeros, all in bin 0; merged
+//               into a level of Q and spread over its bins, that spike dominates KL(P || Q) for every
+//               candidate whose level 0 spans more than one bin, so the search would pick i ~ 128
+//               and clip the tensor hard (measured: 6-17% of the ReLU outputs of the reference
+//               ResNet saturated, INT8 top-1 55 points below FP32). Only bin 0 changes; the
+//               outlier and level definitions below are TensorRT's:
 //                 P = c[0..i) with the outliers sum(c[i..2048)) added to P[i-1];
 //                 Q = c[0..i) merged into 128 levels of m = floor(i / 128) bins each (the last
 //                     level also takes the i - 128*m remaining bins), each level's total spread evenly

@@ -5,7 +5,8 @@ octet's C++:
   max         the observed abs-max.
   entropy     TensorRT's calibration (Szymon Migacz, "8-bit Inference with TensorRT", GTC 2017):
               for i in 128..2048 bins kept, reference P = the first i bins with every count beyond
-              them added to bin i-1; candidate Q = the first i bins quantized into 128 levels and
+              them added to bin i-1 (bin 0 first set to bin 1's count, as NVIDIA's pytorch-quantization
+              does for the zeros after a ReLU); candidate Q = the first i bins quantized into 128 levels and
               expanded back, each level's sum shared by its non-empty bins only; the i minimising
               KL(P || Q) wins (first one on a tie), threshold (i + 0.5) * bin width.
   percentile  the upper edge of the first bin where the cumulative count reaches p % of the total.
@@ -59,6 +60,8 @@ def kl_divergence(p, q):
 
 def entropy_bin(counts):
     hist = counts.astype(np.float64)
+    if hist[0] != hist.sum():
+        hist[0] = hist[1]  # the spike of exact zeros after a ReLU (calibration/range_selection.h)
     best_i, best_kl = -1, np.inf
     for i in range(LEVELS, NUM_BINS + 1):
         p = hist[:i].copy()

@@ -12,6 +12,7 @@
 # Logs go to $OUT (the device tool brings them back; tar them if more than 8 files).
 set -uo pipefail
 bundle=.carry/gpu
+[ -d "$bundle" ] || tar xJf .carry/gpu.tar.xz -C .carry
 export LD_LIBRARY_PATH="$PWD/$bundle/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
 export OCTET_ONNX_TESTDATA="$PWD/$bundle/onnx-node"
 export OCTET_SOURCE_DIR="$PWD" OCTET_CLI="$PWD/$bundle/bin/octet" OCTET_FASHION_MNIST_DIR="$PWD/$bundle/fashion-mnist"
