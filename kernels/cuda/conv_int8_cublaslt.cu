@@ -48,16 +48,22 @@ constexpr int64_t kMaxIndex = (int64_t{1} << 31) - 1;
 
 // One thread per output element (pixel, k < Kp), channel fastest: reads of acc and int8 NHWCp stores
 // are both contiguous across a warp.
+// One thread per four channels of a pixel (supports() requires K % 4 == 0, so Kp == K and acc rows
+// are whole quads): one 16-byte accumulator load, one 4-byte residual load and one 4-byte store.
 __global__ void cublaslt_int8_epilogue_kernel(const int32_t* __restrict__ acc, const Int8OutputView out,
                                               int32_t pixels) {
-  const int64_t total = static_cast<int64_t>(pixels) * out.kp;  // < 2^31, but idx + stride may not be
+  const int32_t quads = out.k / 4;
+  const int64_t total = static_cast<int64_t>(pixels) * quads;  // < 2^31, but idx + stride may not be
   for (int64_t idx = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; idx < total; idx += int64_t{gridDim.x} * blockDim.x) {
-    const int32_t pixel = static_cast<int32_t>(idx / out.kp);
-    const int32_t k = static_cast<int32_t>(idx - static_cast<int64_t>(pixel) * out.kp);
-    if (k < out.k) {
-      store_int8_conv_output(out, pixel, k, acc[static_cast<int64_t>(pixel) * out.k + k]);
+    const int32_t pixel = static_cast<int32_t>(idx / quads);
+    const int32_t k0 = static_cast<int32_t>(idx - static_cast<int64_t>(pixel) * quads) * 4;
+    const int4 a = *reinterpret_cast<const int4*>(acc + static_cast<int64_t>(pixel) * out.k + k0);
+    const int32_t quad[4] = {a.x, a.y, a.z, a.w};
+    if (out.epilogue.output_int8) {
+      store_int8_conv_output4(out, pixel, k0, quad);
     } else {
-      store_int8_pad(out, pixel, k);
+#pragma unroll
+      for (int i = 0; i < 4; ++i) store_int8_conv_output(out, pixel, k0 + i, quad[i]);
     }
   }
 }
@@ -65,7 +71,7 @@ __global__ void cublaslt_int8_epilogue_kernel(const int32_t* __restrict__ acc, c
 void launch_epilogue(const int32_t* acc, const Int8ConvCudaArgs& args, int32_t pixels, cudaStream_t stream) {
   const Int8OutputView view = make_int8_output_view(args);
   constexpr int kThreads = 256;
-  const int64_t total = static_cast<int64_t>(pixels) * view.kp;
+  const int64_t total = static_cast<int64_t>(pixels) * (view.k / 4);
   // Enough blocks to fill any current GPU several times over; the loop strides over the rest.
   const int64_t blocks = std::min<int64_t>((total + kThreads - 1) / kThreads, int64_t{1} << 16);
   cublaslt_int8_epilogue_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(acc, view, pixels);

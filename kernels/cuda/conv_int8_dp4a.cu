@@ -203,10 +203,22 @@ __global__ void __launch_bounds__((TiledConfig<kBlockM, kBlockN, kBlockK, kThrea
 
   // Columns past the group's filters are the output's pad channels [K, Kp) when this is the last group.
   const bool last_group = group + 1 == g.groups;
+  // One group and an INT8 output: each thread's kThreadN consecutive filters start at a multiple of 4,
+  // so they are whole NHWCp quads (pad channels included) stored 4 bytes at a time.
+  const bool quads = g.groups == 1 && out.epilogue.output_int8;
 #pragma unroll
   for (int i = 0; i < kThreadM; ++i) {
     const int32_t pixel = m0 + thread_m + i;
     if (pixel >= g.pixels) continue;
+    if (quads) {
+#pragma unroll
+      for (int j = 0; j < kThreadN; j += 4) {
+        const int32_t k0 = j0 + thread_n + j;
+        const int32_t quad[4] = {acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]};
+        if (k0 < g.kp) store_int8_conv_output4(out, pixel, k0, quad);
+      }
+      continue;
+    }
 #pragma unroll
     for (int j = 0; j < kThreadN; ++j) {
       const int32_t filter = j0 + thread_n + j;

@@ -313,6 +313,18 @@ __device__ __forceinline__ void store_tile(const Int8OutputView& out, const MmaC
     }
     __syncthreads();
     const int32_t pixel0 = tile_row0 + pass * Tile::kWarpM;
+    if (channel_fastest) {  // INT8 NHWCp: four channels per thread, one 4-byte store
+      constexpr int32_t kQuads = Tile::kBlockN / 4;
+      for (int32_t idx = threadIdx.x; idx < Tile::kWarpM * kQuads; idx += Tile::kThreads) {
+        const int32_t row = idx / kQuads, col = idx % kQuads * 4;
+        const int32_t pixel = pixel0 + row, k0 = tile_col0 + col;
+        if (pixel >= g.m || k0 >= out.kp) continue;
+        const int32_t* staged = &staging[row * kPitch + col];
+        const int32_t quad[4] = {staged[0], staged[1], staged[2], staged[3]};
+        store_int8_conv_output4(out, pixel, k0, quad);
+      }
+      continue;
+    }
     for (int32_t idx = threadIdx.x; idx < Tile::kWarpM * Tile::kBlockN; idx += Tile::kThreads) {
       const int32_t row = channel_fastest ? idx / Tile::kBlockN : idx % Tile::kWarpM;
       const int32_t col = channel_fastest ? idx % Tile::kBlockN : idx / Tile::kWarpM;

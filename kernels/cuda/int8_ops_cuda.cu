@@ -81,25 +81,30 @@ __device__ __forceinline__ bool pool_output(const Int8PoolGeometry& g, uint32_t 
 
 // Max of the window cells inside the input, scale unchanged; -128 (the int8 minimum, the identity of
 // max) for a window with no cell inside, as maxpool2d_int8_ref.
-__global__ void maxpool2d_int8_kernel(const int8_t* __restrict__ x, int8_t* __restrict__ y, uint32_t total,
+// Four channels per thread: i runs over the output's 4-byte quads (Cp % 4 == 0) and __vmaxs4 takes the
+// per-byte signed max of whole words; the lanes of pad channels are written 0 afterwards.
+__global__ void maxpool2d_int8_kernel(const int8_t* __restrict__ x, int8_t* __restrict__ y, uint32_t total_quads,
                                       Int8PoolGeometry g) {
-  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+  const uint32_t* words = reinterpret_cast<const uint32_t*>(x);
+  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total_quads; i += gridDim.x * blockDim.x) {
     PoolOutput o;
-    if (!pool_output(g, i, o)) {
-      y[i] = 0;
+    if (!pool_output(g, i * 4, o)) {
+      reinterpret_cast<uint32_t*>(y)[i] = 0;
       continue;
     }
-    int32_t best = quant::kInt8Min;
+    uint32_t best = 0x80808080u;  // -128 in every lane
     for (int32_t r = 0; r < g.kernel_h; ++r) {
       const int32_t ih = o.ih0 + r * g.dilation_h;
       if (ih < 0 || ih >= g.h) continue;
       for (int32_t s = 0; s < g.kernel_w; ++s) {
         const int32_t iw = o.iw0 + s * g.dilation_w;
         if (iw < 0 || iw >= g.w) continue;
-        best = max(best, static_cast<int32_t>(x[((o.image_row + ih) * g.w + iw) * g.cp + o.c]));
+        best = __vmaxs4(best, words[(((o.image_row + ih) * g.w + iw) * g.cp + o.c) / 4]);
       }
     }
-    y[i] = static_cast<int8_t>(best);
+    const int32_t real_lanes = min(4, g.c - static_cast<int32_t>(o.c));
+    if (real_lanes < 4) best &= (1u << (8 * real_lanes)) - 1u;  // little-endian: lane j is byte j
+    reinterpret_cast<uint32_t*>(y)[i] = best;
   }
 }
 
@@ -240,9 +245,9 @@ void dequantize_nhwcp_to_nchw_cuda(const int8_t* x, int64_t n, int64_t c, int64_
 void maxpool2d_int8_cuda(const Pool2dShape& shape, const int8_t* x, int8_t* y, cudaStream_t stream) {
   if (shape.n * shape.c * shape.oh * shape.ow == 0) return;
   const gpu::Int8PoolGeometry g = gpu::make_int8_pool_geometry(shape, "maxpool2d_int8_cuda");
-  const int64_t total = shape.n * shape.oh * shape.ow * g.cp;
-  gpu::maxpool2d_int8_kernel<<<gpu::grid_for(total), gpu::kThreadsPerBlock, 0, stream>>>(
-      x, y, static_cast<uint32_t>(total), g);
+  const int64_t quads = shape.n * shape.oh * shape.ow * g.cp / 4;
+  gpu::maxpool2d_int8_kernel<<<gpu::grid_for(quads), gpu::kThreadsPerBlock, 0, stream>>>(
+      x, y, static_cast<uint32_t>(quads), g);
   OCTET_CUDA_CHECK_LAUNCH("maxpool2d_int8_kernel");
 }
 

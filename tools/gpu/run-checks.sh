@@ -8,7 +8,8 @@
 #      with OCTET_BENCH_INT8=1: the INT8 GEMM benchmark (tensor core, DP4A, cuBLASLt) and ResNet-50
 #      INT8 vs octet FP32 vs PyTorch FP16 channels-last (tools/gpu/bench-int8.sh).
 #   OCTET_SANITIZE=1: test_cuda_backend under compute-sanitizer memcheck; OCTET_EVAL=1: octet eval of the four
-#   reference models on the Fashion-MNIST test set with the CUDA backend. OCTET_TESTS=0 skips step 1.
+#   reference models on the Fashion-MNIST test set with the CUDA backend. OCTET_TESTS=0 skips step 1;
+#   OCTET_TEST_GLOB (default test_*) picks the test binaries.
 # Logs go to $OUT (the device tool brings them back; tar them if more than 8 files).
 set -uo pipefail
 bundle=.carry/gpu
@@ -17,6 +18,7 @@ export LD_LIBRARY_PATH="$PWD/$bundle/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH
 export OCTET_ONNX_TESTDATA="$PWD/$bundle/onnx-node"
 export OCTET_SOURCE_DIR="$PWD" OCTET_CLI="$PWD/$bundle/bin/octet" OCTET_FASHION_MNIST_DIR="$PWD/$bundle/fashion-mnist"
 export PYTHONUNBUFFERED=1
+export OCTET_PYTHON=${OCTET_PYTHON:-$(command -v python3)}  # NumPy for the range-selection reference
 export OCTET_INT8_METHODS=${OCTET_INT8_METHODS:-max,entropy,percentile,mse}
 out=${OUT:-/tmp/octet-out}
 mkdir -p "$out"
@@ -26,16 +28,17 @@ if ldd "$bundle/bin/octet" | grep -q "not found"; then
   echo "missing libraries:"; ldd "$bundle/bin/octet" | grep "not found"; exit 1
 fi
 if [ "${OCTET_TESTS:-1}" = 1 ]; then
-  for t in "$bundle"/bin/test_*; do
+  for t in "$bundle"/bin/${OCTET_TEST_GLOB:-test_*}; do
     name=$(basename "$t")
     if ! "$t" --gtest_brief=1 >"$out/$name.log" 2>&1; then status=1; echo "FAILED: $name"; fi
     echo "== $name: $(grep -cE '^\[       OK|^\[  PASSED' "$out/$name.log") ok lines; $(grep -E '^\[  (PASSED|FAILED|SKIPPED)  \]' "$out/$name.log" | tr '\n' ' ')"
     grep -E 'no CUDA device' "$out/$name.log" | head -3
   done
-  grep -E '^total|^cuda:' "$out/test_onnx_node_conformance.log"
-  grep -E 'relative L2' "$out/test_reference_models.log"
-  grep -E '^INT8 ' "$out/test_int8_accuracy.log"
-  grep -E 'cases run|tactic' "$out/test_int8_kernels_cuda.log" | tail -8
+  for summary in "test_onnx_node_conformance:^total|^cuda:" "test_reference_models:relative L2" \
+                 "test_int8_accuracy:^INT8 " "test_int8_kernels_cuda:cases$|^  [a-z]"; do
+    log="$out/${summary%%:*}.log"
+    [ -f "$log" ] && grep -E "${summary#*:}" "$log"
+  done
 fi
 if [ "${OCTET_SANITIZE:-0}" = 1 ]; then
   compute-sanitizer --tool memcheck --error-exitcode 9 "$bundle/bin/test_cuda_backend" --gtest_brief=1 \
