@@ -7,7 +7,7 @@
 #   2. with OCTET_BENCH=1: the FP32 ResNet-50 benchmark, octet and PyTorch (TF32 off) in one run;
 #      with OCTET_BENCH_INT8=1: the INT8 GEMM benchmark (tensor core, DP4A, cuBLASLt) and ResNet-50
 #      INT8 vs octet FP32 vs PyTorch FP16 channels-last (tools/gpu/bench-int8.sh).
-#   OCTET_SANITIZE=1: test_cuda_backend under compute-sanitizer memcheck; OCTET_EVAL=1: octet eval of the four
+#   OCTET_SANITIZE=1: test_cuda_backend and test_int8_kernels_cuda under compute-sanitizer memcheck; OCTET_EVAL=1: octet eval of the four
 #   reference models on the Fashion-MNIST test set with the CUDA backend. OCTET_TESTS=0 skips step 1;
 #   OCTET_TEST_GLOB (default test_*) picks the test binaries.
 # Logs go to $OUT (the device tool brings them back; tar them if more than 8 files).
@@ -41,9 +41,11 @@ if [ "${OCTET_TESTS:-1}" = 1 ]; then
   done
 fi
 if [ "${OCTET_SANITIZE:-0}" = 1 ]; then
-  compute-sanitizer --tool memcheck --error-exitcode 9 "$bundle/bin/test_cuda_backend" --gtest_brief=1 \
-    >"$out/sanitizer.log" 2>&1 || { status=1; echo "FAILED: compute-sanitizer"; }
-  tail -3 "$out/sanitizer.log"
+  for t in test_cuda_backend test_int8_kernels_cuda; do
+    compute-sanitizer --tool memcheck --error-exitcode 9 "$bundle/bin/$t" --gtest_brief=1 \
+      >"$out/sanitizer_$t.log" 2>&1 || { status=1; echo "FAILED: compute-sanitizer $t"; }
+    tail -1 "$out/sanitizer_$t.log"
+  done
 fi
 if [ "${OCTET_EVAL:-0}" = 1 ]; then
   for m in resnet mobilenetv2 inception mlp; do
