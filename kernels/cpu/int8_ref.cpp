@@ -6,6 +6,7 @@
 
 #include "engine/error.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/pool_window.h"
 #include "quantize/qscheme.h"
 
 namespace octet::kernels {
@@ -225,35 +226,6 @@ void conv2d_int8_im2col(const Conv2dShape& shape, const int8_t* x, const int8_t*
   });
 }
 
-namespace {
-
-// Calls visit(value) for each window cell of output (oh, ow) that lies inside the input plane.
-template <typename Visit>
-void for_each_input_cell(const Pool2dShape& p, const int8_t* x_plane, int64_t oh, int64_t ow, Visit&& visit) {
-  for (int64_t i = 0; i < p.kernel_h; ++i) {
-    const int64_t ih = oh * p.stride_h - p.pad_top + i * p.dilation_h;
-    if (ih < 0 || ih >= p.h) continue;
-    for (int64_t j = 0; j < p.kernel_w; ++j) {
-      const int64_t iw = ow * p.stride_w - p.pad_left + j * p.dilation_w;
-      if (iw < 0 || iw >= p.w) continue;
-      visit(x_plane[ih * p.w + iw]);
-    }
-  }
-}
-
-// Window cells within [lo, hi) along one axis: start + t * dilation for t < kernel. The same count
-// as the FP32 average pool (kernels/cpu/pool_ref.h), so INT8 and FP32 divide by the same number.
-int64_t cells_within(int64_t start, int64_t kernel, int64_t dilation, int64_t lo, int64_t hi) {
-  int64_t count = 0;
-  for (int64_t t = 0; t < kernel; ++t) {
-    const int64_t at = start + t * dilation;
-    if (at >= lo && at < hi) ++count;
-  }
-  return count;
-}
-
-}  // namespace
-
 void maxpool2d_int8_ref(const Pool2dShape& shape, const int8_t* x, int8_t* y) {
   const Pool2dShape& p = shape;
   for (int64_t plane = 0; plane < p.n * p.c; ++plane) {
@@ -263,7 +235,7 @@ void maxpool2d_int8_ref(const Pool2dShape& shape, const int8_t* x, int8_t* y) {
         // Starting at -128 is the same as starting at the first cell, and gives -128 to a window
         // with no cell inside the input.
         int8_t best = static_cast<int8_t>(quant::kInt8Min);
-        for_each_input_cell(p, x_plane, oh, ow, [&](int8_t v) { best = std::max(best, v); });
+        for_each_pool_cell(p, x_plane, oh, ow, [&](int8_t v) { best = std::max(best, v); });
         y[(plane * p.oh + oh) * p.ow + ow] = best;
       }
     }
@@ -272,20 +244,13 @@ void maxpool2d_int8_ref(const Pool2dShape& shape, const int8_t* x, int8_t* y) {
 
 void avgpool2d_int8_ref(const Pool2dShape& shape, const int8_t* x, float input_scale, float output_scale, int8_t* y) {
   const Pool2dShape& p = shape;
-  // Counted region: the input, or the input with its pads when count_include_pad.
-  const int64_t row_lo = p.count_include_pad ? -p.pad_top : 0;
-  const int64_t row_hi = p.count_include_pad ? p.h + p.pad_bottom : p.h;
-  const int64_t col_lo = p.count_include_pad ? -p.pad_left : 0;
-  const int64_t col_hi = p.count_include_pad ? p.w + p.pad_right : p.w;
   for (int64_t plane = 0; plane < p.n * p.c; ++plane) {
     const int8_t* x_plane = x + plane * p.h * p.w;
     for (int64_t oh = 0; oh < p.oh; ++oh) {
-      const int64_t rows = cells_within(oh * p.stride_h - p.pad_top, p.kernel_h, p.dilation_h, row_lo, row_hi);
       for (int64_t ow = 0; ow < p.ow; ++ow) {
-        const int64_t cols = cells_within(ow * p.stride_w - p.pad_left, p.kernel_w, p.dilation_w, col_lo, col_hi);
-        const int64_t count = rows * cols;
+        const int64_t count = pool_window_count(p, oh, ow);
         int32_t sum = 0;
-        for_each_input_cell(p, x_plane, oh, ow, [&](int8_t v) { sum += v; });
+        for_each_pool_cell(p, x_plane, oh, ow, [&](int8_t v) { sum += v; });
         y[(plane * p.oh + oh) * p.ow + ow] =
             count == 0 ? int8_t{0}
                        : quant::average_pool_value(sum, static_cast<int32_t>(count), input_scale, output_scale);
