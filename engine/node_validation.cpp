@@ -491,6 +491,24 @@ void check_int8_layer(const NodeChecker& c) {
 
 }  // namespace
 
+bool has_int8_layer(OpKind op) {
+  switch (op) {
+    case OpKind::Conv:
+    case OpKind::Gemm:
+    case OpKind::MaxPool:
+    case OpKind::AveragePool:
+    case OpKind::GlobalAveragePool:
+    case OpKind::Concat: return true;
+    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div:
+    case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid:
+    case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
+    case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
+    case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+      return false;
+  }
+  return false;
+}
+
 ValidatedNode validate_node(const Graph& graph, const Node& node, const BackendCapabilities& capabilities) {
   const NodeChecker c(graph, node, capabilities);
   ValidatedNode result;

@@ -57,6 +57,10 @@
 
 namespace octet {
 
+// The operators with INT8 layers (check_int8_layer below accepts precision kInt8 for these only):
+// Conv, Gemm, MaxPool, AveragePool, GlobalAveragePool, Concat.
+bool has_int8_layer(OpKind op);
+
 // "node 'name' (Op)": how every error names a node.
 std::string node_label(const Node& node);
 

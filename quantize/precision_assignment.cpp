@@ -15,38 +15,6 @@ namespace {
 // An int32 accumulator holds K products of int8 values when K * 128 * 128 < 2^31 (qscheme.h).
 constexpr int64_t kMaxDotLength = (int64_t{1} << 17) - 1;
 
-bool has_int8_kernel(OpKind op) {
-  switch (op) {
-    case OpKind::Conv:
-    case OpKind::Gemm:
-    case OpKind::MaxPool:
-    case OpKind::AveragePool:
-    case OpKind::GlobalAveragePool:
-    case OpKind::Concat: return true;
-    case OpKind::MatMul:
-    case OpKind::Add:
-    case OpKind::Sub:
-    case OpKind::Mul:
-    case OpKind::Div:
-    case OpKind::Relu:
-    case OpKind::Clip:
-    case OpKind::LeakyRelu:
-    case OpKind::Sigmoid:
-    case OpKind::HardSigmoid:
-    case OpKind::HardSwish:
-    case OpKind::BatchNormalization:
-    case OpKind::GlobalMaxPool:
-    case OpKind::Reshape:
-    case OpKind::Transpose:
-    case OpKind::Softmax:
-    case OpKind::Identity:
-    case OpKind::Pad:
-    case OpKind::QuantizeLinear:
-    case OpKind::DequantizeLinear: return false;
-  }
-  return false;
-}
-
 bool is_reshape(OpKind op) { return op == OpKind::Reshape || op == OpKind::Identity; }
 
 // The inputs an INT8 layer reads as int8 activations (weights, bias and residual are not among them).
@@ -56,7 +24,7 @@ std::vector<size_t> int8_activation_slots(const Node& node) {
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
     return all;
   }
-  return has_int8_kernel(node.op) ? std::vector<size_t>{0} : std::vector<size_t>{};
+  return has_int8_layer(node.op) ? std::vector<size_t>{0} : std::vector<size_t>{};
 }
 
 // [N, C, 1, 1] <-> [N, C] (either direction, or the same shape): one pixel of C channels, the same
@@ -159,38 +127,15 @@ std::string concat_obstacle(const Graph& graph, const Node& node) {
 
 // Why `node` cannot run INT8 whatever the scales; "" when it can.
 std::string structural_obstacle(const Graph& graph, const Node& node) {
-  if (!has_int8_kernel(node.op)) return std::string(to_string(node.op)) + " has no INT8 implementation";
+  if (!has_int8_layer(node.op)) return std::string(to_string(node.op)) + " has no INT8 implementation";
   if (std::string why = activation_inputs_obstacle(graph, node); !why.empty()) return why;
-  switch (node.op) {
-    case OpKind::Conv: return conv_obstacle(graph, node);
-    case OpKind::Gemm: return gemm_obstacle(graph, node);
-    case OpKind::MaxPool:
-    case OpKind::AveragePool:
-    case OpKind::GlobalAveragePool: return pool_obstacle(graph, node);
-    case OpKind::Concat: return concat_obstacle(graph, node);
-    case OpKind::MatMul:
-    case OpKind::Add:
-    case OpKind::Sub:
-    case OpKind::Mul:
-    case OpKind::Div:
-    case OpKind::Relu:
-    case OpKind::Clip:
-    case OpKind::LeakyRelu:
-    case OpKind::Sigmoid:
-    case OpKind::HardSigmoid:
-    case OpKind::HardSwish:
-    case OpKind::BatchNormalization:
-    case OpKind::GlobalMaxPool:
-    case OpKind::Reshape:
-    case OpKind::Transpose:
-    case OpKind::Softmax:
-    case OpKind::Identity:
-    case OpKind::Pad:
-    case OpKind::QuantizeLinear:
-    case OpKind::DequantizeLinear: break;
-  }
-  return "";
+  // has_int8_layer() let through Conv, Gemm, Concat and the three pools only.
+  if (node.op == OpKind::Conv) return conv_obstacle(graph, node);
+  if (node.op == OpKind::Gemm) return gemm_obstacle(graph, node);
+  if (node.op == OpKind::Concat) return concat_obstacle(graph, node);
+  return pool_obstacle(graph, node);
 }
+
 
 std::string reshape_reason(OpKind op) {
   return std::string("a ") + to_string(op) +
@@ -427,7 +372,7 @@ class PrecisionAssigner {
 }  // namespace
 
 bool is_int8_activation_input(const Node& node, size_t slot) {
-  if (!has_int8_kernel(node.op)) return false;
+  if (!has_int8_layer(node.op)) return false;
   return node.op == OpKind::Concat || slot == 0;
 }
 
