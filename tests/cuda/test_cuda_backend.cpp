@@ -58,6 +58,7 @@
 #include "engine/cpu_backend.h"
 #include "engine/cuda_backend.h"
 #include "tests/kernels/batch_invariance.h"
+#include "tests/support/cuda_test_util.h"
 
 namespace octet {
 namespace {
@@ -65,9 +66,6 @@ namespace {
 constexpr double kU = 1.0 / 16777216.0;  // 2^-24
 
 double gamma_n(int64_t n) { return static_cast<double>(n) * kU / (1.0 - static_cast<double>(n) * kU); }
-
-#define OCTET_SKIP_WITHOUT_CUDA() \
-  if (!cuda_device_present()) GTEST_SKIP() << "no CUDA device: " << cuda_describe_device(0)
 
 // ---- building graphs by hand -----------------------------------------------------------------------
 

@@ -41,64 +41,19 @@
 #include "kernels/cpu/histogram_ref.h"
 #include "kernels/cuda/histogram_cuda.h"
 #include "tests/engine/graph_builder.h"
+#include "tests/support/cuda_test_util.h"
 #include "tests/support/paths.h"
 
 namespace octet {
 namespace {
-
-#define OCTET_SKIP_WITHOUT_CUDA() \
-  if (!cuda_device_present()) GTEST_SKIP() << "no CUDA device: " << cuda_describe_device(0)
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 uint32_t bits_of(float x) { return kernels::float_bits(x); }
 
-void check(cudaError_t status, const char* what) {
-  ASSERT_EQ(status, cudaSuccess) << what << ": " << cudaGetErrorString(status);
-}
-
-// Device buffer for the kernel tests.
-template <typename T>
-class DeviceArray {
- public:
-  explicit DeviceArray(size_t n) : n_(n) {
-    void* p = nullptr;
-    if (n > 0) check(cudaMalloc(&p, n * sizeof(T)), "cudaMalloc");
-    ptr_ = static_cast<T*>(p);
-  }
-  ~DeviceArray() {
-    if (ptr_ != nullptr) cudaFree(ptr_);
-  }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-  T* get() const { return ptr_; }
-  void upload(const std::vector<T>& v) {
-    if (!v.empty()) check(cudaMemcpy(ptr_, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice), "upload");
-  }
-  std::vector<T> download() const {
-    std::vector<T> v(n_);
-    if (n_ > 0) check(cudaMemcpy(v.data(), ptr_, n_ * sizeof(T), cudaMemcpyDeviceToHost), "download");
-    return v;
-  }
-
- private:
-  T* ptr_ = nullptr;
-  size_t n_;
-};
-
-class Stream {
- public:
-  Stream() { check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate"); }
-  ~Stream() { cudaStreamDestroy(stream_); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return stream_; }
-  void sync() { check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
+using test::DeviceArray;
+using test::Stream;
 
 // ---- kernels against the reference ---------------------------------------------------------------
 
@@ -196,7 +151,7 @@ TEST(HistogramCudaFloat32, EqualsTheReferenceOnTheSameData) {
       DeviceArray<kernels::TensorStatsCuda> stats(1);
       DeviceArray<uint64_t> counts(kHistogramBins);
       kernels::tensor_stats_reset_cuda(stats.get(), 1, stream.get());
-      check(cudaMemsetAsync(counts.get(), 0, kHistogramBins * sizeof(uint64_t), stream.get()), "memset");
+      test::cuda_ok(cudaMemsetAsync(counts.get(), 0, kHistogramBins * sizeof(uint64_t), stream.get()), "memset");
       kernels::tensor_stats_cuda(x.get() + offset, n, stats.get(), stream.get());
       kernels::histogram_cuda(x.get() + offset, n, h.inverse_bin_width(), counts.get(), stream.get());
       stream.sync();
@@ -223,7 +178,7 @@ TEST(HistogramCudaFloat32, AccumulatesOverLaunches) {
   DeviceArray<kernels::TensorStatsCuda> stats(2);  // entry 1 is the one used; entry 0 must stay empty
   DeviceArray<uint64_t> counts(kHistogramBins);
   kernels::tensor_stats_reset_cuda(stats.get(), 2, stream.get());
-  check(cudaMemsetAsync(counts.get(), 0, kHistogramBins * sizeof(uint64_t), stream.get()), "memset");
+  test::cuda_ok(cudaMemsetAsync(counts.get(), 0, kHistogramBins * sizeof(uint64_t), stream.get()), "memset");
   const float inv_width = 2048.0f / 5.0f;
   TensorStats cpu;
   std::vector<uint64_t> cpu_counts(kHistogramBins, 0);

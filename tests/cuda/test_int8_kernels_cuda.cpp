@@ -50,6 +50,7 @@
 #include "kernels/cuda/int8_ops_cuda.h"
 #include "kernels/int8_layout.h"
 #include "quantize/qscheme.h"
+#include "tests/support/cuda_test_util.h"
 
 namespace octet {
 namespace {
@@ -57,60 +58,13 @@ namespace {
 using kernels::Int8Tactic;
 using kernels::padded_channels;
 
-#define OCTET_SKIP_WITHOUT_CUDA() \
-  if (!cuda_device_present()) GTEST_SKIP() << "no CUDA device: " << cuda_describe_device(0)
-
 constexpr uint8_t kPoison = 0x5A;
 
 // ---- device plumbing -------------------------------------------------------------------------------
 
-void cuda_ok(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
-}
-
-template <typename T>
-class DeviceArray {
- public:
-  explicit DeviceArray(size_t n) : n_(n) {
-    void* p = nullptr;
-    if (n > 0) cuda_ok(cudaMalloc(&p, n * sizeof(T)), "cudaMalloc");
-    ptr_ = static_cast<T*>(p);
-  }
-  explicit DeviceArray(const std::vector<T>& v) : DeviceArray(v.size()) {
-    if (!v.empty()) cuda_ok(cudaMemcpy(ptr_, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice), "upload");
-  }
-  ~DeviceArray() {
-    if (ptr_ != nullptr) cudaFree(ptr_);
-  }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-  T* get() const { return ptr_; }
-  void poison(cudaStream_t stream) {
-    if (n_ > 0) cuda_ok(cudaMemsetAsync(ptr_, kPoison, n_ * sizeof(T), stream), "cudaMemsetAsync");
-  }
-  std::vector<T> download() const {
-    std::vector<T> v(n_);
-    if (n_ > 0) cuda_ok(cudaMemcpy(v.data(), ptr_, n_ * sizeof(T), cudaMemcpyDeviceToHost), "download");
-    return v;
-  }
-
- private:
-  T* ptr_ = nullptr;
-  size_t n_;
-};
-
-class Stream {
- public:
-  Stream() { cuda_ok(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate"); }
-  ~Stream() { cudaStreamDestroy(stream_); }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-  cudaStream_t get() const { return stream_; }
-  void sync() const { cuda_ok(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
+using test::cuda_ok;
+using test::DeviceArray;
+using test::Stream;
 
 class LtHandle {
  public:
@@ -461,7 +415,7 @@ std::string run_and_compare(Int8Tactic tactic, const ConvCase& cc, const ConvDat
       int8_out ? static_cast<size_t>(s.n * s.oh * s.ow * padded_channels(s.k)) : d.want_f32.size() * sizeof(float);
   DeviceArray<uint8_t> out(out_bytes);
   DeviceArray<uint8_t> workspace(kernels::conv_int8_cuda_workspace_bytes(tactic, s));
-  out.poison(stream.get());
+  out.poison(kPoison, stream.get());
   kernels::Int8ConvCudaArgs args;
   args.shape = s;
   args.x = in.x.get();
@@ -573,7 +527,7 @@ TEST(Int8OpsCuda, QuantizeNchwToNhwcpEqualsReference) {
     Stream stream;
     DeviceArray<float> x_dev(x);
     DeviceArray<int8_t> y_dev(static_cast<size_t>(n * h * w * padded_channels(c)));
-    y_dev.poison(stream.get());
+    y_dev.poison(kPoison, stream.get());
     kernels::quantize_nchw_to_nhwcp_cuda(x_dev.get(), n, c, h, w, scale, y_dev.get(), stream.get());
     stream.sync();
     EXPECT_EQ(compare_nhwcp_int8(y_dev.download(), want, n, c, h, w), "")
@@ -594,7 +548,7 @@ TEST(Int8OpsCuda, DequantizeNhwcpToNchwEqualsReference) {
     Stream stream;
     DeviceArray<int8_t> x_dev(kernels::nchw_to_nhwc_padded(x.data(), n, c, h, w));
     DeviceArray<float> y_dev(want.size());
-    y_dev.poison(stream.get());
+    y_dev.poison(kPoison, stream.get());
     kernels::dequantize_nhwcp_to_nchw_cuda(x_dev.get(), n, c, h, w, scale, y_dev.get(), stream.get());
     stream.sync();
     EXPECT_EQ(compare_float_bits(y_dev.download(), want), "")
@@ -647,7 +601,7 @@ std::string run_pool(const Pool2dShape& p, const std::vector<int8_t>& x, const s
   Stream stream;
   DeviceArray<int8_t> x_dev(kernels::nchw_to_nhwc_padded(x.data(), p.n, p.c, p.h, p.w));
   DeviceArray<int8_t> y_dev(static_cast<size_t>(p.n * p.oh * p.ow * padded_channels(p.c)));
-  y_dev.poison(stream.get());
+  y_dev.poison(kPoison, stream.get());
   launch(x_dev.get(), y_dev.get(), stream.get());
   stream.sync();
   return compare_nhwcp_int8(y_dev.download(), want, p.n, p.c, p.oh, p.ow);
@@ -736,7 +690,7 @@ TEST(Int8OpsCuda, ConcatWithUnequalScalesEqualsReference) {
   kernels::concat_int8_ref(x_ptrs, channels, scales, n, h, w, output_scale, want.data());
   Stream stream;
   DeviceArray<int8_t> y_dev(static_cast<size_t>(n * h * w * padded_channels(total)));
-  y_dev.poison(stream.get());
+  y_dev.poison(kPoison, stream.get());
   kernels::concat_int8_cuda(x_dev_ptrs, channels, scales, n, h, w, output_scale, y_dev.get(), stream.get());
   stream.sync();
   EXPECT_EQ(compare_nhwcp_int8(y_dev.download(), want, n, total, h, w), "") << "concat of channels 3, 8, 5, 1";
