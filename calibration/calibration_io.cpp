@@ -17,6 +17,7 @@
 #include "engine/error.h"
 #include "engine/file_util.h"
 #include "engine/nearest_names.h"
+#include "quantize/qscheme.h"
 
 #if OCTET_HDF5
 #include "datasets/hdf5_util.h"
@@ -128,8 +129,6 @@ std::string string_field(const Json& object, const char* key, const std::string&
 
 }  // namespace
 
-float scale_from_amax(float amax) { return amax == 0.0f ? 1.0f : amax / 127.0f; }
-
 ScaleTable make_scale_table(const CalibrationData& data, const RangeOptions& options) {
   ScaleTable table;
   table.model = data.model;
@@ -142,7 +141,7 @@ ScaleTable make_scale_table(const CalibrationData& data, const RangeOptions& opt
     TensorScale& s = table.tensors[i];
     s.name = tensor.name;
     s.amax = select_amax(tensor, options);
-    s.scale = scale_from_amax(s.amax);
+    s.scale = quant::scale_from_amax(s.amax);
     s.absmax = tensor.stats.absmax;
     s.min = tensor.stats.min;
     s.max = tensor.stats.max;

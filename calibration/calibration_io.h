@@ -40,7 +40,7 @@ constexpr int kDefaultTrtCacheVersion = 8601;
 struct TensorScale {
   std::string name;
   float amax = 0.0f;
-  float scale = 1.0f;       // amax / 127, or 1 when amax is 0
+  float scale = 1.0f;       // quant::scale_from_amax(amax): amax / 127, or 1 when amax is 0
   float absmax = 0.0f;      // observed
   float min = 0.0f, max = 0.0f;
   double saturation = 0.0;  // share of values with |x| > amax (saturation_fraction)
@@ -55,8 +55,6 @@ struct ScaleTable {
   std::vector<TensorScale> tensors;  // in graph order
 };
 
-// scale = amax / 127 (a true division, as qscheme.h fixes); 1 when amax == 0.
-float scale_from_amax(float amax);
 // select_amax for every tensor (spread over the machine's cores; the result does not depend on
 // that), with saturation = saturation_fraction at the chosen amax (0 when amax >= the abs-max).
 ScaleTable make_scale_table(const CalibrationData& data, const RangeOptions& options);

@@ -48,10 +48,10 @@ constexpr int kInt8Min = -128;
 constexpr int kInt8Max = 127;
 constexpr float kInt8Levels = 127.0f;  // amax maps to q = 127
 
-// scale = amax / 127; 1 for amax 0 (and for non-finite or negative amax, which no caller should pass).
-OCTET_HOST_DEVICE inline float scale_from_amax(float amax) {
-  return (amax > 0.0f && amax <= 3.402823466e38f) ? amax / kInt8Levels : 1.0f;
-}
+// scale = amax / 127 (a true division); 1 for amax 0 (an all-zero tensor or weight channel), and for a
+// negative or NaN amax, which no caller should pass. An infinite amax gives an infinite scale, which
+// the calibration outputs refuse, naming the tensor.
+OCTET_HOST_DEVICE inline float scale_from_amax(float amax) { return amax > 0.0f ? amax / kInt8Levels : 1.0f; }
 
 OCTET_HOST_DEVICE inline int8_t quantize(float x, float scale) {
   const float q = rintf(x / scale);  // rintf rounds half to even in the default rounding mode

@@ -24,6 +24,7 @@
 #include "engine/error.h"
 #include "octet/build_config.h"
 #include "kernels/cpu/histogram_ref.h"
+#include "quantize/qscheme.h"
 
 #if OCTET_HDF5
 #include <H5Cpp.h>
@@ -111,9 +112,9 @@ void expect_contains(const std::string& text, const std::string& part) {
 // ---- scales --------------------------------------------------------------------------------------
 
 TEST(ScaleFromAmax, TrueDivisionAndOneForZero) {
-  EXPECT_EQ(float_bits(scale_from_amax(12.7f)), float_bits(12.7f / 127.0f));
-  EXPECT_EQ(float_bits(scale_from_amax(1e-30f)), float_bits(1e-30f / 127.0f));
-  EXPECT_EQ(scale_from_amax(0.0f), 1.0f);
+  EXPECT_EQ(float_bits(quant::scale_from_amax(12.7f)), float_bits(12.7f / 127.0f));
+  EXPECT_EQ(float_bits(quant::scale_from_amax(1e-30f)), float_bits(1e-30f / 127.0f));
+  EXPECT_EQ(quant::scale_from_amax(0.0f), 1.0f);
 }
 
 TEST(MakeScaleTable, AppliesTheMethodPerTensor) {
