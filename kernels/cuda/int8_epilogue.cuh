@@ -30,22 +30,27 @@ inline Int8OutputView make_int8_output_view(const Int8ConvCudaArgs& args) {
   return v;
 }
 
+// Index of output (pixel, k) in the float NCHW layout (a float output, an FP32 residual). Only those
+// need the integer division; INT8 NHWCp outputs and residuals index as pixel * Kp + k.
+__device__ inline int64_t nchw_index(const Int8OutputView& v, int32_t pixel, int32_t k) {
+  const int32_t n = pixel / v.pixels_per_image;
+  const int32_t p = pixel - n * v.pixels_per_image;
+  return (static_cast<int64_t>(n) * v.k + k) * v.pixels_per_image + p;
+}
+
 // k < v.k. For k in [K, Kp) of an int8 output call store_int8_pad instead.
 __device__ inline void store_int8_conv_output(const Int8OutputView& v, int32_t pixel, int32_t k, int32_t acc) {
   const Int8ConvEpilogue& e = v.epilogue;
   const int64_t nhwc = static_cast<int64_t>(pixel) * v.kp + k;
-  const int32_t n = pixel / v.pixels_per_image;
-  const int32_t p = pixel - n * v.pixels_per_image;
-  const int64_t nchw = (static_cast<int64_t>(n) * v.k + k) * v.pixels_per_image + p;
   float residual = 0.0f;
   if (e.residual_int8) residual = quant::dequantize(e.residual_int8[nhwc], e.residual_scale);
-  if (e.residual_f32) residual = e.residual_f32[nchw];
+  if (e.residual_f32) residual = e.residual_f32[nchw_index(v, pixel, k)];
   const float bias = e.bias ? e.bias[k] : 0.0f;
   const float y = quant::epilogue_value(acc, e.combined_scale[k], bias, residual, e.activation);
   if (e.output_int8) {
     static_cast<int8_t*>(v.out)[nhwc] = quant::quantize(y, e.output_scale);
   } else {
-    static_cast<float*>(v.out)[nchw] = y;
+    static_cast<float*>(v.out)[nchw_index(v, pixel, k)] = y;
   }
 }
 
@@ -69,11 +74,7 @@ __device__ inline void store_int8_conv_output4(const Int8OutputView& v, int32_t 
     }
     float r = 0.0f;
     if (e.residual_int8) r = quant::dequantize(residual_q[i], e.residual_scale);
-    if (e.residual_f32) {
-      const int32_t n = pixel / v.pixels_per_image;
-      const int32_t p = pixel - n * v.pixels_per_image;
-      r = e.residual_f32[(static_cast<int64_t>(n) * v.k + k) * v.pixels_per_image + p];
-    }
+    if (e.residual_f32) r = e.residual_f32[nchw_index(v, pixel, k)];
     const float bias = e.bias ? e.bias[k] : 0.0f;
     q[i] = quant::quantize(quant::epilogue_value(acc[i], e.combined_scale[k], bias, r, e.activation), e.output_scale);
   }
