@@ -182,7 +182,8 @@ kernels::Int8Tactic pick_int8_tactic(const Node& node, const Conv2dShape& shape)
       return t;
     }
   OCTET_CHECK(node.tactic.empty(), node_label(node), ": unknown tactic '", node.tactic, "'");
-  for (kernels::Int8Tactic t : {kernels::Int8Tactic::kTensorCore, kernels::Int8Tactic::kDp4a})
+  for (kernels::Int8Tactic t :
+       {kernels::Int8Tactic::kWgmma, kernels::Int8Tactic::kTensorCore, kernels::Int8Tactic::kDp4a})
     if (kernels::conv_int8_cuda_supports(t, shape)) return t;
   OCTET_UNSUPPORTED(node_label(node), ": no INT8 tactic implements this layer");
 }

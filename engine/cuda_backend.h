@@ -102,7 +102,7 @@ CudaMemoryPlan plan_cuda_memory(const Graph& graph, const CudaBackendTuning& tun
                                 bool batch_invariant = false);
 
 // Tactic choice for the INT8 layers (precision kInt8 Conv/Gemm) of a built graph: each eligible
-// tactic (kernels/cuda/conv_int8_cuda.h) among `allowed` ("dp4a", "tensorcore", "cublaslt"; empty =
+// tactic (kernels/cuda/conv_int8_cuda.h) among `allowed` ("dp4a", "tensorcore", "wgmma", "cublaslt"; empty =
 // all) is timed on the device with the layer's shapes at the graph's batch (random data, CUDA events,
 // median of several runs after warm-up) and the fastest is written into Node::tactic. Error when a
 // name in `allowed` is unknown; UnsupportedError naming the layer when none of the allowed tactics

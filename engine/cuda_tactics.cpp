@@ -19,6 +19,7 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/int8_layout.h"
+#include "kernels/int8_tactic_names.h"
 #include "kernels/shapes.h"
 
 namespace octet {
@@ -129,7 +130,7 @@ std::vector<kernels::Int8Tactic> parse_allowed(const std::vector<std::string>& a
     const auto* found = std::find_if(std::begin(kernels::kAllInt8Tactics), std::end(kernels::kAllInt8Tactics),
                                      [&](kernels::Int8Tactic t) { return name == kernels::to_string(t); });
     OCTET_CHECK(found != std::end(kernels::kAllInt8Tactics), "unknown tactic '", name,
-                "' (tactics: dp4a, tensorcore, cublaslt, auto)");
+                "' (tactics: ", kernels::int8_tactic_name_list(), ", auto)");
     tactics.push_back(*found);
   }
   if (tactics.empty()) return {std::begin(kernels::kAllInt8Tactics), std::end(kernels::kAllInt8Tactics)};

@@ -138,7 +138,7 @@ struct Node {
   // Gemm weights are [N_out, K_in], trans_b, alpha = beta = 1). The input/output/residual scales are
   // their Values' scales.
   std::vector<float> weight_scales;
-  // The CUDA kernel family chosen for the layer ("dp4a", "tensorcore", "cublaslt"), empty when the
+  // The CUDA kernel family chosen for the layer ("dp4a", "tensorcore", "wgmma", "cublaslt"), empty when the
   // backend picks (CPU, or a plan built without timing).
   std::string tactic;
 };

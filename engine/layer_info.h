@@ -12,7 +12,7 @@
 //        "inputs" / "outputs": activation tensors only (constants are the layer's weights):
 //             [{"name", "dims" (NCHW order, at the plan's batch), "type": "float32" | "int8",
 //               "layout", "scale" (only when the value has one: real = q * scale)}],
-//        "tactic":     the CUDA kernel family chosen ("dp4a", "tensorcore", "cublaslt"), "" when the
+//        "tactic":     the CUDA kernel family chosen ("dp4a", "tensorcore", "wgmma", "cublaslt"), "" when the
 //                      backend picks at run time,
 //        "mixed_output": true only for an INT8 layer that writes float32 (INT8-in/FP32-out),
 //        "time_ms", "time_share" (fraction of the sum over layers): only when timings are given

@@ -31,15 +31,30 @@ struct ActivationParams {
   float beta = 0.0f;   // Clip: upper bound; HardSigmoid: beta
 };
 
+// One activation chosen at compile time: kernels that apply it to many elements pick the kind once
+// (outside their element loops, see kernels/cuda/int8_epilogue.cuh) so the loop holds one expression
+// instead of the whole switch inlined per element.
+template <Activation Kind>
+OCTET_HOST_DEVICE inline float apply_activation_as(const ActivationParams& a, float x) {
+  if constexpr (Kind == Activation::kNone) return x;
+  if constexpr (Kind == Activation::kRelu) return x > 0.0f ? x : 0.0f;
+  if constexpr (Kind == Activation::kClip) return fminf(fmaxf(x, a.alpha), a.beta);
+  if constexpr (Kind == Activation::kLeakyRelu) return x >= 0.0f ? x : a.alpha * x;
+  if constexpr (Kind == Activation::kSigmoid) return 1.0f / (1.0f + expf(-x));
+  if constexpr (Kind == Activation::kHardSigmoid) return fmaxf(0.0f, fminf(1.0f, a.alpha * x + a.beta));
+  if constexpr (Kind == Activation::kHardSwish) return x * fmaxf(0.0f, fminf(1.0f, x / 6.0f + 0.5f));
+  return x;
+}
+
 OCTET_HOST_DEVICE inline float apply_activation(const ActivationParams& a, float x) {
   switch (a.kind) {
-    case Activation::kNone: return x;
-    case Activation::kRelu: return x > 0.0f ? x : 0.0f;
-    case Activation::kClip: return fminf(fmaxf(x, a.alpha), a.beta);
-    case Activation::kLeakyRelu: return x >= 0.0f ? x : a.alpha * x;
-    case Activation::kSigmoid: return 1.0f / (1.0f + expf(-x));
-    case Activation::kHardSigmoid: return fmaxf(0.0f, fminf(1.0f, a.alpha * x + a.beta));
-    case Activation::kHardSwish: return x * fmaxf(0.0f, fminf(1.0f, x / 6.0f + 0.5f));
+    case Activation::kNone: return apply_activation_as<Activation::kNone>(a, x);
+    case Activation::kRelu: return apply_activation_as<Activation::kRelu>(a, x);
+    case Activation::kClip: return apply_activation_as<Activation::kClip>(a, x);
+    case Activation::kLeakyRelu: return apply_activation_as<Activation::kLeakyRelu>(a, x);
+    case Activation::kSigmoid: return apply_activation_as<Activation::kSigmoid>(a, x);
+    case Activation::kHardSigmoid: return apply_activation_as<Activation::kHardSigmoid>(a, x);
+    case Activation::kHardSwish: return apply_activation_as<Activation::kHardSwish>(a, x);
   }
   return x;
 }

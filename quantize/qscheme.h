@@ -69,12 +69,25 @@ OCTET_HOST_DEVICE inline int8_t requantize(int8_t q, float input_scale, float ou
 
 // The conv/GEMM epilogue up to the activation (see the header comment); `residual` is already a
 // float (dequantized when it is INT8), 0 when there is none; `bias` is 0 when there is none.
-OCTET_HOST_DEVICE inline float epilogue_value(int32_t acc, float combined_scale, float bias, float residual,
-                                              const ActivationParams& activation) {
+OCTET_HOST_DEVICE inline float epilogue_before_activation(int32_t acc, float combined_scale, float bias,
+                                                          float residual) {
   float y = static_cast<float>(acc) * combined_scale;
   y = y + bias;
   y = y + residual;
-  return apply_activation(activation, y);
+  return y;
+}
+
+OCTET_HOST_DEVICE inline float epilogue_value(int32_t acc, float combined_scale, float bias, float residual,
+                                              const ActivationParams& activation) {
+  return apply_activation(activation, epilogue_before_activation(acc, combined_scale, bias, residual));
+}
+
+// epilogue_value with the activation kind fixed at compile time (activation.kind == Kind), for
+// kernels that choose the kind once outside their element loops.
+template <Activation Kind>
+OCTET_HOST_DEVICE inline float epilogue_value_as(int32_t acc, float combined_scale, float bias, float residual,
+                                                 const ActivationParams& activation) {
+  return apply_activation_as<Kind>(activation, epilogue_before_activation(acc, combined_scale, bias, residual));
 }
 
 // Average pooling of an int32 window sum.

@@ -54,18 +54,22 @@ __global__ void cublaslt_int8_epilogue_kernel(const int32_t* __restrict__ acc, c
                                               int32_t pixels) {
   const int32_t quads = out.k / 4;
   const int64_t total = static_cast<int64_t>(pixels) * quads;  // < 2^31, but idx + stride may not be
-  for (int64_t idx = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; idx < total; idx += int64_t{gridDim.x} * blockDim.x) {
-    const int32_t pixel = static_cast<int32_t>(idx / quads);
-    const int32_t k0 = static_cast<int32_t>(idx - static_cast<int64_t>(pixel) * quads) * 4;
-    const int4 a = *reinterpret_cast<const int4*>(acc + static_cast<int64_t>(pixel) * out.k + k0);
-    const int32_t quad[4] = {a.x, a.y, a.z, a.w};
-    if (out.epilogue.output_int8) {
-      store_int8_conv_output4(out, pixel, k0, quad);
-    } else {
+  with_activation(out.epilogue.activation.kind, [&](auto kind) {
+    constexpr Activation kKind = decltype(kind)::value;
+    for (int64_t idx = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; idx < total;
+         idx += int64_t{gridDim.x} * blockDim.x) {
+      const int32_t pixel = static_cast<int32_t>(idx / quads);
+      const int32_t k0 = static_cast<int32_t>(idx - static_cast<int64_t>(pixel) * quads) * 4;
+      const int4 a = *reinterpret_cast<const int4*>(acc + static_cast<int64_t>(pixel) * out.k + k0);
+      const int32_t quad[4] = {a.x, a.y, a.z, a.w};
+      if (out.epilogue.output_int8) {
+        store_int8_conv_output_vec<4, kKind>(out, pixel, k0, quad);
+      } else {
 #pragma unroll
-      for (int i = 0; i < 4; ++i) store_int8_conv_output(out, pixel, k0 + i, quad[i]);
+        for (int i = 0; i < 4; ++i) store_int8_conv_output_as<kKind>(out, pixel, k0 + i, quad[i]);
+      }
     }
-  }
+  });
 }
 
 void launch_epilogue(const int32_t* acc, const Int8ConvCudaArgs& args, int32_t pixels, cudaStream_t stream) {

@@ -5,6 +5,8 @@
 //                                       dilation, odd channel counts).
 //   kTensorCore  conv_int8_mma.cu       implicit GEMM on mma.sync.m16n8k32 s8 (sm_80+), cp.async
 //                                       pipelined tiles; groups == 1.
+//   kWgmma       conv_int8_wgmma.cu     implicit GEMM on wgmma.mma_async m64nNk32 s8 (sm_90a: H100,
+//                                       H200), cp.async pipelined 128-byte swizzled tiles; groups == 1.
 //   kCublasLt    conv_int8_cublaslt.cu  1x1 / stride 1 / no padding / groups 1 convolutions and GEMMs:
 //                                       cuBLASLt INT8 GEMM to int32 in the workspace, then octet's
 //                                       epilogue kernel (cuBLASLt's own epilogue cannot be made to
@@ -26,9 +28,11 @@
 
 namespace octet::kernels {
 
-enum class Int8Tactic : uint8_t { kDp4a, kTensorCore, kCublasLt };
-constexpr Int8Tactic kAllInt8Tactics[] = {Int8Tactic::kDp4a, Int8Tactic::kTensorCore, Int8Tactic::kCublasLt};
-const char* to_string(Int8Tactic tactic);  // "dp4a" | "tensorcore" | "cublaslt"
+// In the order of kInt8TacticNames (kernels/int8_tactic_names.h).
+enum class Int8Tactic : uint8_t { kDp4a, kTensorCore, kCublasLt, kWgmma };
+constexpr Int8Tactic kAllInt8Tactics[] = {Int8Tactic::kDp4a, Int8Tactic::kTensorCore, Int8Tactic::kCublasLt,
+                                          Int8Tactic::kWgmma};
+const char* to_string(Int8Tactic tactic);  // "dp4a" | "tensorcore" | "cublaslt" | "wgmma"
 
 struct Int8ConvCudaArgs {
   Conv2dShape shape;
@@ -39,7 +43,7 @@ struct Int8ConvCudaArgs {
   void* workspace = nullptr;  // conv_int8_cuda_workspace_bytes(tactic, shape) bytes, 256-byte aligned
 };
 
-// Whether `tactic` implements `shape` (and, for kTensorCore, the current device is sm_80+).
+// Whether `tactic` implements `shape` on the current device (kTensorCore: sm_80+; kWgmma: sm_90).
 bool conv_int8_cuda_supports(Int8Tactic tactic, const Conv2dShape& shape);
 size_t conv_int8_cuda_workspace_bytes(Int8Tactic tactic, const Conv2dShape& shape);
 // Launches on `stream`; `lt` is used by kCublasLt only (may be null otherwise). Throws
@@ -51,6 +55,8 @@ bool conv_int8_dp4a_supports(const Conv2dShape& shape);
 void conv_int8_dp4a(const Int8ConvCudaArgs& args, cudaStream_t stream);
 bool conv_int8_mma_supports(const Conv2dShape& shape);
 void conv_int8_mma(const Int8ConvCudaArgs& args, cudaStream_t stream);
+bool conv_int8_wgmma_supports(const Conv2dShape& shape);
+void conv_int8_wgmma(const Int8ConvCudaArgs& args, cudaStream_t stream);
 bool conv_int8_cublaslt_supports(const Conv2dShape& shape);
 size_t conv_int8_cublaslt_workspace_bytes(const Conv2dShape& shape);
 void conv_int8_cublaslt(const Int8ConvCudaArgs& args, cublasLtHandle_t lt, cudaStream_t stream);

@@ -206,30 +206,33 @@ __global__ void __launch_bounds__((TiledConfig<kBlockM, kBlockN, kBlockK, kThrea
   // One group and an INT8 output: each thread's kThreadN consecutive filters start at a multiple of 4,
   // so they are whole NHWCp quads (pad channels included) stored 4 bytes at a time.
   const bool quads = g.groups == 1 && out.epilogue.output_int8;
+  with_activation(out.epilogue.activation.kind, [&](auto kind) {
+    constexpr Activation kKind = decltype(kind)::value;
 #pragma unroll
-  for (int i = 0; i < kThreadM; ++i) {
-    const int32_t pixel = m0 + thread_m + i;
-    if (pixel >= g.pixels) continue;
-    if (quads) {
+    for (int i = 0; i < kThreadM; ++i) {
+      const int32_t pixel = m0 + thread_m + i;
+      if (pixel >= g.pixels) continue;
+      if (quads) {
 #pragma unroll
-      for (int j = 0; j < kThreadN; j += 4) {
-        const int32_t k0 = j0 + thread_n + j;
-        const int32_t quad[4] = {acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]};
-        if (k0 < g.kp) store_int8_conv_output4(out, pixel, k0, quad);
+        for (int j = 0; j < kThreadN; j += 4) {
+          const int32_t k0 = j0 + thread_n + j;
+          const int32_t quad[4] = {acc[i][j], acc[i][j + 1], acc[i][j + 2], acc[i][j + 3]};
+          if (k0 < g.kp) store_int8_conv_output_vec<4, kKind>(out, pixel, k0, quad);
+        }
+        continue;
       }
-      continue;
-    }
 #pragma unroll
-    for (int j = 0; j < kThreadN; ++j) {
-      const int32_t filter = j0 + thread_n + j;
-      const int32_t k = first_filter + filter;
-      if (filter < g.filters_per_group) {
-        store_int8_conv_output(out, pixel, k, acc[i][j]);
-      } else if (last_group && k < g.kp) {
-        store_int8_pad(out, pixel, k);
+      for (int j = 0; j < kThreadN; ++j) {
+        const int32_t filter = j0 + thread_n + j;
+        const int32_t k = first_filter + filter;
+        if (filter < g.filters_per_group) {
+          store_int8_conv_output_as<kKind>(out, pixel, k, acc[i][j]);
+        } else if (last_group && k < g.kp) {
+          store_int8_pad(out, pixel, k);
+        }
       }
     }
-  }
+  });
 }
 
 // ---- direct kernel (any group size, depthwise) ----------------------------------------------------

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/cuda/conv_int8_cuda.h"
 #include "kernels/int8_layout.h"
@@ -18,6 +19,9 @@ struct Int8OutputView {
   void* out = nullptr;
   int32_t k = 0, kp = 0;  // output channels, padded
   int32_t pixels_per_image = 0;  // OH * OW
+  // 16 when an INT8 output allows 16-channel stores (Kp % 16 == 0, out and an INT8 residual 16-byte
+  // aligned), else 4 (always possible). Float outputs store element by element and ignore it.
+  int32_t vector_width = 4;
 };
 
 inline Int8OutputView make_int8_output_view(const Int8ConvCudaArgs& args) {
@@ -27,6 +31,8 @@ inline Int8OutputView make_int8_output_view(const Int8ConvCudaArgs& args) {
   v.k = static_cast<int32_t>(args.shape.k);
   v.kp = static_cast<int32_t>(padded_channels(args.shape.k));
   v.pixels_per_image = static_cast<int32_t>(args.shape.oh * args.shape.ow);
+  const auto aligned16 = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+  v.vector_width = v.kp % 16 == 0 && aligned16(v.out) && aligned16(v.epilogue.residual_int8) ? 16 : 4;
   return v;
 }
 
@@ -38,15 +44,34 @@ __device__ inline int64_t nchw_index(const Int8OutputView& v, int32_t pixel, int
   return (static_cast<int64_t>(n) * v.k + k) * v.pixels_per_image + p;
 }
 
-// k < v.k. For k in [K, Kp) of an int8 output call store_int8_pad instead.
-__device__ inline void store_int8_conv_output(const Int8OutputView& v, int32_t pixel, int32_t k, int32_t acc) {
+// Calls f(std::integral_constant<Activation, K>{}) with K = kind: kernels choose the activation once,
+// outside their element loops, so a loop body holds one activation instead of the whole switch of
+// apply_activation inlined per element (code that large thrashes the instruction cache).
+template <class F>
+__device__ __forceinline__ void with_activation(Activation kind, F&& f) {
+  using A = Activation;
+  switch (kind) {
+    case A::kNone: f(std::integral_constant<A, A::kNone>{}); return;
+    case A::kRelu: f(std::integral_constant<A, A::kRelu>{}); return;
+    case A::kClip: f(std::integral_constant<A, A::kClip>{}); return;
+    case A::kLeakyRelu: f(std::integral_constant<A, A::kLeakyRelu>{}); return;
+    case A::kSigmoid: f(std::integral_constant<A, A::kSigmoid>{}); return;
+    case A::kHardSigmoid: f(std::integral_constant<A, A::kHardSigmoid>{}); return;
+    case A::kHardSwish: f(std::integral_constant<A, A::kHardSwish>{}); return;
+  }
+}
+
+// k < v.k, v.epilogue.activation.kind == Kind. For k in [K, Kp) of an int8 output call store_int8_pad
+// instead.
+template <Activation Kind>
+__device__ inline void store_int8_conv_output_as(const Int8OutputView& v, int32_t pixel, int32_t k, int32_t acc) {
   const Int8ConvEpilogue& e = v.epilogue;
   const int64_t nhwc = static_cast<int64_t>(pixel) * v.kp + k;
   float residual = 0.0f;
   if (e.residual_int8) residual = quant::dequantize(e.residual_int8[nhwc], e.residual_scale);
   if (e.residual_f32) residual = e.residual_f32[nchw_index(v, pixel, k)];
   const float bias = e.bias ? e.bias[k] : 0.0f;
-  const float y = quant::epilogue_value(acc, e.combined_scale[k], bias, residual, e.activation);
+  const float y = quant::epilogue_value_as<Kind>(acc, e.combined_scale[k], bias, residual, e.activation);
   if (e.output_int8) {
     static_cast<int8_t*>(v.out)[nhwc] = quant::quantize(y, e.output_scale);
   } else {
@@ -54,36 +79,97 @@ __device__ inline void store_int8_conv_output(const Int8OutputView& v, int32_t p
   }
 }
 
-// Four consecutive channels k0 .. k0 + 3 of one pixel of an INT8 output (k0 % 4 == 0, k0 < K): the same
-// values as four store_int8_conv_output / store_int8_pad calls, with one 4-byte residual load and one
-// 4-byte store (NHWCp rows are multiples of 4 bytes and every buffer is 4-byte aligned). Channels at
-// or past K are pad channels and get 0.
-__device__ inline void store_int8_conv_output4(const Int8OutputView& v, int32_t pixel, int32_t k0, const int32_t (&acc)[4]) {
+// store_int8_conv_output_as for a kernel that stores one element per thread (no loop to hoist from).
+__device__ inline void store_int8_conv_output(const Int8OutputView& v, int32_t pixel, int32_t k, int32_t acc) {
+  with_activation(v.epilogue.activation.kind,
+                  [&](auto kind) { store_int8_conv_output_as<decltype(kind)::value>(v, pixel, k, acc); });
+}
+
+// V consecutive bytes, V-byte aligned: one load or store of V channels of an NHWCp pixel.
+template <int V>
+struct alignas(V) Int8Vector {
+  int8_t v[V];
+};
+
+// V consecutive channels k0 .. k0 + V - 1 of one pixel of an INT8 output (k0 % V == 0, k0 < K, and
+// k0 + V <= Kp; activation kind Kind): the same values as V store_int8_conv_output / store_int8_pad calls, with one V-byte
+// residual load and one V-byte store. V = 4 always works (NHWCp rows are multiples of 4 bytes and
+// every buffer is 4-byte aligned); V = 16 needs Int8OutputView::vector_width 16. Channels at or past K are pad channels and get 0.
+template <int V, Activation Kind>
+__device__ inline void store_int8_conv_output_vec(const Int8OutputView& v, int32_t pixel, int32_t k0,
+                                                  const int32_t (&acc)[V]) {
   const Int8ConvEpilogue& e = v.epilogue;
   const int64_t nhwc = static_cast<int64_t>(pixel) * v.kp + k0;
-  char4 residual = make_char4(0, 0, 0, 0);
-  if (e.residual_int8) residual = *reinterpret_cast<const char4*>(e.residual_int8 + nhwc);
-  const int8_t residual_q[4] = {residual.x, residual.y, residual.z, residual.w};
-  int8_t q[4];
+  Int8Vector<V> residual{};
+  if (e.residual_int8) residual = *reinterpret_cast<const Int8Vector<V>*>(e.residual_int8 + nhwc);
+  Int8Vector<V> q;
 #pragma unroll
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < V; ++i) {
     const int32_t k = k0 + i;
     if (k >= v.k) {
-      q[i] = 0;
+      q.v[i] = 0;
       continue;
     }
     float r = 0.0f;
-    if (e.residual_int8) r = quant::dequantize(residual_q[i], e.residual_scale);
+    if (e.residual_int8) r = quant::dequantize(residual.v[i], e.residual_scale);
     if (e.residual_f32) r = e.residual_f32[nchw_index(v, pixel, k)];
     const float bias = e.bias ? e.bias[k] : 0.0f;
-    q[i] = quant::quantize(quant::epilogue_value(acc[i], e.combined_scale[k], bias, r, e.activation), e.output_scale);
+    q.v[i] = quant::quantize(quant::epilogue_value_as<Kind>(acc[i], e.combined_scale[k], bias, r, e.activation),
+                             e.output_scale);
   }
-  *reinterpret_cast<char4*>(static_cast<int8_t*>(v.out) + nhwc) = make_char4(q[0], q[1], q[2], q[3]);
+  *reinterpret_cast<Int8Vector<V>*>(static_cast<int8_t*>(v.out) + nhwc) = q;
 }
 
 // Writes the zero of pad channel k (K <= k < Kp) of an int8 output; nothing for a float output.
 __device__ inline void store_int8_pad(const Int8OutputView& v, int32_t pixel, int32_t k) {
   if (v.epilogue.output_int8) static_cast<int8_t*>(v.out)[static_cast<int64_t>(pixel) * v.kp + k] = 0;
+}
+
+
+// The epilogue of a tile of int32 accumulators staged in shared memory: `rows` x `cols` words, row i
+// at staging + i * pitch (16-byte aligned rows: pitch % 4 == 0; cols % V == 0), for output pixels pixel0 .. and channels
+// col0 .. (col0 % V == 0). Threads `thread` of `threads` share the work. INT8 outputs: V channels of
+// a pixel per step, consecutive threads on consecutive channel groups (coalesced NHWCp stores); float
+// NCHW outputs: one element per step, consecutive threads on consecutive pixels of a channel.
+template <int V, Activation Kind>
+__device__ inline void store_staged_tile_vec(const Int8OutputView& out, int32_t m, const int32_t* staging,
+                                             int32_t pitch, int32_t rows, int32_t cols, int32_t pixel0, int32_t col0,
+                                             int32_t thread, int32_t threads) {
+  if (out.epilogue.output_int8) {
+    const int32_t groups = cols / V;
+    for (int32_t idx = thread; idx < rows * groups; idx += threads) {
+      const int32_t row = idx / groups, col = idx % groups * V;
+      const int32_t pixel = pixel0 + row, k0 = col0 + col;
+      if (pixel >= m || k0 >= out.kp) continue;
+      int32_t acc[V];
+#pragma unroll
+      for (int i = 0; i < V; i += 4) {
+        const int4 four = *reinterpret_cast<const int4*>(&staging[row * pitch + col + i]);
+        acc[i] = four.x, acc[i + 1] = four.y, acc[i + 2] = four.z, acc[i + 3] = four.w;
+      }
+      store_int8_conv_output_vec<V, Kind>(out, pixel, k0, acc);
+    }
+    return;
+  }
+  for (int32_t idx = thread; idx < rows * cols; idx += threads) {
+    const int32_t row = idx % rows, col = idx / rows;
+    const int32_t pixel = pixel0 + row, k = col0 + col;
+    if (pixel < m && k < out.k) store_int8_conv_output_as<Kind>(out, pixel, k, staging[row * pitch + col]);
+  }
+}
+
+// store_staged_tile_vec with the view's vector width and activation (cols % 16 == 0, col0 % 16 == 0).
+__device__ inline void store_staged_tile(const Int8OutputView& out, int32_t m, const int32_t* staging, int32_t pitch,
+                                         int32_t rows, int32_t cols, int32_t pixel0, int32_t col0, int32_t thread,
+                                         int32_t threads) {
+  with_activation(out.epilogue.activation.kind, [&](auto kind) {
+    constexpr Activation kKind = decltype(kind)::value;
+    if (out.vector_width == 16) {
+      store_staged_tile_vec<16, kKind>(out, m, staging, pitch, rows, cols, pixel0, col0, thread, threads);
+    } else {
+      store_staged_tile_vec<4, kKind>(out, m, staging, pitch, rows, cols, pixel0, col0, thread, threads);
+    }
+  });
 }
 
 }  // namespace octet::kernels

@@ -8,6 +8,7 @@
 // Rows of the table:
 //   cublaslt-raw  cublasLtMatmul int8 x int8 -> int32 [M][N], TN, heuristic's first algorithm, 32 MiB
 //                 workspace, no epilogue: the ceiling the others are measured against.
+//   wgmma         conv_int8_cuda(kWgmma): wgmma (sm_90a) implicit GEMM with the fused INT8 epilogue.
 //   tensorcore    conv_int8_cuda(kTensorCore): mma.sync implicit GEMM with the fused INT8 epilogue.
 //   dp4a          conv_int8_cuda(kDp4a).
 //   cublaslt      conv_int8_cuda(kCublasLt): the raw GEMM to int32 plus octet's epilogue kernel.
@@ -304,7 +305,7 @@ bool bench_size(int64_t size, const Options& options, cublasLtHandle_t lt, cudaS
   Problem p;
   make_problem(size, p);
   RawCublasLtGemm raw(lt, size);
-  const Int8Tactic order[] = {Int8Tactic::kTensorCore, Int8Tactic::kDp4a, Int8Tactic::kCublasLt};
+  const Int8Tactic order[] = {Int8Tactic::kWgmma, Int8Tactic::kTensorCore, Int8Tactic::kDp4a, Int8Tactic::kCublasLt};
   std::vector<Int8Tactic> tactics;
   for (Int8Tactic tactic : order) {
     if (octet::kernels::conv_int8_cuda_supports(tactic, p.shape))

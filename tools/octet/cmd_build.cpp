@@ -14,6 +14,7 @@
 #include "engine/onnx_import.h"
 #include "engine/passes.h"
 #include "engine/shape_inference.h"
+#include "kernels/int8_tactic_names.h"
 #include "octet/build_config.h"
 #include "quantize/int8_builder.h"
 #include "tools/octet/cli.h"
@@ -73,14 +74,14 @@ Scales read_scales(const std::string& path, const std::string& model_path, const
   return scales;
 }
 
-// "auto" (every tactic) or a comma list of dp4a, tensorcore, cublaslt; empty list = all.
+// "auto" (every tactic) or a comma list of kernels/int8_tactic_names.h's names; empty list = all.
 std::vector<std::string> parse_tactics(const std::string& text) {
   std::vector<std::string> tactics;
   std::stringstream in(text);
   for (std::string item; std::getline(in, item, ',');) {
     if (item == "auto") continue;
-    OCTET_CHECK(item == "dp4a" || item == "tensorcore" || item == "cublaslt", "--tactics: unknown tactic '", item,
-                "' (choose from dp4a, tensorcore, cublaslt, auto)");
+    OCTET_CHECK(octet::kernels::is_int8_tactic_name(item), "--tactics: unknown tactic '", item, "' (choose from ",
+                octet::kernels::int8_tactic_name_list(), ", auto)");
     tactics.push_back(item);
   }
   return tactics;
@@ -156,8 +157,9 @@ int command_build(const Args& args) {
                                                         "(alias --precisionConstraints)")
     ("precisionConstraints", po::value<std::string>(), "same as --precision-constraints")
     ("tactics", po::value<std::string>()->default_value("auto"), "cuda: INT8 kernel families to time and choose "
-                                                                 "from: dp4a, tensorcore, cublaslt, or auto (all); "
-                                                                 "comma list")
+                                                                 "from: dp4a, tensorcore (mma.sync, sm_80+), wgmma "
+                                                                 "(sm_90), cublaslt (1x1/GEMM), or auto (all that "
+                                                                 "run on the GPU); comma list")
     ("save-engine", po::value<std::string>(), "write the plan here (required; alias --saveEngine)")
     ("saveEngine", po::value<std::string>(), "same as --save-engine")
     ("export-layer-info", po::value<std::string>(), "write each layer's precision, tensors, layouts, scales and "
@@ -171,7 +173,7 @@ int command_build(const Args& args) {
           args,
           "usage: octet build MODEL [--int8 --calib CACHE] [--backend cpu|cuda] [--batch N]\n"
           "                   [--layer-precisions NAME:fp32,...] [--layer-output-types NAME:fp32,...]\n"
-          "                   [--precision-constraints none|prefer|obey] [--tactics dp4a,tensorcore,cublaslt|auto]\n"
+          "                   [--precision-constraints none|prefer|obey] [--tactics dp4a,tensorcore,wgmma,cublaslt|auto]\n"
           "                   --save-engine FILE.plan [--export-layer-info FILE.json]\n\n"
           "Builds a plan: the model with BatchNorm folded and epilogues fused, with --int8 the layers that have "
           "an INT8 kernel and scales for their tensors in INT8 (weights per output channel), reformats at the "
