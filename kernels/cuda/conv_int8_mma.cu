@@ -157,7 +157,7 @@ __device__ __forceinline__ void store_tile(const Int8OutputView& out, const Conv
     }
     __syncthreads();
     const int32_t pixel0 = tile_row0 + pass * Tile::kWarpM;
-    store_staged_tile(out, g.m, staging, kPitch, Tile::kWarpM, Tile::kBlockN, pixel0, tile_col0, threadIdx.x,
+    store_staged_tile<4>(out, g.m, staging, kPitch, Tile::kWarpM, Tile::kBlockN, pixel0, tile_col0, threadIdx.x,
                       Tile::kThreads);
   }
 }

@@ -91,17 +91,46 @@ struct alignas(V) Int8Vector {
   int8_t v[V];
 };
 
-// V consecutive channels k0 .. k0 + V - 1 of one pixel of an INT8 output (k0 % V == 0, k0 < K, and
-// k0 + V <= Kp; activation kind Kind): the same values as V store_int8_conv_output / store_int8_pad calls, with one V-byte
-// residual load and one V-byte store. V = 4 always works (NHWCp rows are multiples of 4 bytes and
-// every buffer is 4-byte aligned); V = 16 needs Int8OutputView::vector_width 16. Channels at or past K are pad channels and get 0.
-template <int V, Activation Kind>
-__device__ inline void store_int8_conv_output_vec(const Int8OutputView& v, int32_t pixel, int32_t k0,
-                                                  const int32_t (&acc)[V]) {
-  const Int8ConvEpilogue& e = v.epilogue;
-  const int64_t nhwc = static_cast<int64_t>(pixel) * v.kp + k0;
+// The per-channel constants of channels k0 .. k0 + V - 1 (combined scale, bias or 0); 0 for channels
+// at or past K, whose outputs are pad zeros. A kernel whose thread keeps the same channels for many
+// pixels loads them once.
+template <int V>
+struct ChannelConstants {
+  float scale[V];
+  float bias[V];
+};
+
+template <int V>
+__device__ inline ChannelConstants<V> load_channel_constants(const Int8OutputView& v, int32_t k0) {
+  ChannelConstants<V> c;
+#pragma unroll
+  for (int i = 0; i < V; ++i) {
+    const int32_t k = k0 + i;
+    c.scale[i] = k < v.k ? v.epilogue.combined_scale[k] : 0.0f;
+    c.bias[i] = k < v.k && v.epilogue.bias ? v.epilogue.bias[k] : 0.0f;
+  }
+  return c;
+}
+
+// The V-byte residual of pixel `pixel`, channels k0 .. (zeros when the layer has no INT8 residual).
+template <int V>
+__device__ inline Int8Vector<V> load_residual_vec(const Int8OutputView& v, int32_t pixel, int32_t k0) {
   Int8Vector<V> residual{};
-  if (e.residual_int8) residual = *reinterpret_cast<const Int8Vector<V>*>(e.residual_int8 + nhwc);
+  if (v.epilogue.residual_int8)
+    residual = *reinterpret_cast<const Int8Vector<V>*>(v.epilogue.residual_int8 + static_cast<int64_t>(pixel) * v.kp + k0);
+  return residual;
+}
+
+// V consecutive channels k0 .. k0 + V - 1 of one pixel of an INT8 output (k0 % V == 0, k0 < K, and
+// k0 + V <= Kp; activation kind Kind): the same values as V store_int8_conv_output / store_int8_pad
+// calls, from the channels' constants and the pixel's INT8 residual, with one V-byte store. V = 4
+// always works (NHWCp rows are multiples of 4 bytes and every buffer is 4-byte aligned); V = 16 needs
+// Int8OutputView::vector_width 16. Channels at or past K are pad channels and get 0.
+template <int V, Activation Kind>
+__device__ inline void store_int8_conv_output_vec(const Int8OutputView& v, const ChannelConstants<V>& c,
+                                                  int32_t pixel, int32_t k0, const int32_t (&acc)[V],
+                                                  const Int8Vector<V>& residual) {
+  const Int8ConvEpilogue& e = v.epilogue;
   Int8Vector<V> q;
 #pragma unroll
   for (int i = 0; i < V; ++i) {
@@ -113,11 +142,18 @@ __device__ inline void store_int8_conv_output_vec(const Int8OutputView& v, int32
     float r = 0.0f;
     if (e.residual_int8) r = quant::dequantize(residual.v[i], e.residual_scale);
     if (e.residual_f32) r = e.residual_f32[nchw_index(v, pixel, k)];
-    const float bias = e.bias ? e.bias[k] : 0.0f;
-    q.v[i] = quant::quantize(quant::epilogue_value_as<Kind>(acc[i], e.combined_scale[k], bias, r, e.activation),
+    q.v[i] = quant::quantize(quant::epilogue_value_as<Kind>(acc[i], c.scale[i], c.bias[i], r, e.activation),
                              e.output_scale);
   }
-  *reinterpret_cast<Int8Vector<V>*>(static_cast<int8_t*>(v.out) + nhwc) = q;
+  *reinterpret_cast<Int8Vector<V>*>(static_cast<int8_t*>(v.out) + static_cast<int64_t>(pixel) * v.kp + k0) = q;
+}
+
+// The same for a single pixel: loads the constants and the residual itself.
+template <int V, Activation Kind>
+__device__ inline void store_int8_conv_output_vec(const Int8OutputView& v, int32_t pixel, int32_t k0,
+                                                  const int32_t (&acc)[V]) {
+  store_int8_conv_output_vec<V, Kind>(v, load_channel_constants<V>(v, k0), pixel, k0, acc,
+                                      load_residual_vec<V>(v, pixel, k0));
 }
 
 // Writes the zero of pad channel k (K <= k < Kp) of an int8 output; nothing for a float output.
@@ -127,7 +163,7 @@ __device__ inline void store_int8_pad(const Int8OutputView& v, int32_t pixel, in
 
 
 // The epilogue of a tile of int32 accumulators staged in shared memory: `rows` x `cols` words, row i
-// at staging + i * pitch (16-byte aligned rows: pitch % 4 == 0; cols % V == 0), for output pixels pixel0 .. and channels
+// at staging + i * pitch (16-byte aligned rows: pitch % 4 == 0; cols % V == 0, threads % (cols / V) == 0), for output pixels pixel0 .. and channels
 // col0 .. (col0 % V == 0). Threads `thread` of `threads` share the work. INT8 outputs: V channels of
 // a pixel per step, consecutive threads on consecutive channel groups (coalesced NHWCp stores); float
 // NCHW outputs: one element per step, consecutive threads on consecutive pixels of a channel.
@@ -136,18 +172,34 @@ __device__ inline void store_staged_tile_vec(const Int8OutputView& out, int32_t 
                                              int32_t pitch, int32_t rows, int32_t cols, int32_t pixel0, int32_t col0,
                                              int32_t thread, int32_t threads) {
   if (out.epilogue.output_int8) {
+    // Each thread keeps one group of V channels (threads % (cols / V) == 0) for rows thread / groups,
+    // + row_step, ...: their constants are loaded once, and the residuals of kBatch rows are loaded
+    // before any is used, so their memory latencies overlap.
+    constexpr int kBatch = 4;
     const int32_t groups = cols / V;
-    for (int32_t idx = thread; idx < rows * groups; idx += threads) {
-      const int32_t row = idx / groups, col = idx % groups * V;
-      const int32_t pixel = pixel0 + row, k0 = col0 + col;
-      if (pixel >= m || k0 >= out.kp) continue;
-      int32_t acc[V];
+    const int32_t col = thread % groups * V, k0 = col0 + col;
+    if (k0 >= out.kp) return;
+    const int32_t row_step = threads / groups;
+    const ChannelConstants<V> constants = load_channel_constants<V>(out, k0);
+    for (int32_t first = thread / groups; first < rows; first += kBatch * row_step) {
+      Int8Vector<V> residual[kBatch];
 #pragma unroll
-      for (int i = 0; i < V; i += 4) {
-        const int4 four = *reinterpret_cast<const int4*>(&staging[row * pitch + col + i]);
-        acc[i] = four.x, acc[i + 1] = four.y, acc[i + 2] = four.z, acc[i + 3] = four.w;
+      for (int b = 0; b < kBatch; ++b) {
+        const int32_t row = first + b * row_step;
+        residual[b] = row < rows && pixel0 + row < m ? load_residual_vec<V>(out, pixel0 + row, k0) : Int8Vector<V>{};
       }
-      store_int8_conv_output_vec<V, Kind>(out, pixel, k0, acc);
+#pragma unroll
+      for (int b = 0; b < kBatch; ++b) {
+        const int32_t row = first + b * row_step, pixel = pixel0 + row;
+        if (row >= rows || pixel >= m) break;
+        int32_t acc[V];
+#pragma unroll
+        for (int i = 0; i < V; i += 4) {
+          const int4 four = *reinterpret_cast<const int4*>(&staging[row * pitch + col + i]);
+          acc[i] = four.x, acc[i + 1] = four.y, acc[i + 2] = four.z, acc[i + 3] = four.w;
+        }
+        store_int8_conv_output_vec<V, Kind>(out, constants, pixel, k0, acc, residual[b]);
+      }
     }
     return;
   }
@@ -158,17 +210,20 @@ __device__ inline void store_staged_tile_vec(const Int8OutputView& out, int32_t 
   }
 }
 
-// store_staged_tile_vec with the view's vector width and activation (cols % 16 == 0, col0 % 16 == 0).
+// store_staged_tile_vec with the view's vector width (at most MaxV: a kernel whose accumulators stay
+// live through its epilogue passes 4 to leave registers for them) and activation (cols % 16 == 0,
+// col0 % 16 == 0).
+template <int MaxV = 16>
 __device__ inline void store_staged_tile(const Int8OutputView& out, int32_t m, const int32_t* staging, int32_t pitch,
                                          int32_t rows, int32_t cols, int32_t pixel0, int32_t col0, int32_t thread,
                                          int32_t threads) {
   with_activation(out.epilogue.activation.kind, [&](auto kind) {
     constexpr Activation kKind = decltype(kind)::value;
-    if (out.vector_width == 16) {
-      store_staged_tile_vec<16, kKind>(out, m, staging, pitch, rows, cols, pixel0, col0, thread, threads);
-    } else {
-      store_staged_tile_vec<4, kKind>(out, m, staging, pitch, rows, cols, pixel0, col0, thread, threads);
+    if constexpr (MaxV == 16) {
+      if (out.vector_width == 16)
+        return store_staged_tile_vec<16, kKind>(out, m, staging, pitch, rows, cols, pixel0, col0, thread, threads);
     }
+    store_staged_tile_vec<4, kKind>(out, m, staging, pitch, rows, cols, pixel0, col0, thread, threads);
   });
 }
 
