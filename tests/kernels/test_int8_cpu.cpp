@@ -108,6 +108,32 @@ TEST(Int8CpuReference, DequantizeMultipliesByTheScale) {
   EXPECT_EQ(y, (Floats{-64.0f, 0.0f, 63.5f, -1.5f}));
 }
 
+// quantize() rounds with a bias addition instead of rintf and a conversion (qscheme.h). Against the
+// formula as ONNX QuantizeLinear states it, on every float: with scale 1 the quotient is x itself, so
+// every value the rounding and clamping can see is covered (the division is the same in both).
+TEST(Int8CpuReference, QuantizeEqualsRintAndSaturateOnEveryFloat) {
+  const auto formula = [](float v) -> int {
+    const float r = std::rint(v);
+    if (std::isnan(r)) return 0;
+    return static_cast<int>(std::fmin(std::fmax(r, -128.0f), 127.0f));
+  };
+  uint64_t mismatches = 0;
+  uint32_t first_bad = 0;
+  for (uint64_t bits = 0; bits <= 0xFFFFFFFFull; ++bits) {
+    const auto b = static_cast<uint32_t>(bits);
+    float x;
+    std::memcpy(&x, &b, sizeof x);
+    if (quant::quantize(x, 1.0f) != formula(x) && mismatches++ == 0) first_bad = b;
+  }
+  EXPECT_EQ(mismatches, 0u) << "first mismatch at float bits 0x" << std::hex << first_bad;
+}
+
+TEST(Int8CpuReference, Int8DequantizeEqualsConversionTimesScale) {
+  for (float scale : {1.0f, 0.0123f, 3.5e-7f, 1e30f})
+    for (int q = -128; q <= 127; ++q)
+      EXPECT_EQ(quant::dequantize(static_cast<int8_t>(q), scale), static_cast<float>(q) * scale) << q << " " << scale;
+}
+
 TEST(Int8CpuReference, WeightsQuantizePerChannelAndAZeroChannelGetsScaleOne) {
   // channel 0: amax 63.5 -> scale 63.5 / 127 = 0.5; q = 127, -10.25/0.5 = -20.5 -> -20,
   //            0.25/0.5 = 0.5 -> 0, 0.75/0.5 = 1.5 -> 2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # INT8 benchmarks on the GPU machine (called by run-checks.sh with OCTET_BENCH_INT8=1; BENCHMARKS.md):
-#   1. INT8 GEMM 4096^3 and 8192^3: octet's tensor-core and DP4A kernels, octet's cuBLASLt tactic and
+#   1. INT8 GEMM 4096^3 and 8192^3: octet's wgmma, mma.sync tensor-core and DP4A kernels, its cuBLASLt tactic and
 #      raw cuBLASLt (tools/bench/bench_int8_gemm.cpp);
 #   2. ResNet-50 (torchvision, random weights) at batch 1, 32, 128: octet INT8 plan, octet FP32, and
 #      PyTorch FP16 channels-last, in one call. The INT8 plan is calibrated (max) on 64 random

@@ -5,7 +5,7 @@
 #      (its CUDA column);
 #      The INT8 accuracy test runs every range method there (OCTET_INT8_METHODS) for docs/int8_accuracy.md.
 #   2. with OCTET_BENCH=1: the FP32 ResNet-50 benchmark, octet and PyTorch (TF32 off) in one run;
-#      with OCTET_BENCH_INT8=1: the INT8 GEMM benchmark (tensor core, DP4A, cuBLASLt) and ResNet-50
+#      with OCTET_BENCH_INT8=1: the INT8 GEMM benchmark (wgmma, mma.sync, DP4A, cuBLASLt) and ResNet-50
 #      INT8 vs octet FP32 vs PyTorch FP16 channels-last (tools/gpu/bench-int8.sh).
 #   OCTET_SANITIZE=1: test_cuda_backend and test_int8_kernels_cuda under compute-sanitizer memcheck; OCTET_EVAL=1: octet eval of the four
 #   reference models on the Fashion-MNIST test set with the CUDA backend. OCTET_TESTS=0 skips step 1;
