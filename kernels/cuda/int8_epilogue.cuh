@@ -117,7 +117,8 @@ template <int V>
 __device__ inline Int8Vector<V> load_residual_vec(const Int8OutputView& v, int32_t pixel, int32_t k0) {
   Int8Vector<V> residual{};
   if (v.epilogue.residual_int8)
-    residual = *reinterpret_cast<const Int8Vector<V>*>(v.epilogue.residual_int8 + static_cast<int64_t>(pixel) * v.kp + k0);
+    residual = *reinterpret_cast<const Int8Vector<V>*>(v.epilogue.residual_int8 +
+                                                       static_cast<int64_t>(pixel) * v.kp + k0);
   return residual;
 }
 
@@ -163,7 +164,8 @@ __device__ inline void store_int8_pad(const Int8OutputView& v, int32_t pixel, in
 
 
 // The epilogue of a tile of int32 accumulators staged in shared memory: `rows` x `cols` words, row i
-// at staging + i * pitch (16-byte aligned rows: pitch % 4 == 0; cols % V == 0, threads % (cols / V) == 0), for output pixels pixel0 .. and channels
+// at staging + i * pitch (16-byte aligned rows: pitch % 4 == 0; cols % V == 0, threads % (cols / V)
+// == 0), for output pixels pixel0 .. and channels
 // col0 .. (col0 % V == 0). Threads `thread` of `threads` share the work. INT8 outputs: V channels of
 // a pixel per step, consecutive threads on consecutive channel groups (coalesced NHWCp stores); float
 // NCHW outputs: one element per step, consecutive threads on consecutive pixels of a channel.
