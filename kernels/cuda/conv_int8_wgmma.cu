@@ -32,6 +32,8 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 
 #include "engine/error.h"
 #include "kernels/cuda/conv_int8_cuda.h"
@@ -293,15 +295,26 @@ void launch_selected(const ConvGeometry& g, const Int8ConvCudaArgs& args, cudaSt
 }
 
 // Whether this binary holds the sm_90a kernels and the current device runs them (an H100/H200: a
-// device of another architecture has no image to load).
+// device of another architecture has no image to load). Asked once per device: supports() runs at
+// every launch.
 bool wgmma_available() {
   if (current_device_info().major != 9) return false;
-  cudaFuncAttributes attributes{};
-  if (cudaFuncGetAttributes(&attributes, conv_int8_wgmma_kernel<TileMid16>) != cudaSuccess) {
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) {
     cudaGetLastError();
     return false;
   }
-  return attributes.binaryVersion == 90;
+  static std::mutex mutex;
+  static std::map<int, bool> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(device);
+  if (it != cache.end()) return it->second;
+  cudaFuncAttributes attributes{};
+  const bool loaded = cudaFuncGetAttributes(&attributes, conv_int8_wgmma_kernel<TileMid16>) == cudaSuccess;
+  if (!loaded) cudaGetLastError();  // "no image for this device" is an answer here, not an error
+  const bool available = loaded && attributes.binaryVersion == 90;
+  cache.emplace(device, available);
+  return available;
 }
 
 }  // namespace
