@@ -31,6 +31,13 @@ struct ActivationParams {
   float beta = 0.0f;   // Clip: upper bound; HardSigmoid: beta
 };
 
+// Not the kind of any layer: apply_activation_as<kAnyActivation> evaluates the runtime switch
+// (apply_activation). GPU kernels instantiate their element loops for the kinds INT8 layers fuse
+// (none, ReLU, Clip, LeakyRelu) and once with this for the rest, which keeps their code small.
+inline constexpr Activation kAnyActivation = static_cast<Activation>(0xff);
+
+OCTET_HOST_DEVICE inline float apply_activation(const ActivationParams& a, float x);
+
 // One activation chosen at compile time: kernels that apply it to many elements pick the kind once
 // (outside their element loops, see kernels/cuda/int8_epilogue.cuh) so the loop holds one expression
 // instead of the whole switch inlined per element.
@@ -43,6 +50,7 @@ OCTET_HOST_DEVICE inline float apply_activation_as(const ActivationParams& a, fl
   if constexpr (Kind == Activation::kSigmoid) return 1.0f / (1.0f + expf(-x));
   if constexpr (Kind == Activation::kHardSigmoid) return fmaxf(0.0f, fminf(1.0f, a.alpha * x + a.beta));
   if constexpr (Kind == Activation::kHardSwish) return x * fmaxf(0.0f, fminf(1.0f, x / 6.0f + 0.5f));
+  if constexpr (Kind == kAnyActivation) return apply_activation(a, x);
   return x;
 }
 

@@ -44,9 +44,11 @@ __device__ inline int64_t nchw_index(const Int8OutputView& v, int32_t pixel, int
   return (static_cast<int64_t>(n) * v.k + k) * v.pixels_per_image + p;
 }
 
-// Calls f(std::integral_constant<Activation, K>{}) with K = kind: kernels choose the activation once,
+// Calls f(std::integral_constant<Activation, K>{}) with K = kind for the activations INT8 layers fuse,
+// and with K = kAnyActivation (the runtime switch) for the others: kernels choose the activation once,
 // outside their element loops, so a loop body holds one activation instead of the whole switch of
-// apply_activation inlined per element (code that large thrashes the instruction cache).
+// apply_activation inlined per element, and each loop is compiled five times, not seven (the loops
+// are most of the kernels' code; code that large thrashes the instruction cache).
 template <class F>
 __device__ __forceinline__ void with_activation(Activation kind, F&& f) {
   using A = Activation;
@@ -55,14 +57,12 @@ __device__ __forceinline__ void with_activation(Activation kind, F&& f) {
     case A::kRelu: f(std::integral_constant<A, A::kRelu>{}); return;
     case A::kClip: f(std::integral_constant<A, A::kClip>{}); return;
     case A::kLeakyRelu: f(std::integral_constant<A, A::kLeakyRelu>{}); return;
-    case A::kSigmoid: f(std::integral_constant<A, A::kSigmoid>{}); return;
-    case A::kHardSigmoid: f(std::integral_constant<A, A::kHardSigmoid>{}); return;
-    case A::kHardSwish: f(std::integral_constant<A, A::kHardSwish>{}); return;
+    default: f(std::integral_constant<A, kAnyActivation>{}); return;
   }
 }
 
-// k < v.k, v.epilogue.activation.kind == Kind. For k in [K, Kp) of an int8 output call store_int8_pad
-// instead.
+// k < v.k, v.epilogue.activation.kind == Kind (or Kind == kAnyActivation). For k in [K, Kp) of an int8
+// output call store_int8_pad instead.
 template <Activation Kind>
 __device__ inline void store_int8_conv_output_as(const Int8OutputView& v, int32_t pixel, int32_t k, int32_t acc) {
   const Int8ConvEpilogue& e = v.epilogue;
@@ -133,18 +133,32 @@ __device__ inline void store_int8_conv_output_vec(const Int8OutputView& v, const
                                                   const Int8Vector<V>& residual) {
   const Int8ConvEpilogue& e = v.epilogue;
   Int8Vector<V> q;
+  if (k0 + V <= v.k && !e.residual_f32) {
+    // The common case, without per-element branches (they would double the instructions per output,
+    // which bound these epilogues): all V channels are real and the residual, if any, is INT8. With
+    // no residual, `residual` holds zeros and is read with scale 0: r is the +0 the spec adds.
+    const float residual_scale = e.residual_int8 ? e.residual_scale : 0.0f;
+    const float output_scale = e.output_scale;
 #pragma unroll
-  for (int i = 0; i < V; ++i) {
-    const int32_t k = k0 + i;
-    if (k >= v.k) {
-      q.v[i] = 0;
-      continue;
+    for (int i = 0; i < V; ++i) {
+      const float r = quant::dequantize(residual.v[i], residual_scale);
+      q.v[i] = quant::quantize(quant::epilogue_value_as<Kind>(acc[i], c.scale[i], c.bias[i], r, e.activation),
+                               output_scale);
     }
-    float r = 0.0f;
-    if (e.residual_int8) r = quant::dequantize(residual.v[i], e.residual_scale);
-    if (e.residual_f32) r = e.residual_f32[nchw_index(v, pixel, k)];
-    q.v[i] = quant::quantize(quant::epilogue_value_as<Kind>(acc[i], c.scale[i], c.bias[i], r, e.activation),
-                             e.output_scale);
+  } else {
+#pragma unroll
+    for (int i = 0; i < V; ++i) {
+      const int32_t k = k0 + i;
+      if (k >= v.k) {
+        q.v[i] = 0;
+        continue;
+      }
+      float r = 0.0f;
+      if (e.residual_int8) r = quant::dequantize(residual.v[i], e.residual_scale);
+      if (e.residual_f32) r = e.residual_f32[nchw_index(v, pixel, k)];
+      q.v[i] = quant::quantize(quant::epilogue_value_as<Kind>(acc[i], c.scale[i], c.bias[i], r, e.activation),
+                               e.output_scale);
+    }
   }
   *reinterpret_cast<Int8Vector<V>*>(static_cast<int8_t*>(v.out) + static_cast<int64_t>(pixel) * v.kp + k0) = q;
 }
@@ -175,33 +189,30 @@ __device__ inline void store_staged_tile_vec(const Int8OutputView& out, int32_t 
                                              int32_t thread, int32_t threads) {
   if (out.epilogue.output_int8) {
     // Each thread keeps one group of V channels (threads % (cols / V) == 0) for rows thread / groups,
-    // + row_step, ...: their constants are loaded once, and the residuals of kBatch rows are loaded
-    // before any is used, so their memory latencies overlap.
-    constexpr int kBatch = 4;
+    // + row_step, ...: their constants are loaded once, and the residual of the next row is loaded
+    // before this row's values are computed, so its memory latency overlaps them. One row per
+    // iteration and no unrolling: the loop body (V elements) stays small in registers and in code.
     const int32_t groups = cols / V;
     const int32_t col = thread % groups * V, k0 = col0 + col;
     if (k0 >= out.kp) return;
     const int32_t row_step = threads / groups;
+    const int32_t last_row = min(rows, m - pixel0);  // rows past the last pixel are not stored
     const ChannelConstants<V> constants = load_channel_constants<V>(out, k0);
-    for (int32_t first = thread / groups; first < rows; first += kBatch * row_step) {
-      Int8Vector<V> residual[kBatch];
+    int32_t row = thread / groups;
+    Int8Vector<V> residual = row < last_row ? load_residual_vec<V>(out, pixel0 + row, k0) : Int8Vector<V>{};
+#pragma unroll 1
+    for (; row < last_row; row += row_step) {
+      const int32_t next = row + row_step;
+      const Int8Vector<V> next_residual =
+          next < last_row ? load_residual_vec<V>(out, pixel0 + next, k0) : Int8Vector<V>{};
+      int32_t acc[V];
 #pragma unroll
-      for (int b = 0; b < kBatch; ++b) {
-        const int32_t row = first + b * row_step;
-        residual[b] = row < rows && pixel0 + row < m ? load_residual_vec<V>(out, pixel0 + row, k0) : Int8Vector<V>{};
+      for (int i = 0; i < V; i += 4) {
+        const int4 four = *reinterpret_cast<const int4*>(&staging[row * pitch + col + i]);
+        acc[i] = four.x, acc[i + 1] = four.y, acc[i + 2] = four.z, acc[i + 3] = four.w;
       }
-#pragma unroll
-      for (int b = 0; b < kBatch; ++b) {
-        const int32_t row = first + b * row_step, pixel = pixel0 + row;
-        if (row >= rows || pixel >= m) break;
-        int32_t acc[V];
-#pragma unroll
-        for (int i = 0; i < V; i += 4) {
-          const int4 four = *reinterpret_cast<const int4*>(&staging[row * pitch + col + i]);
-          acc[i] = four.x, acc[i + 1] = four.y, acc[i + 2] = four.z, acc[i + 3] = four.w;
-        }
-        store_int8_conv_output_vec<V, Kind>(out, constants, pixel, k0, acc, residual[b]);
-      }
+      store_int8_conv_output_vec<V, Kind>(out, constants, pixel0 + row, k0, acc, residual);
+      residual = next_residual;
     }
     return;
   }
