@@ -78,6 +78,10 @@ constexpr float kRoundingBias = 12582912.0f;
 // one float addition instead of two conversions, which are quarter-rate instructions on GPUs and
 // bound the INT8 epilogues there.
 OCTET_HOST_DEVICE inline int8_t quantize(float x, float scale) {
+  // A zero (either sign) quantizes to 0 whatever the scale (0 / scale is a zero, or NaN for scale 0,
+  // and both give 0), so it is not divided: on GPUs a division of 0 leaves the division's fast path
+  // for its slow subroutine, and ReLU makes about half of a layer's outputs 0.
+  if (x == 0.0f) return 0;
   float v = x / scale;
   if (!(v == v)) return 0;  // NaN
   v = v < -128.0f ? -128.0f : v;

@@ -111,12 +111,15 @@ TEST(Int8CpuReference, DequantizeMultipliesByTheScale) {
 // quantize() rounds with a bias addition instead of rintf and a conversion (qscheme.h). Against the
 // formula as ONNX QuantizeLinear states it, on every float: with scale 1 the quotient is x itself, so
 // every value the rounding and clamping can see is covered (the division is the same in both).
+// saturate_int8(rint(v)), NaN -> 0: ONNX QuantizeLinear's formula applied to the quotient v.
+int rint_and_saturate(float v) {
+  const float r = std::rint(v);
+  if (std::isnan(r)) return 0;
+  return static_cast<int>(std::fmin(std::fmax(r, -128.0f), 127.0f));
+}
+
 TEST(Int8CpuReference, QuantizeEqualsRintAndSaturateOnEveryFloat) {
-  const auto formula = [](float v) -> int {
-    const float r = std::rint(v);
-    if (std::isnan(r)) return 0;
-    return static_cast<int>(std::fmin(std::fmax(r, -128.0f), 127.0f));
-  };
+  const auto formula = rint_and_saturate;
   uint64_t mismatches = 0;
   uint32_t first_bad = 0;
   for (uint64_t bits = 0; bits <= 0xFFFFFFFFull; ++bits) {
@@ -126,6 +129,17 @@ TEST(Int8CpuReference, QuantizeEqualsRintAndSaturateOnEveryFloat) {
     if (quant::quantize(x, 1.0f) != formula(x) && mismatches++ == 0) first_bad = b;
   }
   EXPECT_EQ(mismatches, 0u) << "first mismatch at float bits 0x" << std::hex << first_bad;
+}
+
+// quantize() returns 0 for a zero without dividing it (qscheme.h): the formula with the division
+// gives the same for every scale, including the ones no caller should pass.
+TEST(Int8CpuReference, QuantizeOfZeroIsZeroForEveryScale) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  for (float zero : {0.0f, -0.0f})
+    for (float scale : {1.0f, 0.5f, 1e-30f, 1e-45f, 3e38f, 0.0f, -0.0f, -2.0f, inf, -inf, nan}) {
+      EXPECT_EQ(rint_and_saturate(zero / scale), 0) << zero << " / " << scale;
+      EXPECT_EQ(quant::quantize(zero, scale), 0) << zero << " / " << scale;
+    }
 }
 
 TEST(Int8CpuReference, Int8DequantizeEqualsConversionTimesScale) {
