@@ -108,9 +108,6 @@ TEST(Int8CpuReference, DequantizeMultipliesByTheScale) {
   EXPECT_EQ(y, (Floats{-64.0f, 0.0f, 63.5f, -1.5f}));
 }
 
-// quantize() rounds with a bias addition instead of rintf and a conversion (qscheme.h). Against the
-// formula as ONNX QuantizeLinear states it, on every float: with scale 1 the quotient is x itself, so
-// every value the rounding and clamping can see is covered (the division is the same in both).
 // saturate_int8(rint(v)), NaN -> 0: ONNX QuantizeLinear's formula applied to the quotient v.
 int rint_and_saturate(float v) {
   const float r = std::rint(v);
@@ -118,6 +115,9 @@ int rint_and_saturate(float v) {
   return static_cast<int>(std::fmin(std::fmax(r, -128.0f), 127.0f));
 }
 
+// quantize() rounds with a bias addition instead of rintf and a conversion (qscheme.h). Against the
+// formula as ONNX QuantizeLinear states it, on every float: with scale 1 the quotient is x itself, so
+// every value the rounding and clamping can see is covered (the division is the same in both).
 TEST(Int8CpuReference, QuantizeEqualsRintAndSaturateOnEveryFloat) {
   const auto formula = rint_and_saturate;
   uint64_t mismatches = 0;
