@@ -191,14 +191,8 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocksPerSm)
 #pragma unroll
       for (int e = 0; e < 4; ++e) acc[i][j][e] = 0;
 
-  const int32_t slices = (g.k_gemm + Tile::kBlockK - 1) / Tile::kBlockK;
-  // Prologue: slices 0 .. Stages-2 in flight. One commit per slice, empty past the end, so the
-  // wait count below always means "slice t has landed".
-#pragma unroll
-  for (int st = 0; st < Tile::kStages - 1; ++st) {
-    if (st < slices) copy_slice<Tile>(g, x, w, smem_base + st * Tile::kStageBytes, copy);
-    cp_async_commit();
-  }
+  // Slices 0 .. Stages-2 in flight.
+  const int32_t slices = start_copy_ring<Tile, Tile::kStages - 1>(g, x, w, smem_base, copy);
   for (int32_t t = 0; t < slices; ++t) {
     cp_async_wait<Tile::kStages - 2>();
     // Slice t is visible to all threads, and every warp is done with slice t-1, whose stage the

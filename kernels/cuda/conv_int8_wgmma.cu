@@ -32,8 +32,6 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <map>
-#include <mutex>
 
 #include "engine/error.h"
 #include "kernels/cuda/conv_int8_cuda.h"
@@ -207,14 +205,8 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocksPerSm)
 #pragma unroll
   for (int i = 0; i < Tile::kAccumulators; ++i) acc[i] = 0;
 
-  const int32_t slices = (g.k_gemm + Tile::kBlockK - 1) / Tile::kBlockK;
-  // Prologue: slices 0 .. Stages-3 in flight. One commit per slice, empty past the end, so the wait
-  // count below always means "slice t has landed".
-#pragma unroll
-  for (int st = 0; st < Tile::kStages - 2; ++st) {
-    if (st < slices) copy_slice<Tile>(g, x, w, smem_base + st * Tile::kStageBytes, copy);
-    cp_async_commit();
-  }
+  // Slices 0 .. Stages-3 in flight.
+  const int32_t slices = start_copy_ring<Tile, Tile::kStages - 2>(g, x, w, smem_base, copy);
   for (int32_t t = 0; t < slices; ++t) {
     cp_async_wait<Tile::kStages - 3>();
     fence_proxy_async_shared();
@@ -299,22 +291,12 @@ void launch_selected(const ConvGeometry& g, const Int8ConvCudaArgs& args, cudaSt
 // every launch.
 bool wgmma_available() {
   if (current_device_info().major != 9) return false;
-  int device = 0;
-  if (cudaGetDevice(&device) != cudaSuccess) {
-    cudaGetLastError();
-    return false;
-  }
-  static std::mutex mutex;
-  static std::map<int, bool> cache;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache.find(device);
-  if (it != cache.end()) return it->second;
-  cudaFuncAttributes attributes{};
-  const bool loaded = cudaFuncGetAttributes(&attributes, conv_int8_wgmma_kernel<TileMid16>) == cudaSuccess;
-  if (!loaded) cudaGetLastError();  // "no image for this device" is an answer here, not an error
-  const bool available = loaded && attributes.binaryVersion == 90;
-  cache.emplace(device, available);
-  return available;
+  return once_per_device(false, [](int) {
+    cudaFuncAttributes attributes{};
+    const bool loaded = cudaFuncGetAttributes(&attributes, conv_int8_wgmma_kernel<TileMid16>) == cudaSuccess;
+    if (!loaded) cudaGetLastError();  // "no image for this device" is an answer here, not an error
+    return loaded && attributes.binaryVersion == 90;
+  });
 }
 
 }  // namespace

@@ -221,6 +221,22 @@ __device__ __forceinline__ void copy_slice(const ConvGeometry& g, const int8_t* 
   }
 }
 
+// Starts a kernel's cp.async ring: slices 0 .. Ahead - 1 into stages 0 .. Ahead - 1, one commit group
+// per slice and an empty group past the last slice, so that in the main loop "at most N groups
+// pending" always means "slice t has landed". Returns the number of K slices.
+template <class Tile, int Ahead>
+__device__ __forceinline__ int32_t start_copy_ring(const ConvGeometry& g, const int8_t* __restrict__ x,
+                                                   const int8_t* __restrict__ w, uint32_t smem_base,
+                                                   CopyState<Tile>& st) {
+  const int32_t slices = (g.k_gemm + Tile::kBlockK - 1) / Tile::kBlockK;
+#pragma unroll
+  for (int stage = 0; stage < Ahead; ++stage) {
+    if (stage < slices) copy_slice<Tile>(g, x, w, smem_base + stage * Tile::kStageBytes, st);
+    cp_async_commit();
+  }
+  return slices;
+}
+
 // ---- The device ------------------------------------------------------------------------------------
 
 struct DeviceInfo {
@@ -229,30 +245,38 @@ struct DeviceInfo {
   size_t max_shared_per_block = 0;  // with the opt-in: 227 KiB on sm_90, 163 KiB sm_80, 99 KiB sm_86/89
 };
 
-// The current device's compute capability and SM count, read once per device (cudaGetDeviceProperties
-// is slow). major 0 when there is no usable device.
-inline DeviceInfo current_device_info() {
+// read(device) for the current device, computed once per device and per caller: each caller's
+// lambda is its own instantiation, with its own cache. `none` when there is no usable device.
+template <class T, class Read>
+T once_per_device(T none, Read read) {
   int device = 0;
   if (cudaGetDevice(&device) != cudaSuccess) {
     cudaGetLastError();  // clear it: "no device" is an answer here, not an error
-    return {};
+    return none;
   }
   static std::mutex mutex;
-  static std::map<int, DeviceInfo> cache;
+  static std::map<int, T> cache;
   std::lock_guard<std::mutex> lock(mutex);
   auto it = cache.find(device);
-  if (it != cache.end()) return it->second;
-  cudaDeviceProp props{};
-  DeviceInfo info;
-  if (cudaGetDeviceProperties(&props, device) == cudaSuccess) {
-    info.major = props.major;
-    info.multiprocessors = props.multiProcessorCount;
-    info.max_shared_per_block = props.sharedMemPerBlockOptin;
-  } else {
-    cudaGetLastError();
-  }
-  cache.emplace(device, info);
-  return info;
+  if (it == cache.end()) it = cache.emplace(device, read(device)).first;
+  return it->second;
+}
+
+// The current device's compute capability and SM count (cudaGetDeviceProperties is slow: once per
+// device). major 0 when there is no usable device.
+inline DeviceInfo current_device_info() {
+  return once_per_device(DeviceInfo{}, [](int device) {
+    cudaDeviceProp props{};
+    DeviceInfo info;
+    if (cudaGetDeviceProperties(&props, device) == cudaSuccess) {
+      info.major = props.major;
+      info.multiprocessors = props.multiProcessorCount;
+      info.max_shared_per_block = props.sharedMemPerBlockOptin;
+    } else {
+      cudaGetLastError();
+    }
+    return info;
+  });
 }
 
 }  // namespace octet::kernels::igemm
