@@ -7,8 +7,10 @@
 //   scale  the size of one INT8 step:  real = q * scale.  (Its inverse is never called "scale".)
 //   amax   the largest magnitude kept: scale = amax / 127.
 //   quantize(x, scale)   = saturate_int8(round_half_even(x / scale)), range [-128, 127]
-//                          A true division, not a multiply by a precomputed reciprocal: the reciprocal
-//                          would round differently on ties (x / scale = k + 0.5) than ONNX does.
+//                          A true division (correctly rounded), not a multiply by a precomputed
+//                          reciprocal: that would round differently on ties (x / scale = k + 0.5)
+//                          than ONNX does. Kernels may get the same quotient without a division
+//                          instruction (quantize_by_reciprocal: same result for every input).
 //                          NaN quantizes to 0 (ONNX leaves it undefined; 0 keeps garbage bounded).
 //   dequantize(q, scale) = float(q) * scale
 // Weights: per output channel c (axis 0 of Conv's KCRS, the output dimension of Gemm),
@@ -77,16 +79,53 @@ constexpr float kRoundingBias = 12582912.0f;
 // rintf + compare + convert for every input (tests/kernels/test_int8_cpu checks all 2^32 floats), with
 // one float addition instead of two conversions, which are quarter-rate instructions on GPUs and
 // bound the INT8 epilogues there.
+// saturate_int8(round_half_even(v)), NaN -> 0: the part of quantize after the division.
+OCTET_HOST_DEVICE inline int8_t round_and_saturate(float v) {
+  if (!(v == v)) return 0;  // NaN
+  v = v < -128.0f ? -128.0f : v;
+  v = v > 127.0f ? 127.0f : v;
+  return static_cast<int8_t>(float_bits(v + kRoundingBias) - float_bits(kRoundingBias));
+}
+
 OCTET_HOST_DEVICE inline int8_t quantize(float x, float scale) {
   // A zero (either sign) quantizes to 0 whatever the scale (0 / scale is a zero, or NaN for scale 0,
   // and both give 0), so it is not divided: on GPUs a division of 0 leaves the division's fast path
   // for its slow subroutine, and ReLU makes about half of a layer's outputs 0.
   if (x == 0.0f) return 0;
-  float v = x / scale;
-  if (!(v == v)) return 0;  // NaN
-  v = v < -128.0f ? -128.0f : v;
-  v = v > 127.0f ? 127.0f : v;
-  return static_cast<int8_t>(float_bits(v + kRoundingBias) - float_bits(kRoundingBias));
+  return round_and_saturate(x / scale);
+}
+
+// The same quotient x / scale, correctly rounded, without a division instruction: for kernels that
+// quantize many values by one scale (a GPU division is a reciprocal, five FMAs, a range check and a
+// branch to a slow subroutine per element; this is one multiply and two FMAs, no branch).
+//
+// Markstein's theorem (IA-64 division; Muller et al., Handbook of Floating-Point Arithmetic): if
+// r = RN(1 / scale) and q is within one ulp of x / scale, then e = x - scale * q is exact in one fma and
+// RN(q + e * r) = RN(x / scale), provided no step overflows or underflows. q = RN(x * r) is within one
+// ulp. The ranges: for scale in [2^-40, 2^40] (quotient_by_reciprocal_exact) and 2^-62 <= |x| <= 2^80
+// every step stays normal (|x * r| <= 2^120), so the quotient is exact. Below, |x / scale| < 2^-22 and
+// both paths round to 0 (the fma form stays within a few ulps of a tiny number). Above, both saturate
+// (|x / scale| >= 2^40), so x is first clamped to +-2^80, which also keeps infinities out of the fma
+// (inf - inf = NaN); the comparisons keep a NaN, which stays NaN and quantizes to 0. Hence for every
+// float x:
+//   quantize_by_reciprocal(x, scale, 1.0f / scale) == quantize(x, scale)
+// (tests/kernels/test_int8_cpu checks every x with |x / scale| in [1/4, 256] for a spread of scales,
+// and random floats of every magnitude; the GPU exactness tests run it against the CPU reference).
+constexpr float kReciprocalScaleMin = 0x1p-40f, kReciprocalScaleMax = 0x1p40f;
+
+OCTET_HOST_DEVICE inline bool quotient_by_reciprocal_exact(float scale) {
+  return scale >= kReciprocalScaleMin && scale <= kReciprocalScaleMax;
+}
+
+// reciprocal == 1.0f / scale (one IEEE division, done once, on the host) and
+// quotient_by_reciprocal_exact(scale).
+OCTET_HOST_DEVICE inline int8_t quantize_by_reciprocal(float x, float scale, float reciprocal) {
+  constexpr float kClamp = 0x1p80f;
+  x = x > kClamp ? kClamp : x;
+  x = x < -kClamp ? -kClamp : x;
+  const float q = x * reciprocal;
+  const float e = fmaf(-scale, q, x);
+  return round_and_saturate(fmaf(e, reciprocal, q));
 }
 
 // float(q) * scale. An INT8 q becomes a float exactly through the bias of quantize (no conversion

@@ -151,7 +151,7 @@ __device__ __forceinline__ void store_tile(const Int8OutputView& out, const Conv
           for (int half = 0; half < 2; ++half) {
             const int32_t row = i * 16 + group + half * 8;
             const int32_t col = warp_n * Tile::kWarpN + j * 8 + thread_in_group * 2;
-            *reinterpret_cast<int2*>(&staging[row * kPitch + col]) =
+            *reinterpret_cast<int2*>(&staging[staged_word(row, col, kPitch)]) =
                 make_int2(acc[i][j][half * 2], acc[i][j][half * 2 + 1]);
           }
     }

@@ -235,7 +235,7 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocksPerSm)
 #pragma unroll
   for (int i = 0; i < Tile::kAccumulators; i += 2) {
     const int32_t row = row0 + 8 * ((i / 2) % 2), col = 8 * (i / 4) + col0;
-    *reinterpret_cast<int2*>(&staging[row * Tile::kStagingPitch + col]) = make_int2(acc[i], acc[i + 1]);
+    *reinterpret_cast<int2*>(&staging[staged_word(row, col, Tile::kStagingPitch)]) = make_int2(acc[i], acc[i + 1]);
   }
   __syncthreads();
   store_staged_tile(out, g.m, staging, Tile::kStagingPitch, Tile::kBlockM, Tile::kBlockN, tile_m * Tile::kBlockM,

@@ -22,6 +22,9 @@ struct Int8OutputView {
   // 16 when an INT8 output allows 16-channel stores (Kp % 16 == 0, out and an INT8 residual 16-byte
   // aligned), else 4 (always possible). Float outputs store element by element and ignore it.
   int32_t vector_width = 4;
+  // 1 / output_scale (an IEEE division on the host) when quant::quantize_by_reciprocal gives the
+  // quotient exactly for this scale, else 0: the vector store then divides (store_int8_conv_output_vec).
+  float output_reciprocal = 0.0f;
 };
 
 inline Int8OutputView make_int8_output_view(const Int8ConvCudaArgs& args) {
@@ -33,6 +36,8 @@ inline Int8OutputView make_int8_output_view(const Int8ConvCudaArgs& args) {
   v.pixels_per_image = static_cast<int32_t>(args.shape.oh * args.shape.ow);
   const auto aligned16 = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
   v.vector_width = v.kp % 16 == 0 && aligned16(v.out) && aligned16(v.epilogue.residual_int8) ? 16 : 4;
+  if (args.epilogue.output_int8 && quant::quotient_by_reciprocal_exact(args.epilogue.output_scale))
+    v.output_reciprocal = 1.0f / args.epilogue.output_scale;
   return v;
 }
 
@@ -133,18 +138,20 @@ __device__ inline void store_int8_conv_output_vec(const Int8OutputView& v, const
                                                   const Int8Vector<V>& residual) {
   const Int8ConvEpilogue& e = v.epilogue;
   Int8Vector<V> q;
-  if (k0 + V <= v.k && !e.residual_f32) {
-    // The common case, without per-element branches (they cost a third more instructions per output,
-    // and instructions bound these epilogues): all V channels are real and the residual, if any, is
-    // INT8. With no residual, `residual` holds zeros and is read with scale 0: r is the +0 the spec
-    // adds.
+  if (k0 + V <= v.k && !e.residual_f32 && v.output_reciprocal != 0.0f) {
+    // The common case, without per-element branches (instructions bound these epilogues): all V
+    // channels are real, the residual, if any, is INT8, and the output scale allows the division by
+    // its reciprocal (qscheme.h: the same quotient, without the GPU division's per-element range check,
+    // branch and reciprocal). With no residual, `residual` holds zeros and is read with scale 0: r is
+    // the +0 the spec adds.
     const float residual_scale = e.residual_int8 ? e.residual_scale : 0.0f;
-    const float output_scale = e.output_scale;
+    const float output_scale = e.output_scale, output_reciprocal = v.output_reciprocal;
 #pragma unroll
     for (int i = 0; i < V; ++i) {
       const float r = quant::dequantize(residual.v[i], residual_scale);
-      q.v[i] = quant::quantize(quant::epilogue_value_as<Kind>(acc[i], c.scale[i], c.bias[i], r, e.activation),
-                               output_scale);
+      q.v[i] = quant::quantize_by_reciprocal(
+          quant::epilogue_value_as<Kind>(acc[i], c.scale[i], c.bias[i], r, e.activation), output_scale,
+          output_reciprocal);
     }
   } else {
 #pragma unroll
@@ -178,9 +185,20 @@ __device__ inline void store_int8_pad(const Int8OutputView& v, int32_t pixel, in
 }
 
 
-// The epilogue of a tile of int32 accumulators staged in shared memory: `rows` x `cols` words, row i
-// at staging + i * pitch (16-byte aligned rows: pitch % 4 == 0; cols % V == 0, threads % (cols / V)
-// == 0), for output pixels pixel0 .. and channels
+// Where accumulator (row, col) of a staged tile lives: row * pitch + a swizzled column. The 4-word
+// chunk c = col / 4 is stored at chunk c ^ ((c / 8) % 4), a permutation inside each aligned group of
+// 16 words. Why: store_staged_tile_vec<16> has the 8 threads of a quarter warp read the same 4-word
+// piece of 8 consecutive 16-word groups of one row; unswizzled, those land on two bank quads only (a
+// 4-way conflict); swizzled, the 8 pieces fall on 8 different bank quads. Writers of 2 consecutive
+// words (the MMA accumulator pairs, at even columns) stay inside one chunk, and rows
+// pitch = 8 (mod 32) words apart keep their int2 stores conflict-free as before.
+__device__ __forceinline__ int32_t staged_word(int32_t row, int32_t col, int32_t pitch) {
+  return row * pitch + (col ^ (((col >> 5) & 3) << 2));
+}
+
+// The epilogue of a tile of int32 accumulators staged in shared memory: `rows` x `cols` words, (row,
+// col) at staging + staged_word(row, col, pitch) (16-byte aligned rows: pitch % 4 == 0; cols % 16 ==
+// 0, threads % (cols / V) == 0), for output pixels pixel0 .. and channels
 // col0 .. (col0 % V == 0). Threads `thread` of `threads` share the work. INT8 outputs: V channels of
 // a pixel per step, consecutive threads on consecutive channel groups (coalesced NHWCp stores); float
 // NCHW outputs: one element per step, consecutive threads on consecutive pixels of a channel.
@@ -209,7 +227,7 @@ __device__ inline void store_staged_tile_vec(const Int8OutputView& out, int32_t 
       int32_t acc[V];
 #pragma unroll
       for (int i = 0; i < V; i += 4) {
-        const int4 four = *reinterpret_cast<const int4*>(&staging[row * pitch + col + i]);
+        const int4 four = *reinterpret_cast<const int4*>(&staging[staged_word(row, col + i, pitch)]);
         acc[i] = four.x, acc[i + 1] = four.y, acc[i + 2] = four.z, acc[i + 3] = four.w;
       }
       store_int8_conv_output_vec<V, Kind>(out, constants, pixel0 + row, k0, acc, residual);
@@ -220,7 +238,7 @@ __device__ inline void store_staged_tile_vec(const Int8OutputView& out, int32_t 
   for (int32_t idx = thread; idx < rows * cols; idx += threads) {
     const int32_t row = idx % rows, col = idx / rows;
     const int32_t pixel = pixel0 + row, k = col0 + col;
-    if (pixel < m && k < out.k) store_int8_conv_output_as<Kind>(out, pixel, k, staging[row * pitch + col]);
+    if (pixel < m && k < out.k) store_int8_conv_output_as<Kind>(out, pixel, k, staging[staged_word(row, col, pitch)]);
   }
 }
 

@@ -142,6 +142,65 @@ TEST(Int8CpuReference, QuantizeOfZeroIsZeroForEveryScale) {
     }
 }
 
+// quantize_by_reciprocal (the kernels' division-free quotient, qscheme.h) against quantize (a true
+// division) for scales across the allowed range [2^-40, 2^40]: every float x whose quotient lies in
+// [1/4, 256] in magnitude (where the rounding is decided), the float nearest each tie (k + 0.5) *
+// scale and its neighbours for many more scales, and random bit patterns of every magnitude,
+// infinities and NaNs included (where the theorem gives way to the clamp and the saturation).
+TEST(Int8CpuReference, QuantizeByReciprocalEqualsQuantize) {
+  const auto check = [](float x, float scale, uint64_t& mismatches, std::string& first) {
+    const float reciprocal = 1.0f / scale;
+    if (quant::quantize_by_reciprocal(x, scale, reciprocal) != quant::quantize(x, scale) && mismatches++ == 0) {
+      std::ostringstream where;
+      where << std::hexfloat << "x = " << x << ", scale = " << scale;
+      first = where.str();
+    }
+  };
+  uint64_t mismatches = 0, checked = 0;
+  std::string first;
+  const auto next_up = [](float x) { return std::nextafter(x, std::numeric_limits<float>::infinity()); };
+  // Every float in the deciding range (~168 M per scale), for a typical activation scale and the
+  // range's ends.
+  for (float scale : {0.0123f, 0x1p-40f, 0x1p40f}) {
+    for (float sign : {1.0f, -1.0f})
+      for (float x = 0.25f * scale; x <= 256.0f * scale; x = next_up(x), ++checked) check(sign * x, scale, mismatches, first);
+  }
+  std::mt19937 rng(20261122);
+  std::uniform_real_distribution<float> exponent(-40.0f, 39.0f);
+  // Ties and their neighbours, for log-uniform random scales.
+  for (int i = 0; i < 20000; ++i) {
+    const float scale = std::exp2(exponent(rng)) * std::uniform_real_distribution<float>(1.0f, 2.0f)(rng);
+    for (int k = -130; k <= 130; ++k) {
+      float x = (static_cast<float>(k) + 0.5f) * scale;
+      for (int step = 0; step < 3; ++step) x = std::nextafter(x, -std::numeric_limits<float>::infinity());
+      for (int step = 0; step < 7; ++step, x = next_up(x), ++checked) check(x, scale, mismatches, first);
+    }
+  }
+  // Random bit patterns: every magnitude, subnormals, infinities and NaNs.
+  std::uniform_int_distribution<uint32_t> any_bits;
+  for (int i = 0; i < 1000; ++i) {
+    const float scale = std::exp2(exponent(rng)) * std::uniform_real_distribution<float>(1.0f, 2.0f)(rng);
+    for (int j = 0; j < 10000; ++j, ++checked) {
+      const uint32_t b = any_bits(rng);
+      float x;
+      std::memcpy(&x, &b, sizeof x);
+      check(x, scale, mismatches, first);
+    }
+  }
+  EXPECT_EQ(mismatches, 0u) << "of " << checked << " values; first: " << first;
+  EXPECT_GT(checked, 500'000'000u);
+}
+
+TEST(Int8CpuReference, QuotientByReciprocalIsExactOnlyInsideItsScaleRange) {
+  EXPECT_TRUE(quant::quotient_by_reciprocal_exact(0x1p-40f));
+  EXPECT_TRUE(quant::quotient_by_reciprocal_exact(0x1p40f));
+  EXPECT_TRUE(quant::quotient_by_reciprocal_exact(0.0123f));
+  EXPECT_FALSE(quant::quotient_by_reciprocal_exact(std::nextafter(0x1p-40f, 0.0f)));
+  EXPECT_FALSE(quant::quotient_by_reciprocal_exact(std::nextafter(0x1p40f, 1e38f)));
+  EXPECT_FALSE(quant::quotient_by_reciprocal_exact(0.0f));
+  EXPECT_FALSE(quant::quotient_by_reciprocal_exact(std::numeric_limits<float>::quiet_NaN()));
+}
+
 TEST(Int8CpuReference, Int8DequantizeEqualsConversionTimesScale) {
   for (float scale : {1.0f, 0.0123f, 3.5e-7f, 1e30f})
     for (int q = -128; q <= 127; ++q)
