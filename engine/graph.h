@@ -143,6 +143,19 @@ struct Node {
   std::string tactic;
 };
 
+// A float32 constant that an explicitly quantized model gives as integers and scales: a
+// DequantizeLinear of an int8 (weights) or int32 (biases) initializer, folded at import, so that
+// initializer = dequantize(values, scales) (quantize/qscheme.h) and every FP32 path reads floats. The
+// INT8 builder takes int8 weights and their scales from here as they are (quantize/weight_quantization.h)
+// while the initializer still equals their dequantization (a pass that rewrote it, e.g. a folded
+// BatchNormalization, makes it re-quantize).
+struct ConstantQuantization {
+  Tensor values;              // int8 or int32, the initializer's dims
+  std::vector<float> scales;  // one (per tensor), or one per index of `axis`
+  int64_t axis = 0;
+  std::string node;           // the DequantizeLinear, for layer info
+};
+
 struct Value {
   std::string name;
   DataType type = DataType::kFloat32;
@@ -151,6 +164,7 @@ struct Value {
   // INT8 activations: real = q * scale (quantize/qscheme.h). Set exactly when type is kInt8 and the
   // value is an activation.
   std::optional<float> scale;
+  std::optional<ConstantQuantization> quantized;  // explicitly quantized constants only
   bool is_constant() const { return initializer.has_value(); }
 };
 

@@ -22,6 +22,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "engine/file_util.h"
+#include "engine/qdq_constants.h"
 #include "engine/shape_inference.h"
 
 namespace octet {
@@ -242,6 +244,8 @@ class Importer {
         {"Dropout", &Importer::convert_dropout},
         {"Pad", &Importer::convert_pad},
         {"Constant", &Importer::convert_constant},
+        {"QuantizeLinear", &Importer::convert_quantize_linear},
+        {"DequantizeLinear", &Importer::convert_dequantize_linear},
     };
     return table;
   }
@@ -497,6 +501,12 @@ class Importer {
   // Appends a node producing the ONNX node's first output and infers its dims right away.
   void emit(const NodeContext& ctx, OpKind op, std::vector<ValueId> inputs, NodeAttributes attrs) {
     require_float(ctx, inputs);
+    emit_typed(ctx, op, std::move(inputs), std::move(attrs), DataType::kFloat32, std::nullopt);
+  }
+
+  // emit for any input and output types: the Q/DQ reformats, whose int8 side carries the scale.
+  void emit_typed(const NodeContext& ctx, OpKind op, std::vector<ValueId> inputs, NodeAttributes attrs,
+                  DataType out_type, std::optional<float> out_scale) {
     Node node;
     node.name = ctx.name();
     node.op = op;
@@ -508,7 +518,8 @@ class Importer {
     OCTET_CHECK(!ids_.count(out_name), ctx.where(), ": output '", out_name, "' is already defined");
     Value out;
     out.name = out_name;
-    out.type = DataType::kFloat32;
+    out.type = out_type;
+    out.scale = out_scale;
     out.dims = std::move(dims.at(0));
     const ValueId id = graph_.add_value(std::move(out));
     ids_[out_name] = id;
@@ -899,6 +910,105 @@ class Importer {
     const std::string& out_name = ctx.proto().output(0);
     OCTET_CHECK(!ids_.count(out_name), ctx.where(), ": output '", out_name, "' is already defined");
     add_constant(out_name, std::move(value), detail::concat("node '", ctx.name(), "' (Constant)"));
+  }
+
+  // ---- explicit quantization (QuantizeLinear / DequantizeLinear, opsets 10-21) ----------------------
+  // Symmetric int8 only (what TensorRT and ONNX Runtime's symmetric quantization write): the scale a
+  // positive finite float32 constant, a scalar or (opset 13+) one per index of `axis`; the zero point
+  // absent (DequantizeLinear) or a constant of zeros, int8 (or int32 for a DequantizeLinear of int32
+  // biases). On constants both fold (engine/qdq_constants.h) and the dequantized float constant keeps
+  // its integers (Value::quantized); on activations they become octet's reformat nodes, the int8 value
+  // carrying the scale (quantize/qdq_fusion.h later turns each Q -> DQ pair into a scale of the tensor).
+  QdqScales read_qdq_scales(const NodeContext& ctx, ValueId x) const {
+    const Tensor& scale = constant_input(ctx, 1, "scale");
+    if (scale.type() != DataType::kFloat32)
+      OCTET_UNSUPPORTED(ctx.where(), ": scale has type ", to_string(scale.type()), "; octet supports float32 scales");
+    QdqScales q;
+    q.scales.assign(scale.data<float>(), scale.data<float>() + scale.numel());
+    OCTET_CHECK(!q.scales.empty(), ctx.where(), ": scale is empty");
+    for (float s : q.scales)
+      OCTET_CHECK(s > 0.0f && s <= std::numeric_limits<float>::max(), ctx.where(), ": scale ", s,
+                  " is not a positive finite number (a zero scale would divide by zero)");
+    if (ctx.get_int("block_size", 0) != 0)
+      OCTET_UNSUPPORTED(ctx.where(), ": blocked quantization (block_size) is not supported");
+    if (scale.rank() == 1 && ctx.opset() >= 13) {
+      q.axis = normalize_axis(ctx.get_int("axis", 1), rank_of(x), ctx.where(), "axis");
+      const int64_t length = dims_of(x)[static_cast<size_t>(q.axis)];
+      OCTET_CHECK(scale.numel() == length, ctx.where(), ": scale has ", scale.numel(), " entries but axis ", q.axis,
+                  " of '", graph_.value(x).name, "' ", to_string(dims_of(x)), " has ", length);
+      if (!q.per_axis()) q.axis = 0;  // a per-axis scale of length 1 is a per-tensor scale
+    } else {
+      OCTET_CHECK(scale.numel() == 1, ctx.where(), ": scale must be a scalar (per-axis scales need opset 13), got dims ",
+                  to_string(scale.dims()));
+    }
+    check_zero_point(ctx, q);
+    return q;
+  }
+
+  void check_zero_point(const NodeContext& ctx, const QdqScales& q) const {
+    const bool is_quantize = ctx.proto().op_type() == "QuantizeLinear";
+    if (ctx.input_name(2).empty()) {
+      // Without a zero point ONNX's QuantizeLinear writes uint8 (opset 21: unless output_dtype says).
+      if (is_quantize && ctx.get_int("output_dtype", onnx::TensorProto_DataType_UINT8) != onnx::TensorProto_DataType_INT8)
+        OCTET_UNSUPPORTED(ctx.where(), ": no zero point, so it quantizes to uint8; octet supports symmetric int8 "
+                          "(zero point an int8 0)");
+      return;
+    }
+    const Tensor& zero = constant_input(ctx, 2, "zero_point");
+    if (zero.type() == DataType::kUInt8)
+      OCTET_UNSUPPORTED(ctx.where(), ": uint8 quantization (zero point type uint8); octet supports symmetric int8 "
+                        "with zero point 0 (ONNX Runtime: activation_type=QInt8, weight_type=QInt8, "
+                        "ActivationSymmetric and WeightSymmetric)");
+    OCTET_CHECK(zero.type() == DataType::kInt8 || (!is_quantize && zero.type() == DataType::kInt32), ctx.where(),
+                ": zero point has type ", to_string(zero.type()), "; octet supports int8 (int32 for biases)");
+    OCTET_CHECK(zero.numel() == static_cast<int64_t>(q.scales.size()), ctx.where(), ": zero point has ", zero.numel(),
+                " entries for ", q.scales.size(), " scales");
+    for (int64_t i = 0; i < zero.numel(); ++i) {
+      const int64_t z = zero.type() == DataType::kInt8 ? zero.data<int8_t>()[i] : zero.data<int32_t>()[i];
+      if (z != 0)
+        OCTET_UNSUPPORTED(ctx.where(), ": zero point ", z, " (asymmetric quantization); octet supports symmetric int8 "
+                          "quantization, zero point 0");
+    }
+  }
+
+  void convert_quantize_linear(const NodeContext& ctx) {
+    const ValueId x = required_input(ctx, 0, "x");
+    require_float(ctx, {x});
+    const QdqScales q = read_qdq_scales(ctx, x);
+    const Value& in = graph_.value(x);
+    if (in.is_constant()) {  // weights quantized in the model (float weights -> Q -> DQ)
+      add_constant(ctx.proto().output(0), quantize_constant(*in.initializer, q),
+                   detail::concat("node '", ctx.name(), "' (folded to a constant)"));
+      return;
+    }
+    if (q.per_axis())
+      OCTET_UNSUPPORTED(ctx.where(), ": per-axis quantization of the activation '", in.name,
+                        "'; octet quantizes activations per tensor");
+    emit_typed(ctx, OpKind::QuantizeLinear, {x}, std::monostate{}, DataType::kInt8, q.scales[0]);
+  }
+
+  void convert_dequantize_linear(const NodeContext& ctx) {
+    const ValueId x = required_input(ctx, 0, "x");
+    const Value& in = graph_.value(x);
+    OCTET_CHECK(in.type == DataType::kInt8 || (in.is_constant() && in.type == DataType::kInt32), ctx.where(),
+                ": input '", in.name, "' has type ", to_string(in.type), "; octet dequantizes int8 (int32 constants)");
+    const QdqScales q = read_qdq_scales(ctx, x);
+    if (in.is_constant()) {
+      const std::string out_name = ctx.proto().output(0);
+      ConstantQuantization record{*in.initializer, q.scales, q.axis, ctx.name()};
+      const ValueId id = add_constant(out_name, dequantize_constant(*in.initializer, q),
+                                      detail::concat("node '", ctx.name(), "' (folded to a constant)"));
+      graph_.value(id).quantized = std::move(record);
+      return;
+    }
+    if (q.per_axis())
+      OCTET_UNSUPPORTED(ctx.where(), ": per-axis dequantization of the activation '", in.name,
+                        "'; octet quantizes activations per tensor");
+    OCTET_CHECK(in.scale.has_value(), ctx.where(), ": reads '", in.name, "', an int8 tensor that no QuantizeLinear of "
+                "this model produced; octet needs a QuantizeLinear before every DequantizeLinear of an activation");
+    OCTET_CHECK(*in.scale == q.scales[0], ctx.where(), ": dequantizes '", in.name, "' with scale ", q.scales[0],
+                " but it was quantized with scale ", *in.scale, "; octet needs the pair to use one scale");
+    emit_typed(ctx, OpKind::DequantizeLinear, {x}, std::monostate{}, DataType::kFloat32, std::nullopt);
   }
 
   const onnx::ModelProto& model_;

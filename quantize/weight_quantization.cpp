@@ -1,8 +1,11 @@
 #include "quantize/weight_quantization.h"
 
+#include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 
+#include "engine/qdq_constants.h"
 #include "kernels/cpu/int8_ref.h"
 
 namespace octet {
@@ -50,6 +53,46 @@ void install_weights(Graph& graph, Node& node, QuantizedWeights quantized) {
   node.inputs[1] = graph.add_value(std::move(weights));
 }
 
+// The int8 weights an explicitly quantized model gave (Value::quantized), one scale per output
+// channel, when they still describe the float initializer exactly; nullopt otherwise (no record, a
+// per-axis scale along another axis than `channel_axis`, or a pass rewrote the floats, e.g. a folded
+// BatchNormalization). `transpose`: the stored weights are [K_in, N_out] (a Gemm without transB) and
+// the result must be [N_out, K_in].
+std::optional<QuantizedWeights> weights_from_model(const Value& w, int64_t channel_axis, bool transpose) {
+  if (!w.quantized || w.quantized->values.type() != DataType::kInt8) return std::nullopt;
+  const ConstantQuantization& q = *w.quantized;
+  if (q.scales.size() > 1 && q.axis != channel_axis) return std::nullopt;
+  const Tensor floats = dequantize_constant(q.values, QdqScales{q.scales, q.axis});
+  if (floats.dims() != w.initializer->dims() ||
+      std::memcmp(floats.data<float>(), w.initializer->data<float>(), static_cast<size_t>(floats.numel()) * sizeof(float)))
+    return std::nullopt;
+  const int64_t channels = q.values.dims().at(static_cast<size_t>(channel_axis));
+  const int64_t row = q.values.numel() / channels;
+  QuantizedWeights result;
+  result.scales = q.scales.size() > 1 ? q.scales : std::vector<float>(static_cast<size_t>(channels), q.scales[0]);
+  if (!transpose) {
+    result.weights = q.values;
+    return result;
+  }
+  result.weights = Tensor(DataType::kInt8, {channels, row});
+  const int8_t* in = q.values.data<int8_t>();
+  int8_t* out = result.weights.data<int8_t>();
+  for (int64_t k = 0; k < row; ++k)
+    for (int64_t n = 0; n < channels; ++n) out[n * row + k] = in[k * channels + n];
+  return result;
+}
+
+// The model's own integers when it gave them (its DequantizeLinear then counts as fused into the
+// node), else octet's per-channel quantization of the floats.
+template <class Quantize>
+QuantizedWeights layer_weights(Node& node, const Value& w, int64_t channel_axis, bool transpose, Quantize quantize) {
+  if (std::optional<QuantizedWeights> given = weights_from_model(w, channel_axis, transpose)) {
+    node.fused_nodes.push_back(w.quantized->node);
+    return std::move(*given);
+  }
+  return quantize(*w.initializer);
+}
+
 }  // namespace
 
 QuantizedWeights quantize_conv_weights(const Tensor& kcrs) {
@@ -68,11 +111,15 @@ QuantizedWeights quantize_gemm_weights(const Tensor& b, bool trans_b) {
 void quantize_layer_weights(Graph& graph) {
   for (Node& node : graph.nodes) {
     if (node.precision != Precision::kInt8) continue;
+    const Value& w = graph.value(node.inputs.at(1));
     if (node.op == OpKind::Conv) {
-      install_weights(graph, node, quantize_conv_weights(*graph.value(node.inputs[1]).initializer));
+      install_weights(graph, node, layer_weights(node, w, 0, false, quantize_conv_weights));
     } else if (node.op == OpKind::Gemm) {
       auto& attrs = std::get<GemmAttrs>(node.attrs);
-      install_weights(graph, node, quantize_gemm_weights(*graph.value(node.inputs[1]).initializer, attrs.trans_b));
+      const bool trans_b = attrs.trans_b;
+      install_weights(graph, node, layer_weights(node, w, trans_b ? 0 : 1, !trans_b, [trans_b](const Tensor& b) {
+                        return quantize_gemm_weights(b, trans_b);
+                      }));
       attrs.trans_b = true;
       attrs.beta = 1.0f;  // 1 already when C is present (precision assignment requires it)
     }

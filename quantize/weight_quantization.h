@@ -17,8 +17,10 @@ QuantizedWeights quantize_conv_weights(const Tensor& kcrs);
 // B [K_in, N_out] (trans_b false) or [N_out, K_in] (trans_b true) -> [N_out, K_in].
 QuantizedWeights quantize_gemm_weights(const Tensor& b, bool trans_b);
 
-// Every INT8 Conv/Gemm (Node::precision) of `graph` reads int8 weights afterwards and holds their
-// scales in Node::weight_scales; a Gemm gets trans_b = true (and beta = 1 when it has no C, where
+// Every INT8 Conv/Gemm (Node::precision) of `graph` reads int8 weights afterwards: the model's own
+// integers and scales when an explicitly quantized model gave them (engine/graph.h Value::quantized,
+// per output channel or per tensor, still equal to the float weights), else quantized here; the node
+// holds their scales in Node::weight_scales. A Gemm gets trans_b = true (and beta = 1 when it has no C, where
 // beta meant nothing). A weight read by this node alone is replaced in place (same value, same
 // name); a shared one gets a new value "<weight>:int8" so other readers keep the float weights.
 // Float weights nobody reads any more stay in the graph until the builder drops them.

@@ -1,0 +1,228 @@
+// Explicit quantization: QuantizeLinear / DequantizeLinear import (engine/onnx_import.cpp), their
+// execution as they are, the fusion of Q -> DQ pairs into scales (quantize/qdq_fusion.h) and the INT8
+// build that takes the model's own weight integers. Hand-built models; every expected number is worked
+// out in a comment from ONNX's formulas (symmetric int8, zero point 0), never taken from octet.
+// (ONNX Runtime's quantize_static models: tests/peers/qdq_ort_agreement.py.)
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/error.h"
+#include "engine/onnx_import.h"
+#include "engine/passes.h"
+#include "engine/shape_inference.h"
+#include "quantize/int8_builder.h"
+#include "quantize/qdq_fusion.h"
+#include "tests/support/onnx_builder.h"
+
+namespace octet {
+namespace {
+
+using test::ModelBuilder;
+
+Graph import(const ModelBuilder& b) { return import_onnx_bytes(b.bytes(), "qdq.onnx"); }
+
+const Node& node_named(const Graph& g, const std::string& name) {
+  for (const Node& n : g.nodes)
+    if (n.name == name) return n;
+  throw std::runtime_error("no node named " + name);
+}
+
+const Value& value_named(const Graph& g, const std::string& name) {
+  const ValueId id = g.find_value(name);
+  if (id == kNoValue) throw std::runtime_error("no value named " + name);
+  return g.value(id);
+}
+
+bool lists(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Expects `fn` to throw an octet Error (UnsupportedError included) whose message holds every fragment.
+template <typename Fn>
+void expect_error(Fn&& fn, const std::vector<std::string>& fragments) {
+  try {
+    fn();
+    ADD_FAILURE() << "no exception thrown";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    for (const auto& f : fragments) EXPECT_NE(what.find(f), std::string::npos) << "'" << f << "' not in: " << what;
+  }
+}
+
+// x [1, 2, 2, 2] -> Q(0.5) -> DQ(0.5) -> Conv 1x1 (3 filters; W = DQ(int8, per output channel
+// scales 0.25, 0.5, 1), bias) -> Relu -> Q(0.25) -> DQ(0.25) -> y.
+ModelBuilder conv_model() {
+  ModelBuilder b(17);
+  b.input("x", {1, 2, 2, 2}).output("y", {1, 3, 2, 2});
+  b.initializer<float>("x_scale", {}, {0.5f}).initializer<int8_t>("x_zero", {}, {0});
+  b.initializer<float>("y_scale", {}, {0.25f}).initializer<int8_t>("y_zero", {}, {0});
+  // w_q[k][c]: k = 0: (4, -8), k = 1: (127, 0), k = 2: (-127, 3)
+  b.initializer<int8_t>("w_q", {3, 2, 1, 1}, {4, -8, 127, 0, -127, 3});
+  b.initializer<float>("w_scale", {3}, {0.25f, 0.5f, 1.0f}).initializer<int8_t>("w_zero", {3}, {0, 0, 0});
+  b.initializer<float>("bias", {3}, {0.5f, -1.0f, 0.0f});
+  b.node("QuantizeLinear", {"x", "x_scale", "x_zero"}, {"x_q"}, "x_Q");
+  b.node("DequantizeLinear", {"x_q", "x_scale", "x_zero"}, {"x_dq"}, "x_DQ");
+  b.node("DequantizeLinear", {"w_q", "w_scale", "w_zero"}, {"w"}, "w_DQ").attr_int("axis", 0);
+  b.node("Conv", {"x_dq", "w", "bias"}, {"c"}, "conv");
+  b.node("Relu", {"c"}, {"r"}, "relu");
+  b.node("QuantizeLinear", {"r", "y_scale", "y_zero"}, {"r_q"}, "r_Q");
+  b.node("DequantizeLinear", {"r_q", "y_scale", "y_zero"}, {"y"}, "r_DQ");
+  return b;
+}
+
+TEST(QdqImport, ActivationPairsBecomeReformatsAndWeightsFoldWithTheirIntegers) {
+  const Graph g = import(conv_model());
+  EXPECT_EQ(node_named(g, "x_Q").op, OpKind::QuantizeLinear);
+  EXPECT_EQ(node_named(g, "x_DQ").op, OpKind::DequantizeLinear);
+  const Value& x_q = value_named(g, "x_q");
+  EXPECT_EQ(x_q.type, DataType::kInt8);
+  EXPECT_EQ(x_q.scale, 0.5f);
+  // The weight DequantizeLinear is folded: w = q * scale of its output channel.
+  const Value& w = value_named(g, "w");
+  ASSERT_TRUE(w.is_constant());
+  const float* f = w.initializer->data<float>();
+  EXPECT_EQ(std::vector<float>(f, f + 6), (std::vector<float>{1.0f, -2.0f, 63.5f, 0.0f, -127.0f, 3.0f}));
+  ASSERT_TRUE(w.quantized.has_value());
+  EXPECT_EQ(w.quantized->scales, (std::vector<float>{0.25f, 0.5f, 1.0f}));
+  EXPECT_EQ(w.quantized->node, "w_DQ");
+  for (const Node& n : g.nodes) EXPECT_NE(n.name, "w_DQ");
+}
+
+TEST(QdqImport, ExecutesAsItIsOnTheCpu) {
+  // x -> Q(0.5) -> DQ(0.5) -> y: round half to even of x / 0.5, times 0.5, saturated to [-128, 127].
+  ModelBuilder b(13);
+  b.input("x", {1, 6}).output("y", {1, 6});
+  b.initializer<float>("s", {}, {0.5f}).initializer<int8_t>("z", {}, {0});
+  b.node("QuantizeLinear", {"x", "s", "z"}, {"q"}, "Q");
+  b.node("DequantizeLinear", {"q", "s", "z"}, {"y"}, "DQ");
+  Graph g = import(b);
+  optimize_fp32(g);
+  Tensor x(DataType::kFloat32, {1, 6});
+  // 0.3 / 0.5 = 0.6 -> 1; -0.74 / 0.5 = -1.48 -> -1; 0.75 / 0.5 = 1.5 -> 2; 1.25 / 0.5 = 2.5 -> 2 (even);
+  // 100 / 0.5 = 200 -> 127; -70 / 0.5 = -140 -> -128.
+  const std::vector<float> in = {0.3f, -0.74f, 0.75f, 1.25f, 100.0f, -70.0f};
+  std::copy(in.begin(), in.end(), x.data<float>());
+  const std::vector<Tensor> out = create_context(g, BackendKind::kCpu)->run({x});
+  const float* y = out.at(0).data<float>();
+  EXPECT_EQ(std::vector<float>(y, y + 6), (std::vector<float>{0.5f, -0.5f, 1.0f, 1.0f, 63.5f, -64.0f}));
+}
+
+TEST(QdqFusion, PairsBecomeScalesAndTheInt8BuildUsesTheModelsWeights) {
+  Graph g = import(conv_model());
+  ASSERT_TRUE(has_qdq(g));
+  QdqFusionReport report;
+  const std::map<std::string, float> scales = fuse_qdq(g, &report);
+  // Each pair gives its input tensor the pair's scale: x 0.5, r (the Relu output) 0.25, and y, the
+  // graph output the Relu writes once the pair is gone, 0.25 too.
+  EXPECT_EQ(scales, (std::map<std::string, float>{{"x", 0.5f}, {"r", 0.25f}, {"y", 0.25f}}));
+  EXPECT_EQ(report.fused.size(), 2u);
+  for (const Node& n : g.nodes) EXPECT_NE(n.op, OpKind::QuantizeLinear) << n.name;
+  const Node& conv = node_named(g, "conv");
+  EXPECT_EQ(g.value(conv.inputs[0]).name, "x");
+  EXPECT_TRUE(lists(conv.fused_nodes, "x_Q") && lists(conv.fused_nodes, "x_DQ"));
+  EXPECT_EQ(g.value(g.outputs.at(0)).name, "y");  // the graph output keeps its name
+
+  optimize_fp32(g);
+  BuildConfig config;
+  config.int8 = true;
+  BuildReport build;
+  const Graph int8 = build_int8_graph(g, scales, config, &build);
+  const Node& layer = node_named(int8, "conv");
+  ASSERT_EQ(layer.precision, Precision::kInt8);
+  // The model's integers and scales, not a re-quantization of the floats (which would give channel 0
+  // the scale 2 / 127 and other integers).
+  EXPECT_EQ(layer.weight_scales, (std::vector<float>{0.25f, 0.5f, 1.0f}));
+  const Tensor& w = *int8.value(layer.inputs[1]).initializer;
+  ASSERT_EQ(w.type(), DataType::kInt8);
+  EXPECT_EQ(std::vector<int8_t>(w.data<int8_t>(), w.data<int8_t>() + 6), (std::vector<int8_t>{4, -8, 127, 0, -127, 3}));
+  EXPECT_TRUE(lists(layer.fused_nodes, "w_DQ"));
+  // It writes the graph output: float from the same kernel (graph outputs are float32).
+  EXPECT_EQ(int8.value(layer.outputs[0]).type, DataType::kFloat32);
+}
+
+TEST(QdqFusion, ScalesCrossMaxPoolAndConcat) {
+  // a -> Q/DQ(0.5) -> MaxPool -> p ; b -> Relu -> rb ; Concat(p, rb) -> Q/DQ(0.25) -> y.
+  // c and y (the graph output the Concat writes once the pair is gone) get 0.25. Forward across
+  // MaxPool: p gets 0.5 (a has it). Backward from the Concat output: rb gets 0.25 (it has none), p
+  // keeps 0.5; b gets none (no propagation backward across Relu).
+  ModelBuilder b(17);
+  b.input("a", {1, 1, 2, 2}).input("b", {1, 1, 1, 1}).output("y", {1, 2, 1, 1});
+  b.initializer<float>("s1", {}, {0.5f}).initializer<float>("s2", {}, {0.25f}).initializer<int8_t>("z", {}, {0});
+  b.node("QuantizeLinear", {"a", "s1", "z"}, {"a_q"}, "a_Q");
+  b.node("DequantizeLinear", {"a_q", "s1", "z"}, {"a_dq"}, "a_DQ");
+  b.node("MaxPool", {"a_dq"}, {"p"}, "pool").attr_ints("kernel_shape", {2, 2});
+  b.node("Relu", {"b"}, {"rb"}, "relu");
+  b.node("Concat", {"p", "rb"}, {"c"}, "concat").attr_int("axis", 1);
+  b.node("QuantizeLinear", {"c", "s2", "z"}, {"c_q"}, "c_Q");
+  b.node("DequantizeLinear", {"c_q", "s2", "z"}, {"y"}, "c_DQ");
+  Graph g = import(b);
+  QdqFusionReport report;
+  const std::map<std::string, float> scales = fuse_qdq(g, &report);
+  EXPECT_EQ(scales, (std::map<std::string, float>{
+                        {"a", 0.5f}, {"p", 0.5f}, {"c", 0.25f}, {"y", 0.25f}, {"rb", 0.25f}}));
+  EXPECT_EQ(report.propagated.size(), 2u);
+}
+
+// ---- bad input ------------------------------------------------------------------------------------
+
+ModelBuilder pair_model(float scale, const std::string& zero_type = "int8", int zero = 0) {
+  ModelBuilder b(17);
+  b.input("x", {1, 3}).output("y", {1, 3});
+  b.initializer<float>("s", {}, {scale});
+  if (zero_type == "uint8")
+    b.initializer<uint8_t>("z", {}, {static_cast<uint8_t>(zero)});
+  else
+    b.initializer<int8_t>("z", {}, {static_cast<int8_t>(zero)});
+  b.node("QuantizeLinear", {"x", "s", "z"}, {"q"}, "the_Q");
+  b.node("DequantizeLinear", {"q", "s", "z"}, {"y"}, "the_DQ");
+  return b;
+}
+
+TEST(QdqImportErrors, ZeroScaleNamesTheNode) {
+  expect_error([] { import(pair_model(0.0f)); }, {"qdq.onnx", "the_Q", "scale 0", "positive"});
+}
+
+TEST(QdqImportErrors, Uint8WithNonZeroZeroPointIsRefusedWithTheFix) {
+  expect_error([] { import(pair_model(0.1f, "uint8", 128)); }, {"the_Q", "uint8", "symmetric int8", "QInt8"});
+}
+
+TEST(QdqImportErrors, NonZeroInt8ZeroPointIsAsymmetric) {
+  expect_error([] { import(pair_model(0.1f, "int8", 3)); }, {"the_Q", "zero point 3", "asymmetric"});
+}
+
+TEST(QdqImportErrors, PerAxisScaleOfTheWrongLength) {
+  ModelBuilder b(17);
+  b.input("x", {1, 2, 1, 1}).output("y", {1, 3, 1, 1});
+  b.initializer<int8_t>("w_q", {3, 2, 1, 1}, {1, 2, 3, 4, 5, 6});
+  b.initializer<float>("w_scale", {2}, {0.5f, 0.5f}).initializer<int8_t>("w_zero", {2}, {0, 0});
+  b.node("DequantizeLinear", {"w_q", "w_scale", "w_zero"}, {"w"}, "w_DQ").attr_int("axis", 0);
+  b.node("Conv", {"x", "w"}, {"y"}, "conv");
+  expect_error([&] { import(b); }, {"w_DQ", "scale has 2 entries but axis 0", "'w_q'", "has 3"});
+}
+
+TEST(QdqImportErrors, DequantizeWithoutItsQuantize) {
+  // An int8 tensor that no QuantizeLinear wrote: here a graph input.
+  ModelBuilder b(17);
+  b.input("x", {1, 3}, onnx::TensorProto_DataType_INT8).output("y", {1, 3});
+  b.initializer<float>("s", {}, {0.5f}).initializer<int8_t>("z", {}, {0});
+  b.node("DequantizeLinear", {"x", "s", "z"}, {"y"}, "lonely_DQ");
+  expect_error([&] { import(b); }, {"lonely_DQ", "no QuantizeLinear", "'x'"});
+}
+
+TEST(QdqImportErrors, PairWithTwoScales) {
+  ModelBuilder b(17);
+  b.input("x", {1, 3}).output("y", {1, 3});
+  b.initializer<float>("s", {}, {0.5f}).initializer<float>("t", {}, {0.25f}).initializer<int8_t>("z", {}, {0});
+  b.node("QuantizeLinear", {"x", "s", "z"}, {"q"}, "the_Q");
+  b.node("DequantizeLinear", {"q", "t", "z"}, {"y"}, "the_DQ");
+  expect_error([&] { import(b); }, {"the_DQ", "scale 0.25", "quantized with scale 0.5"});
+}
+
+}  // namespace
+}  // namespace octet
