@@ -931,13 +931,12 @@ class Importer {
                   " is not a positive finite number (a zero scale would divide by zero)");
     if (ctx.get_int("block_size", 0) != 0)
       OCTET_UNSUPPORTED(ctx.where(), ": blocked quantization (block_size) is not supported");
-    if (scale.rank() == 1 && ctx.opset() >= 13) {
+    if (scale.rank() == 1 && scale.numel() > 1 && ctx.opset() >= 13) {
       q.axis = normalize_axis(ctx.get_int("axis", 1), rank_of(x), ctx.where(), "axis");
       const int64_t length = dims_of(x)[static_cast<size_t>(q.axis)];
       OCTET_CHECK(scale.numel() == length, ctx.where(), ": scale has ", scale.numel(), " entries but axis ", q.axis,
                   " of '", graph_.value(x).name, "' ", to_string(dims_of(x)), " has ", length);
-      if (!q.per_axis()) q.axis = 0;  // a per-axis scale of length 1 is a per-tensor scale
-    } else {
+    } else {  // one scale, given as a scalar or a 1-element vector (ONNX Runtime writes both): per tensor
       OCTET_CHECK(scale.numel() == 1, ctx.where(), ": scale must be a scalar (per-axis scales need opset 13), got dims ",
                   to_string(scale.dims()));
     }

@@ -110,7 +110,7 @@ QuantizedWeights quantize_gemm_weights(const Tensor& b, bool trans_b) {
 
 void quantize_layer_weights(Graph& graph) {
   for (Node& node : graph.nodes) {
-    if (node.precision != Precision::kInt8) continue;
+    if (node.precision != Precision::kInt8 || (node.op != OpKind::Conv && node.op != OpKind::Gemm)) continue;
     const Value& w = graph.value(node.inputs.at(1));
     if (node.op == OpKind::Conv) {
       install_weights(graph, node, layer_weights(node, w, 0, false, quantize_conv_weights));
