@@ -6,7 +6,6 @@
 // side. Caches come from a few images (--max-images 64, percentile): the MLP's in a fraction of a
 // second, ResNet's in a few seconds on the CPU backend.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -25,36 +24,17 @@ namespace fs = std::filesystem;
 namespace octet {
 namespace {
 
+using test::arg;
 using test::CliResult;
+using test::expect_contains;
+using test::expect_error;
+using test::expect_ok;
+using test::model_path;
+using test::read_bytes;
 using test::run_cli;
+using test::write_bytes;
 
 const std::string kTestImages = test::fashion_mnist_test_images();
-
-std::string model_path(const std::string& name) { return test::source_dir() + "/models/" + name + ".onnx"; }
-std::string arg(const fs::path& p) { return "'" + p.string() + "'"; }
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-void expect_contains(const CliResult& r, std::initializer_list<std::string> fragments) {
-  for (const std::string& f : fragments)
-    EXPECT_NE(r.output.find(f), std::string::npos) << "missing '" << f << "' in:\n" << r.output;
-}
-void expect_ok(const CliResult& r, std::initializer_list<std::string> fragments = {}) {
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  expect_contains(r, fragments);
-}
-void expect_error(const CliResult& r, std::initializer_list<std::string> fragments) {
-  EXPECT_EQ(r.exit_code, 1) << r.output;
-  expect_contains(r, {"error:"});
-  expect_contains(r, fragments);
-}
 
 // A number printed after `label` ("agreement  99.61% ..." -> 99.61).
 double number_after(const std::string& text, const std::string& label) {
@@ -63,19 +43,9 @@ double number_after(const std::string& text, const std::string& label) {
   return std::stod(text.substr(at + label.size()));
 }
 
-class BuildCli : public ::testing::Test {
+class BuildCli : public test::FashionMnistCliTest {
  protected:
-  fs::path dir = fs::temp_directory_path() / ("octet_build_cli_" + std::to_string(::getpid()));
-
-  void SetUp() override {
-    if (!fs::exists(kTestImages))
-      GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed (" << kTestImages << ")";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
-
-  fs::path file(const std::string& name) const { return dir / name; }
+  BuildCli() : FashionMnistCliTest("octet_build_cli_") {}
 
   // octet calibrate MODEL on 64 test images (percentile) -> `name` (a TensorRT cache, or a JSON
   // table when `name` ends in .json).

@@ -19,6 +19,7 @@
 #include "quantize/int8_builder.h"
 #include "quantize/qdq_fusion.h"
 #include "tests/support/onnx_builder.h"
+#include "tests/support/paths.h"
 
 namespace octet {
 namespace {
@@ -168,6 +169,57 @@ TEST(QdqFusion, ScalesCrossMaxPoolAndConcat) {
                         {"a", 0.5f}, {"p", 0.5f}, {"c", 0.25f}, {"y", 0.25f}, {"rb", 0.25f}}));
   EXPECT_EQ(report.propagated.size(), 2u);
 }
+
+// ONNX Runtime's quantize_static models (tests/fixtures/qdq, tools/models/make_qdq_models.py): every
+// Conv and Gemm becomes an INT8 layer whose weights are ORT's own int8 values and scales (the folded
+// DequantizeLinear is listed among its fused nodes), and no QuantizeLinear / DequantizeLinear of the
+// model is left as a layer. (Agreement of the results with ORT: tests/peers/qdq_ort_agreement.py.)
+class QdqFixtures : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(QdqFixtures, EveryConvAndGemmRunsInt8WithTheModelsWeights) {
+  Graph g = import_onnx_file(test::source_dir() + "/tests/fixtures/qdq/" + GetParam() + ".onnx");
+  ASSERT_TRUE(has_qdq(g));
+  std::map<std::string, const ConstantQuantization*> given;  // weight name -> the model's integers
+  for (const Value& v : g.values)
+    if (v.quantized && v.quantized->values.type() == DataType::kInt8) given[v.name] = &*v.quantized;
+  QdqFusionReport report;
+  const std::map<std::string, float> scales = fuse_qdq(g, &report);
+  EXPECT_FALSE(report.fused.empty());
+  optimize_fp32(g);
+  std::map<std::string, std::string> weight_of;  // layer -> its weight's name before the build
+  for (const Node& n : g.nodes)
+    if (n.op == OpKind::Conv || n.op == OpKind::Gemm) weight_of[n.name] = g.value(n.inputs.at(1)).name;
+  BuildConfig config;
+  config.int8 = true;
+  BuildReport build;
+  const Graph int8 = build_int8_graph(g, scales, config, &build);
+  int layers = 0;
+  for (const Node& n : int8.nodes) {
+    if (n.op == OpKind::Conv || n.op == OpKind::Gemm) {
+      ++layers;
+      SCOPED_TRACE(n.name);
+      EXPECT_EQ(n.precision, Precision::kInt8);
+      const auto it = given.find(weight_of.at(n.name));
+      ASSERT_NE(it, given.end()) << "no DequantizeLinear weight";
+      EXPECT_TRUE(lists(n.fused_nodes, it->second->node));
+      const size_t channels = n.weight_scales.size();
+      for (size_t c = 0; c < channels; ++c)
+        EXPECT_EQ(n.weight_scales[c], it->second->scales.size() == 1 ? it->second->scales[0] : it->second->scales[c]);
+      const Tensor& w = *int8.value(n.inputs.at(1)).initializer;
+      if (n.op == OpKind::Conv)  // Gemm weights keep ORT's [N_out, K_in] (transB = 1) too
+        EXPECT_EQ(std::memcmp(w.data<int8_t>(), it->second->values.data<int8_t>(), static_cast<size_t>(w.numel())), 0);
+    }
+    // The only reformats left are the builder's own ("<tensor>:quantize" / ":dequantize").
+    if (n.op == OpKind::QuantizeLinear || n.op == OpKind::DequantizeLinear)
+      EXPECT_NE(n.name.find(":"), std::string::npos) << "model's " << to_string(n.op) << " '" << n.name << "' left";
+  }
+  EXPECT_GT(layers, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(OrtQuantizeStatic, QdqFixtures,
+                         ::testing::Values("resnet_fmnist_qdq_per_channel", "resnet_fmnist_qdq_per_tensor",
+                                           "mobilenetv2_fmnist_qdq_per_channel", "inception_fmnist_qdq_per_tensor",
+                                           "mlp_fmnist_qdq_per_channel"));
 
 // ---- bad input ------------------------------------------------------------------------------------
 

@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
+#include "calibration/calibration_io.h"
 #include "engine/onnx_import.h"
 #include "engine/plan.h"
 #include "engine/passes.h"
@@ -63,6 +66,59 @@ Graph load_model_for_inference(const std::string& path, int64_t batch) {
   optimize_fp32(graph);
   set_batch(graph, batch);
   return graph;
+}
+
+namespace {
+
+// A JSON table (octet calibrate --table) by extension or first character; a TensorRT cache otherwise.
+bool is_json_table(const std::string& path) {
+  if (std::filesystem::path(path).extension() == ".json") return true;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  int c = 0;
+  while ((c = std::fgetc(f)) != EOF && std::isspace(c)) {
+  }
+  std::fclose(f);
+  return c == '{';
+}
+
+}  // namespace
+
+Scales read_scales(const std::string& path, const std::string& model_path, const Graph& imported) {
+  Scales scales;
+  if (is_json_table(path)) {
+    scales.format = "JSON table";
+    for (const TensorScale& t : read_json_table(path).tensors) scales.by_tensor[t.name] = t.scale;
+  } else {
+    scales.format = "TensorRT cache";
+    scales.by_tensor = read_trt_cache(path);
+  }
+  // Any activation of the model as imported (BatchNormalization outputs folded later included):
+  // caches from other tools may scale more tensors than octet calibrates.
+  std::vector<std::string> model_tensors;
+  for (const Value& v : imported.values)
+    if (!v.is_constant()) model_tensors.push_back(v.name);
+  try {
+    require_known_tensors(path, scales.by_tensor, model_tensors);
+  } catch (const Error& e) {
+    size_t known = 0;
+    for (const std::string& name : model_tensors) known += scales.by_tensor.count(name);
+    const std::string names = std::to_string(scales.by_tensor.size()) + " tensor names";
+    throw Error("model '" + model_path + "' (a cache for another model? " +
+                (known == 0 ? "none of its " + names + " is" : "only " + std::to_string(known) + " of its " + names + " are") +
+                " in the model): " + e.what());
+  }
+  return scales;
+}
+
+void check_output_path(const std::string& option, const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  OCTET_CHECK(!path.empty(), option, " needs a file name");
+  OCTET_CHECK(!fs::is_directory(path, ec), option, " '", path, "' is a folder, not a file");
+  const fs::path parent = fs::path(path).parent_path();
+  OCTET_CHECK(parent.empty() || fs::is_directory(parent, ec), option, " '", path, "': folder '", parent.string(),
+              "' does not exist");
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ int command_calibrate(const Args& args);
 int command_inspect(const Args& args);
 int command_build(const Args& args);
 int command_bench(const Args& args);
+int command_export_qdq(const Args& args);
 
 // Parses `args` against `options` (+ positional names); prints `usage` and the options on --help
 // (returns false: the caller exits 0). Unknown or malformed options throw Error.
@@ -72,6 +74,20 @@ struct LoadedGraph {
 // plan's architecture (check_plan_device). The graph is shaped with set_batch for `batch`; 0 keeps
 // a plan's own batch (1 for a model). exec.batch is set to the batch used.
 LoadedGraph load_model_or_plan(const std::string& path, int64_t batch, ExecutionChoice& exec);
+
+// Scales for an INT8 build or a Q/DQ export (--calib): a JSON table (octet calibrate --table; by the
+// extension .json or a first character '{') or else a TensorRT calibration cache.
+struct Scales {
+  std::map<std::string, float> by_tensor;
+  std::string format;  // "TensorRT cache" | "JSON table"
+};
+// Name -> scale from the cache or table; Error when it names tensors the model does not have (a cache
+// of another model), listing them with the model's nearest names. `imported` is the model as imported,
+// before the FP32 passes: caches from other tools may scale tensors those passes fold away.
+Scales read_scales(const std::string& path, const std::string& model_path, const Graph& imported);
+
+// Fails before any work when an output file cannot be written: its folder is missing or it names a folder.
+void check_output_path(const std::string& option, const std::string& path);
 
 // Progress on stderr: a redrawn bar on a terminal, a plain line every ~10% otherwise.
 class Progress {

@@ -17,6 +17,7 @@
 #include "kernels/int8_tactic_names.h"
 #include "octet/build_config.h"
 #include "quantize/int8_builder.h"
+#include "quantize/qdq_fusion.h"
 #include "tools/octet/cli.h"
 #if OCTET_HAVE_CUDA
 #include "engine/cuda_backend.h"
@@ -31,47 +32,6 @@ std::string option_or_alias(const po::variables_map& vm, const char* name, const
   if (vm.count(name)) return vm[name].as<std::string>();
   if (vm.count(alias)) return vm[alias].as<std::string>();
   return "";
-}
-
-// A JSON table (octet calibrate --table) by extension or first character; a TensorRT cache otherwise.
-bool is_json_table(const std::string& path) {
-  if (std::filesystem::path(path).extension() == ".json") return true;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return false;
-  int c = 0;
-  while ((c = std::fgetc(f)) != EOF && std::isspace(c)) {
-  }
-  std::fclose(f);
-  return c == '{';
-}
-
-struct Scales {
-  std::map<std::string, float> by_tensor;
-  std::string format;  // "TensorRT cache" | "JSON table"
-};
-
-// Name -> scale from the cache or table; Error when it names tensors the model does not have
-// (a cache of another model), listing them with the model's nearest names.
-Scales read_scales(const std::string& path, const std::string& model_path, const Graph& imported) {
-  Scales scales;
-  if (is_json_table(path)) {
-    scales.format = "JSON table";
-    for (const TensorScale& t : read_json_table(path).tensors) scales.by_tensor[t.name] = t.scale;
-  } else {
-    scales.format = "TensorRT cache";
-    scales.by_tensor = read_trt_cache(path);
-  }
-  // Any activation of the model as imported (BatchNormalization outputs folded later included):
-  // caches from other tools may scale more tensors than octet calibrates.
-  std::vector<std::string> model_tensors;
-  for (const Value& v : imported.values)
-    if (!v.is_constant()) model_tensors.push_back(v.name);
-  try {
-    require_known_tensors(path, scales.by_tensor, model_tensors);
-  } catch (const Error& e) {
-    throw Error("model '" + model_path + "' (a cache for another model?): " + e.what());
-  }
-  return scales;
 }
 
 // "auto" (every tactic) or a comma list of kernels/int8_tactic_names.h's names; empty list = all.
@@ -143,7 +103,8 @@ int command_build(const Args& args) {
   options.add_options()
     ("model", po::value<std::string>(), "ONNX model file (also --onnx)")
     ("onnx", po::value<std::string>(), "the ONNX model (trtexec spelling)")
-    ("int8", po::bool_switch(), "allow INT8 layers (needs --calib); without it the plan is FP32")
+    ("int8", po::bool_switch(), "allow INT8 layers (needs --calib, or a model with QuantizeLinear/"
+                                "DequantizeLinear nodes, whose scales are used); without it the plan is FP32")
     ("calib", po::value<std::string>(), "scales: a TensorRT calibration cache or an octet JSON table "
                                         "(octet calibrate --cache / --table)")
     ("layer-precisions", po::value<std::string>(), "per-layer precision, NAME:fp32|int8 comma separated; "
@@ -179,6 +140,10 @@ int command_build(const Args& args) {
           "an INT8 kernel and scales for their tensors in INT8 (weights per output channel), reformats at the "
           "precision boundaries, and on CUDA each INT8 layer's fastest tactic timed on this GPU (the plan then "
           "runs on this GPU architecture only). Tensors without a scale keep their layers FP32 (listed). "
+          "An explicitly quantized model (QuantizeLinear -> DequantizeLinear pairs, symmetric int8, e.g. from "
+          "ONNX Runtime's quantize_static or octet export-qdq) needs no --calib: each pair becomes the scale of "
+          "its tensor, the weights keep the model's integers and scales, and the layer info lists the pairs "
+          "fused into each layer. "
           "run, eval, info and bench take the plan where they take a model.",
           options, positional, vm))
     return 0;
@@ -190,9 +155,14 @@ int command_build(const Args& args) {
   const std::string layer_info_path = option_or_alias(vm, "export-layer-info", "exportLayerInfo");
   OCTET_CHECK(plan_path != layer_info_path, "--save-engine and --export-layer-info name one file '", plan_path, "'");
   const bool int8 = vm["int8"].as<bool>();
-  OCTET_CHECK(!int8 || vm.count("calib"), "--int8 needs --calib CACHE (a TensorRT cache or JSON table from octet "
-                                          "calibrate)");
   OCTET_CHECK(int8 || !vm.count("calib"), "--calib is only read with --int8");
+  const Graph imported = import_onnx_file(model_path);
+  // An explicitly quantized model brings its scales in its QuantizeLinear/DequantizeLinear nodes.
+  const bool explicit_qdq = has_qdq(imported);
+  OCTET_CHECK(!explicit_qdq || !vm.count("calib"), "'", model_path, "' is explicitly quantized (QuantizeLinear / "
+              "DequantizeLinear nodes): its scales come from those nodes; leave --calib out");
+  OCTET_CHECK(!int8 || explicit_qdq || vm.count("calib"), "--int8 needs --calib CACHE (a TensorRT cache or JSON "
+              "table from octet calibrate), or a model with QuantizeLinear/DequantizeLinear nodes");
 
   BuildConfig config;
   config.int8 = int8;
@@ -207,10 +177,15 @@ int command_build(const Args& args) {
   if (exec.backend == BackendKind::kCpu && !vm["tactics"].defaulted())
     std::fprintf(stderr, "octet build: note: --tactics applies to --backend cuda; the CPU has one INT8 kernel\n");
 
-  const Graph imported = import_onnx_file(model_path);
   Scales scales;
-  if (int8) scales = read_scales(vm["calib"].as<std::string>(), model_path, imported);
   Graph graph = imported;
+  QdqFusionReport qdq;
+  if (int8 && explicit_qdq) {
+    scales.by_tensor = fuse_qdq(graph, &qdq);
+    scales.format = "the model's QuantizeLinear/DequantizeLinear pairs";
+  } else if (int8) {
+    scales = read_scales(vm["calib"].as<std::string>(), model_path, imported);
+  }
   optimize_fp32(graph);
   set_batch(graph, exec.batch);
 
@@ -235,7 +210,10 @@ int command_build(const Args& args) {
     write_layer_info(layer_info_path, {&plan.graph, plan.backend, plan.gpu_arch, nullptr});
 
   std::printf("model        %s\n", model_path.c_str());
-  if (int8)
+  if (int8 && explicit_qdq)
+    std::printf("scales       %s: %zu pairs fused, %zu tensors (%zu across Relu/MaxPool/Reshape/Concat)\n",
+                scales.format.c_str(), qdq.fused.size(), scales.by_tensor.size(), qdq.propagated.size());
+  else if (int8)
     std::printf("scales       %s (%s, %zu tensors)\n", vm["calib"].as<std::string>().c_str(), scales.format.c_str(),
                 scales.by_tensor.size());
   std::printf("backend      %s%s%s, batch %lld\n", to_string(plan.backend), plan.gpu_arch.empty() ? "" : " ",
@@ -243,7 +221,7 @@ int command_build(const Args& args) {
   if (int8) {
     std::printf("constraints  %s\n", to_string(config.constraints));
     print_layers(report);
-    print_missing_scales(report, vm["calib"].as<std::string>());
+    print_missing_scales(report, explicit_qdq ? model_path : vm["calib"].as<std::string>());
     for (const std::string& w : report.warnings) std::printf("warning: %s\n", w.c_str());
 #if OCTET_HAVE_CUDA
     print_tactics(timings);

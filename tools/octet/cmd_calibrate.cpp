@@ -60,17 +60,6 @@ struct Output {
   bool existed = false;
 };
 
-// Fails before any work when an output cannot be written: its folder is missing or it names a folder.
-void check_output_path(const std::string& option, const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  OCTET_CHECK(!path.empty(), option, " needs a file name");
-  OCTET_CHECK(!fs::is_directory(path, ec), option, " '", path, "' is a folder, not a file");
-  const fs::path parent = fs::path(path).parent_path();
-  OCTET_CHECK(parent.empty() || fs::is_directory(parent, ec), option, " '", path, "': folder '", parent.string(),
-              "' does not exist");
-}
-
 // The same file after resolving ".", ".." and links of the folders that exist.
 bool same_file_name(const std::string& a, const std::string& b) {
   namespace fs = std::filesystem;

@@ -24,6 +24,8 @@ const std::map<std::string, Command>& commands() {
       {"bench", {octet::cli::command_bench, "trtexec-style throughput, latency, GPU time, per-layer profile"}},
       {"calibrate", {octet::cli::command_calibrate, "activation scales from images: cache, JSON table, histograms"}},
       {"inspect", {octet::cli::command_inspect, "scale tables, caches and histograms: listing, --diff, --plot PNGs"}},
+      {"export-qdq", {octet::cli::command_export_qdq, "an explicitly quantized (Q/DQ) ONNX model from a cache, for "
+                                                       "TensorRT 11, ORT"}},
 #if OCTET_HDF5
       {"dataset", {octet::cli::command_dataset, "dataset pack: preprocessed images and labels into an HDF5 file"}},
 #endif
@@ -34,7 +36,7 @@ const std::map<std::string, Command>& commands() {
 void print_usage() {
   std::printf("octet %s — INT8 post-training quantization and calibration for CNNs\n\n", OCTET_VERSION_STRING);
   std::printf("usage: octet <command> [options]      octet <command> --help\n\ncommands:\n");
-  for (const auto& [name, command] : commands()) std::printf("  %-10s %s\n", name.c_str(), command.summary);
+  for (const auto& [name, command] : commands()) std::printf("  %-11s %s\n", name.c_str(), command.summary);
   std::printf("\nbuilt with CUDA: %s\n", OCTET_HAVE_CUDA ? "yes" : "no");
 }
 
