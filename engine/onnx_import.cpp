@@ -989,8 +989,9 @@ class Importer {
   void convert_dequantize_linear(const NodeContext& ctx) {
     const ValueId x = required_input(ctx, 0, "x");
     const Value& in = graph_.value(x);
-    OCTET_CHECK(in.type == DataType::kInt8 || (in.is_constant() && in.type == DataType::kInt32), ctx.where(),
-                ": input '", in.name, "' has type ", to_string(in.type), "; octet dequantizes int8 (int32 constants)");
+    if (in.type != DataType::kInt8 && !(in.is_constant() && in.type == DataType::kInt32))
+      OCTET_UNSUPPORTED(ctx.where(), ": input '", in.name, "' has type ", to_string(in.type),
+                        "; octet dequantizes symmetric int8 (and int32 bias constants)");
     const QdqScales q = read_qdq_scales(ctx, x);
     if (in.is_constant()) {
       const std::string out_name = ctx.proto().output(0);

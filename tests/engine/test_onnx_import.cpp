@@ -866,10 +866,10 @@ TEST(OnnxImportUnsupported, SupportedOperatorList) {
   const std::vector<std::string>& ops = supported_onnx_operators();
   EXPECT_TRUE(std::is_sorted(ops.begin(), ops.end()));
   for (const char* op : {"Conv", "Gemm", "MatMul", "Flatten", "Squeeze", "Unsqueeze", "Dropout", "Constant", "Pad",
-                         "HardSwish", "Identity"})
+                         "HardSwish", "Identity", "QuantizeLinear", "DequantizeLinear"})
     EXPECT_NE(std::find(ops.begin(), ops.end(), op), ops.end()) << op;
   EXPECT_EQ(std::find(ops.begin(), ops.end(), "Resize"), ops.end());
-  EXPECT_EQ(ops.size(), 29u);  // ops.def's 24 kinds plus Flatten, Squeeze, Unsqueeze, Dropout, Constant
+  EXPECT_EQ(ops.size(), 31u);  // ops.def's 26 kinds plus Flatten, Squeeze, Unsqueeze, Dropout, Constant
 }
 
 TEST(OnnxImportUnsupported, OneMessageListsEveryUnsupportedNode) {
