@@ -12,27 +12,19 @@
 
 #include "engine/onnx_import.h"
 #include "tests/support/onnx_builder.h"
+#include "tests/support/graph_lookup.h"
 
 namespace octet {
 namespace {
+
+using test::node_named;
+using test::value_named;
 
 using test::kSymbolicDim;
 using test::kUnknownDim;
 using test::ModelBuilder;
 
 Graph import(const ModelBuilder& b) { return import_onnx_bytes(b.bytes(), "model.onnx"); }
-
-const Node& node_named(const Graph& g, const std::string& name) {
-  for (const Node& n : g.nodes)
-    if (n.name == name) return n;
-  throw std::runtime_error("no node named " + name);
-}
-
-const Value& value_named(const Graph& g, const std::string& name) {
-  const ValueId id = g.find_value(name);
-  if (id == kNoValue) throw std::runtime_error("no value named " + name);
-  return g.value(id);
-}
 
 // Runs `fn`, expects it to throw E, and checks the message holds every fragment.
 template <typename E, typename Fn>

@@ -7,22 +7,13 @@
 
 #include "engine/shape_inference.h"
 #include "tests/engine/graph_builder.h"
+#include "tests/support/graph_lookup.h"
 
 namespace octet {
 namespace {
 
+using test::expect_error;
 using test::GraphBuilder;
-
-template <typename Fn>
-void expect_error(Fn&& fn, const std::vector<std::string>& fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    for (const auto& f : fragments) EXPECT_NE(what.find(f), std::string::npos) << "'" << f << "' not in: " << what;
-  }
-}
 
 Dims inferred(GraphBuilder& b, ValueId id) {
   infer_shapes(b.graph);

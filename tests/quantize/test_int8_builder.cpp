@@ -30,9 +30,13 @@
 #include "quantize/weight_quantization.h"
 #include "tests/engine/graph_builder.h"
 #include "tests/support/paths.h"
+#include "tests/support/graph_lookup.h"
 
 namespace octet {
 namespace {
+
+using test::node_named;
+using test::value_named;
 
 using test::GraphBuilder;
 
@@ -65,22 +69,10 @@ std::string error_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
-const Node& node_named(const Graph& graph, const std::string& name) {
-  for (const Node& node : graph.nodes)
-    if (node.name == name) return node;
-  throw Error("test: no node '" + name + "'");
-}
-
 int index_of(const Graph& graph, const std::string& name) {
   for (size_t i = 0; i < graph.nodes.size(); ++i)
     if (graph.nodes[i].name == name) return static_cast<int>(i);
   return -1;
-}
-
-const Value& value_named(const Graph& graph, const std::string& name) {
-  const ValueId id = graph.find_value(name);
-  if (id == kNoValue) throw Error("test: no value '" + name + "'");
-  return graph.value(id);
 }
 
 const LayerDecision& decision_of(const BuildReport& report, const std::string& layer) {

@@ -19,41 +19,22 @@
 #include "quantize/int8_builder.h"
 #include "quantize/qdq_fusion.h"
 #include "tests/support/onnx_builder.h"
+#include "tests/support/graph_lookup.h"
 #include "tests/support/paths.h"
 
 namespace octet {
 namespace {
 
+using test::expect_error;
+using test::node_named;
+using test::value_named;
+
 using test::ModelBuilder;
 
 Graph import(const ModelBuilder& b) { return import_onnx_bytes(b.bytes(), "qdq.onnx"); }
 
-const Node& node_named(const Graph& g, const std::string& name) {
-  for (const Node& n : g.nodes)
-    if (n.name == name) return n;
-  throw std::runtime_error("no node named " + name);
-}
-
-const Value& value_named(const Graph& g, const std::string& name) {
-  const ValueId id = g.find_value(name);
-  if (id == kNoValue) throw std::runtime_error("no value named " + name);
-  return g.value(id);
-}
-
 bool lists(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-// Expects `fn` to throw an octet Error (UnsupportedError included) whose message holds every fragment.
-template <typename Fn>
-void expect_error(Fn&& fn, const std::vector<std::string>& fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    for (const auto& f : fragments) EXPECT_NE(what.find(f), std::string::npos) << "'" << f << "' not in: " << what;
-  }
 }
 
 // x [1, 2, 2, 2] -> Q(0.5) -> DQ(0.5) -> Conv 1x1 (3 filters; W = DQ(int8, per output channel
