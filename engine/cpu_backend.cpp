@@ -320,8 +320,7 @@ class CpuContext final : public ExecutionContext {
   // float32 for an INT8-in/FP32-out layer.
   void run_int8_conv(const Node& node, const std::vector<float>& combined_scale) {
     const Conv2dShape shape = int8_layer_shape(graph_, node);
-    const Epilogue& fused =
-        node.op == OpKind::Conv ? std::get<ConvAttrs>(node.attrs).epilogue : std::get<GemmAttrs>(node.attrs).epilogue;
+    const Epilogue& fused = *epilogue_of(node);
     kernels::Int8ConvEpilogue epilogue;
     epilogue.combined_scale = combined_scale.data();
     epilogue.bias = input_f32(node, 2);
@@ -334,6 +333,7 @@ class CpuContext final : public ExecutionContext {
       }
     }
     epilogue.activation = fused.activation;
+    epilogue.rounding = fused.rounding;
     epilogue.output_int8 = output_value(node).type == DataType::kInt8;
     if (epilogue.output_int8) epilogue.output_scale = output_scale(node);
     if (reference_) {

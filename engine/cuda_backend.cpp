@@ -132,6 +132,7 @@ struct NodePlan {
   kernels::ConvPlanCuda conv_plan;           // Conv
   Pool2dShape pool;                          // MaxPool, AveragePool
   ActivationParams activation;               // the activation ops; Conv/Gemm/MatMul epilogues
+  quant::EpilogueRounding rounding;          // INT8 Conv/Gemm of explicitly quantized models
   Dims perm;                                 // Transpose, an empty perm resolved to the reversal
   int64_t outer = 1, length = 1, inner = 1;  // Softmax rows; BatchNormalization [N, C, inner]; global pools
   int64_t m = 0, n = 0, k = 0;               // Gemm
@@ -200,8 +201,8 @@ NodePlan plan_int8_node(const Graph& graph, const Node& node) {
     case OpKind::Gemm: {
       plan.int8_conv = true;
       plan.conv = int8_layer_shape(graph, node);
-      plan.activation = node.op == OpKind::Conv ? std::get<ConvAttrs>(node.attrs).epilogue.activation
-                                                : std::get<GemmAttrs>(node.attrs).epilogue.activation;
+      plan.activation = epilogue_of(node)->activation;
+      plan.rounding = epilogue_of(node)->rounding;
       plan.tactic = pick_int8_tactic(node, plan.conv);
       for (float w : node.weight_scales) plan.combined_scales.push_back(plan.input_scale * w);
       if (node.inputs.size() > 3 && node.inputs[3] != kNoValue) plan.residual_scale = scale_of(graph, node.inputs[3]);
@@ -899,6 +900,7 @@ class CudaContext final : public CudaExecutionContext {
         }
       }
       args.epilogue.activation = plan.activation;
+      args.epilogue.rounding = plan.rounding;
       args.epilogue.output_int8 = plan_.values[static_cast<size_t>(node.outputs[0])].type == DataType::kInt8;
       args.epilogue.output_scale = plan.output_scale;
       args.out = out(node);

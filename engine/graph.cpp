@@ -21,6 +21,14 @@ const char* to_string(Precision precision) {
   return "?";
 }
 
+const Epilogue* epilogue_of(const Node& node) {
+  if (const auto* conv = std::get_if<ConvAttrs>(&node.attrs)) return &conv->epilogue;
+  if (const auto* gemm = std::get_if<GemmAttrs>(&node.attrs)) return &gemm->epilogue;
+  return nullptr;
+}
+
+Epilogue* epilogue_of(Node& node) { return const_cast<Epilogue*>(epilogue_of(static_cast<const Node&>(node))); }
+
 ValueId Graph::find_value(const std::string& name) const {
   for (size_t i = 0; i < values.size(); ++i)
     if (values[i].name == name) return static_cast<ValueId>(i);

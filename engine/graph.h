@@ -22,6 +22,7 @@
 
 #include "engine/tensor.h"
 #include "kernels/activation.h"
+#include "quantize/qscheme.h"
 
 namespace octet {
 
@@ -42,6 +43,13 @@ constexpr ValueId kNoValue = -1;  // an omitted optional input
 struct Epilogue {
   ActivationParams activation;
   bool has_residual = false;
+  // The tensors the fusion made internal (engine/passes.h fuse_epilogues), by name, "" where none:
+  // the Conv/Gemm's own output when anything was fused after it, and the residual Add's output when
+  // an activation follows the Add. Build time only (plans do not keep them).
+  std::string fused_output, fused_sum;
+  // INT8 layers of explicitly quantized models: the scales of the Q/DQ pairs the model put on those two
+  // tensors (quantize/qscheme.h, round_to_step); zeros otherwise. Set by the INT8 builder.
+  quant::EpilogueRounding rounding;
 };
 
 // Conv: inputs X [N,C,H,W], W [K,C/group,R,S], optional B [K], optional residual [N,K,OH,OW].
@@ -142,6 +150,10 @@ struct Node {
   // backend picks (CPU, or a plan built without timing).
   std::string tactic;
 };
+
+// The fused epilogue of a Conv, Gemm or MatMul; nullptr for every other node.
+const Epilogue* epilogue_of(const Node& node);
+Epilogue* epilogue_of(Node& node);
 
 // A float32 constant that an explicitly quantized model gives as integers and scales: a
 // DequantizeLinear of an int8 (weights) or int32 (biases) initializer, folded at import, so that

@@ -453,6 +453,11 @@ void check_int8_layer(const NodeChecker& c) {
       }
       if (const Value* residual = c.optional_in(3)) int8_or_float(*residual);
       int8_or_float(c.out());
+      const quant::EpilogueRounding& rounding = epilogue_of(node)->rounding;
+      for (float s : {rounding.after_bias, rounding.after_residual})
+        c.check(s == 0.0f || (std::isfinite(s) && s > 0.0f), "epilogue rounding scale ", s,
+                " is neither 0 (none) nor positive and finite");
+      c.check(rounding.after_residual == 0.0f || c.optional_in(3), "rounds after a residual add it does not have");
       if (node.op == OpKind::Gemm) {
         const auto& a = c.attrs<GemmAttrs>();
         c.check(!a.trans_a && a.trans_b && a.alpha == 1.0f && a.beta == 1.0f,
@@ -541,6 +546,8 @@ ValidatedNode validate_node(const Graph& graph, const Node& node, const BackendC
     case OpKind::DequantizeLinear: check_reformat(c, DataType::kInt8, DataType::kFloat32); break;
   }
   if (node.precision == Precision::kInt8) check_int8_layer(c);
+  if (const Epilogue* e = epilogue_of(node); e && node.precision != Precision::kInt8)
+    c.check(!e->rounding.any(), "rounds inside its epilogue (explicit quantization), which only INT8 layers do");
   return result;
 }
 

@@ -196,11 +196,6 @@ bool is_activation(const Node& node) {
          std::get<ActivationParams>(node.attrs).kind != Activation::kNone;
 }
 
-Epilogue& epilogue_of(Node& node) {
-  if (node.op == OpKind::Conv) return std::get<ConvAttrs>(node.attrs).epilogue;
-  return std::get<GemmAttrs>(node.attrs).epilogue;
-}
-
 // Tries to fuse the Add/activation that follow node `index`; returns whether the graph changed.
 bool fuse_after(Graph& graph, const std::vector<int>& uses, size_t index) {
   const Node& head = graph.nodes[index];
@@ -230,9 +225,12 @@ bool fuse_after(Graph& graph, const std::vector<int>& uses, size_t index) {
   if (absorbed.empty()) return false;
 
   Node fused = head;
-  Epilogue& epilogue = epilogue_of(fused);
+  Epilogue& epilogue = *epilogue_of(fused);
   epilogue.activation = activation;
   epilogue.has_residual = residual != kNoValue;
+  epilogue.fused_output = graph.value(head.outputs.at(0)).name;
+  if (residual != kNoValue && activation.kind != Activation::kNone)
+    epilogue.fused_sum = graph.value(graph.nodes[static_cast<size_t>(absorbed.front())].outputs.at(0)).name;
   fused.inputs.resize(3, kNoValue);  // input 2: bias / C, or kNoValue
   if (residual != kNoValue) fused.inputs.push_back(residual);
   fused.outputs = {out};

@@ -316,6 +316,8 @@ template <typename Io>
 void epilogue_fields(Io& io, Epilogue& e) {
   attr_fields(io, e.activation);
   io.boolean(e.has_residual);
+  io.f32(e.rounding.after_bias);
+  io.f32(e.rounding.after_residual);
 }
 
 template <typename Io>

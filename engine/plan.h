@@ -23,7 +23,7 @@
 
 namespace octet {
 
-constexpr uint32_t kPlanFormatVersion = 1;
+constexpr uint32_t kPlanFormatVersion = 2;
 
 struct Plan {
   std::string octet_version;  // OCTET_VERSION_STRING of the build that wrote it

@@ -5,7 +5,8 @@
 //
 //   acc[n][k][oh][ow] = sum_{c in group(k), r, s} int32(x[n][c][ih][iw]) * int32(w[k][c - c0][r][s])
 //                       (ih, iw as Conv2dShape; padded cells contribute 0)
-//   y = quant::epilogue_value(acc, combined_scale[k], bias ? bias[k] : 0, residual value or 0, activation)
+//   y = quant::epilogue_value(acc, combined_scale[k], bias ? bias[k] : 0, residual value or 0, activation,
+//                             rounding)
 //   out[n][k][oh][ow] = output_int8 ? quant::quantize(y, output_scale) : y
 //
 // A Gemm Y[M, N_out] = X[M, K_in] * W^T + b is the convolution with n = M, c = K_in, h = w = 1,
@@ -16,6 +17,7 @@
 
 #include "kernels/activation.h"
 #include "kernels/shapes.h"
+#include "quantize/qscheme.h"
 
 namespace octet::kernels {
 
@@ -27,6 +29,7 @@ struct Int8ConvEpilogue {
   float residual_scale = 1.0f;
   const float* residual_f32 = nullptr;
   ActivationParams activation;
+  quant::EpilogueRounding rounding;  // explicitly quantized models only; none by default
   bool output_int8 = true;   // false: INT8-in/FP32-out, `out` is float
   float output_scale = 1.0f;  // output_int8 only
 };

@@ -52,6 +52,21 @@ void drop_unread_constants(Graph& graph) {
   for (ValueId& id : graph.outputs) renumber(id);
 }
 
+// Explicit quantization: an INT8 Conv/Gemm rounds inside its epilogue where the model rounds the
+// tensors the fusion made internal (BuildConfig::explicit_quantization).
+void set_epilogue_roundings(Graph& graph, const std::map<std::string, float>& scales) {
+  const auto scale_of = [&](const std::string& tensor) {
+    const auto it = tensor.empty() ? scales.end() : scales.find(tensor);
+    return it == scales.end() ? 0.0f : it->second;
+  };
+  for (Node& node : graph.nodes) {
+    Epilogue* epilogue = epilogue_of(node);
+    if (!epilogue || node.precision != Precision::kInt8) continue;
+    epilogue->rounding.after_bias = scale_of(epilogue->fused_output);
+    epilogue->rounding.after_residual = scale_of(epilogue->fused_sum);
+  }
+}
+
 }  // namespace
 
 Graph build_int8_graph(const Graph& fp32_graph, const std::map<std::string, float>& scales, const BuildConfig& config,
@@ -59,8 +74,9 @@ Graph build_int8_graph(const Graph& fp32_graph, const std::map<std::string, floa
   PrecisionPlan plan = assign_precisions(fp32_graph, scales, config);
   Graph graph = fp32_graph;
   apply_plan(graph, plan);
+  if (config.explicit_quantization) set_epilogue_roundings(graph, scales);
   quantize_layer_weights(graph);
-  const ReformatCounts reformats = insert_reformats(graph, plan.scales);
+  const ReformatCounts reformats = insert_reformats(graph, plan.scales, config.explicit_quantization);
   drop_unread_constants(graph);
   infer_shapes(graph);
   if (report) {

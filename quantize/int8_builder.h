@@ -26,18 +26,22 @@
 //          change nothing silently).
 //   2. output types. An INT8 Conv/Gemm writes INT8 when its output has a scale and every consumer
 //      reads INT8 (an INT8 layer, or a graph output never: graph outputs are FP32), else FP32 from the
-//      same kernel (INT8-in/FP32-out, no separate dequantize). --layer-output-types overrides per layer
+//      same kernel (INT8-in/FP32-out, no separate dequantize; explicit quantization: an output with
+//      a scale is written INT8 even for float readers and graph outputs, which get a DequantizeLinear,
+//      since the model rounds it). --layer-output-types overrides per layer
 //      (fp32 always possible for Conv/Gemm; int8 needs a scale: prefer warns, obey fails).
 //      Pools and Concat write INT8 only; an FP32 consumer gets a DequantizeLinear. Decided here: a
 //      pool or Concat asked fp32 output runs FP32; an int8 output asked of any other layer is
 //      satisfied when its output ends int8 (a reshape between INT8 layers), else it is a failed
 //      request as above; a fused residual reader takes either type and does not vote.
+//      Explicit quantization: each INT8 Conv/Gemm's epilogue rounds at the scales of its fused tensors.
 //   3. weights. Conv weights KCRS and Gemm weights (made [N_out, K_in], transB = 1) quantized per output
 //      channel (quantize/qscheme.h); Node::weight_scales holds the scales; the FP32 weights are dropped
 //      (constants no node reads any more are removed). A weight read by one layer keeps its name;
 //      one shared with another reader becomes a new constant "<weight>:int8".
 //   4. reformats. A QuantizeLinear where an FP32 tensor feeds an INT8 reader, a DequantizeLinear where
-//      an INT8 tensor feeds an FP32 reader, each inserted once per tensor and shared by its readers;
+//      an INT8 tensor feeds an FP32 reader, each inserted once per tensor and shared by its readers
+//      (explicit quantization: both, where an FP32 tensor with a scale feeds an FP32 reader);
 //      a Reshape/Identity between INT8 layers stays INT8 when it only drops unit dims (a flatten of
 //      [N, C, 1, 1]), otherwise it is a boundary. Such a reshape keeps precision fp32 (it computes
 //      nothing) and its output value becomes int8 with its input's scale. Reformats are placed right
@@ -81,6 +85,13 @@ bool wildcard_match(const std::string& pattern, const std::string& name);
 
 struct BuildConfig {
   bool int8 = false;  // FP32 is always allowed
+  // The scales come from the model's QuantizeLinear/DequantizeLinear pairs (quantize/qdq_fusion.h), so
+  // every pair is a rounding the engine must do: an INT8 Conv/Gemm rounds the tensors its epilogue
+  // fused (Epilogue::fused_output, fused_sum) at their scales where they have one
+  // (quant::EpilogueRounding), and one writing a graph output that has a scale writes INT8, which a
+  // DequantizeLinear turns into the float32 output (the model's last pair). With a calibration cache
+  // (false) neither happens: a cache's scales say where values may be rounded, not where they must be.
+  bool explicit_quantization = false;
   std::vector<LayerPrecisionRule> layer_precisions;    // the first rule that matches a layer applies
   std::vector<LayerOutputTypeRule> layer_output_types;  // likewise
   PrecisionConstraints constraints = PrecisionConstraints::kNone;

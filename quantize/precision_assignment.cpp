@@ -316,9 +316,9 @@ class PrecisionAssigner {
     } else if (!plan_.scales[index(out)]) {
       why_float = "no scale for " + name;
       if (rule) note_missing_scale(out);
-    } else if (graph_output_[index(out)]) {
+    } else if (graph_output_[index(out)] && !config_.explicit_quantization) {
       why_float = name + " is a graph output (graph outputs are float32)";
-    } else if (const Reader* reader = float_reader(out); reader && !rule) {
+    } else if (const Reader* reader = float_reader(out); reader && !rule && !config_.explicit_quantization) {
       why_float = name + " is read as float32 by " + node_label(node(reader->node));
     }
     if (why_float.empty()) return;

@@ -24,13 +24,20 @@
 //                                             one float multiply done on the host when a layer is
 //                                             prepared (never per element), stored and shared
 //     y = y + bias[c]                         0 when the layer has no bias
+//     y = round_to_step(y, after_bias)        explicit quantization only (below)
 //     y = y + residual                        the fused residual Add: dequantize(q_res, residual_scale)
 //                                             for an INT8 residual, the float itself for an FP32 one,
 //                                             0 when none
+//     y = round_to_step(y, after_residual)    explicit quantization only (below)
 //     y = activation(y)                       kernels/activation.h
 //     out = quantize(y, output_scale)         INT8 out; or y itself for INT8-in/FP32-out layers
 //   Adding 0 for a missing bias or residual changes nothing but the sign of a zero, and every
 //   implementation adds it, so the bits agree.
+//   Explicit quantization (EpilogueRounding): a Q/DQ model may round tensors that the fused epilogue
+//   keeps inside (ONNX Runtime's quantize_static puts a QuantizeLinear/DequantizeLinear pair on a
+//   Conv's own output before its Relu or residual Add, and on the Add's output before the Relu). The
+//   epilogue then does what each pair does, round_to_step(y, s) = dequantize(quantize(y, s), s), at
+//   that pair's scale s; s = 0 means no pair there, and calibrated engines have none.
 // Requantize (Concat inputs, pooling with another output scale): quantize(dequantize(q, s_in), s_out),
 //   and the identity when s_in == s_out.
 // Average pooling: sum the window's int8 values in int32 (exact), then
@@ -139,27 +146,46 @@ OCTET_HOST_DEVICE inline int8_t requantize(int8_t q, float input_scale, float ou
   return input_scale == output_scale ? q : quantize(dequantize(q, input_scale), output_scale);
 }
 
+// The roundings of an explicitly quantized epilogue (see the header comment): the scale of the Q/DQ
+// pair on the value after the bias and after the residual add, 0 where the model has none.
+struct EpilogueRounding {
+  float after_bias = 0.0f;
+  float after_residual = 0.0f;
+  OCTET_HOST_DEVICE bool any() const { return after_bias != 0.0f || after_residual != 0.0f; }
+};
+
+// What a QuantizeLinear -> DequantizeLinear pair of scale `scale` does to y; y itself for scale 0.
+OCTET_HOST_DEVICE inline float round_to_step(float y, float scale) {
+  return scale != 0.0f ? dequantize(quantize(y, scale), scale) : y;
+}
+
 // The conv/GEMM epilogue up to the activation (see the header comment); `residual` is already a
-// float (dequantized when it is INT8), 0 when there is none; `bias` is 0 when there is none.
-OCTET_HOST_DEVICE inline float epilogue_before_activation(int32_t acc, float combined_scale, float bias,
-                                                          float residual) {
+// float (dequantized when it is INT8), 0 when there is none; `bias` is 0 when there is none. Kernels
+// that pass no rounding compile without its branches.
+OCTET_HOST_DEVICE inline float epilogue_before_activation(int32_t acc, float combined_scale, float bias, float residual,
+                                                          const EpilogueRounding& rounding = {}) {
   float y = static_cast<float>(acc) * combined_scale;
   y = y + bias;
+  y = round_to_step(y, rounding.after_bias);
   y = y + residual;
+  y = round_to_step(y, rounding.after_residual);
   return y;
 }
 
 OCTET_HOST_DEVICE inline float epilogue_value(int32_t acc, float combined_scale, float bias, float residual,
-                                              const ActivationParams& activation) {
-  return apply_activation(activation, epilogue_before_activation(acc, combined_scale, bias, residual));
+                                              const ActivationParams& activation,
+                                              const EpilogueRounding& rounding = {}) {
+  return apply_activation(activation, epilogue_before_activation(acc, combined_scale, bias, residual, rounding));
 }
 
 // epilogue_value with the activation kind fixed at compile time (activation.kind == Kind), for
 // kernels that choose the kind once outside their element loops.
 template <Activation Kind>
 OCTET_HOST_DEVICE inline float epilogue_value_as(int32_t acc, float combined_scale, float bias, float residual,
-                                                 const ActivationParams& activation) {
-  return apply_activation_as<Kind>(activation, epilogue_before_activation(acc, combined_scale, bias, residual));
+                                                 const ActivationParams& activation,
+                                                 const EpilogueRounding& rounding = {}) {
+  return apply_activation_as<Kind>(activation,
+                                   epilogue_before_activation(acc, combined_scale, bias, residual, rounding));
 }
 
 // Average pooling of an int32 window sum.

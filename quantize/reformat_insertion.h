@@ -12,6 +12,9 @@
 // shared by all its readers, so the node order stays topological.
 // Graph outputs stay float32 under their names: an int8 graph output (an INT8 pool or Concat
 // writing it) is renamed "<tensor>:int8" and a DequantizeLinear writes the original name.
+// Explicit quantization (BuildConfig::explicit_quantization): a float32 tensor with a scale is one the
+// model rounds (a Q/DQ pair), so its float readers read "<tensor>:int8:fp32", the DequantizeLinear of
+// its int8 copy, and an INT8 Conv/Gemm reads it as an INT8 residual.
 #pragma once
 
 #include <optional>
@@ -27,6 +30,7 @@ struct ReformatCounts {
 };
 
 // `scales`: per value id of `graph`, the scale a QuantizeLinear of that tensor uses.
-ReformatCounts insert_reformats(Graph& graph, const std::vector<std::optional<float>>& scales);
+ReformatCounts insert_reformats(Graph& graph, const std::vector<std::optional<float>>& scales,
+                               bool explicit_quantization);
 
 }  // namespace octet

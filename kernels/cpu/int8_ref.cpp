@@ -25,7 +25,7 @@ class Int8EpilogueWriter {
     float residual = 0.0f;
     if (e_.residual_int8) residual = quant::dequantize(e_.residual_int8[index], e_.residual_scale);
     if (e_.residual_f32) residual = e_.residual_f32[index];
-    const float y = quant::epilogue_value(acc, e_.combined_scale[k], bias, residual, e_.activation);
+    const float y = quant::epilogue_value(acc, e_.combined_scale[k], bias, residual, e_.activation, e_.rounding);
     if (e_.output_int8) {
       static_cast<int8_t*>(out_)[index] = quant::quantize(y, e_.output_scale);
     } else {

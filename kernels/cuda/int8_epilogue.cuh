@@ -23,7 +23,8 @@ struct Int8OutputView {
   // aligned), else 4 (always possible). Float outputs store element by element and ignore it.
   int32_t vector_width = 4;
   // 1 / output_scale (an IEEE division on the host) when quant::quantize_by_reciprocal gives the
-  // quotient exactly for this scale, else 0: the vector store then divides (store_int8_conv_output_vec).
+  // quotient exactly for this scale and the epilogue has no rounding inside (explicitly quantized
+  // models), else 0: the vector store then takes its general path (store_int8_conv_output_vec).
   float output_reciprocal = 0.0f;
 };
 
@@ -36,7 +37,8 @@ inline Int8OutputView make_int8_output_view(const Int8ConvCudaArgs& args) {
   v.pixels_per_image = static_cast<int32_t>(args.shape.oh * args.shape.ow);
   const auto aligned16 = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
   v.vector_width = v.kp % 16 == 0 && aligned16(v.out) && aligned16(v.epilogue.residual_int8) ? 16 : 4;
-  if (args.epilogue.output_int8 && quant::quotient_by_reciprocal_exact(args.epilogue.output_scale))
+  if (args.epilogue.output_int8 && !args.epilogue.rounding.any() &&
+      quant::quotient_by_reciprocal_exact(args.epilogue.output_scale))
     v.output_reciprocal = 1.0f / args.epilogue.output_scale;
   return v;
 }
@@ -76,7 +78,7 @@ __device__ inline void store_int8_conv_output_as(const Int8OutputView& v, int32_
   if (e.residual_int8) residual = quant::dequantize(e.residual_int8[nhwc], e.residual_scale);
   if (e.residual_f32) residual = e.residual_f32[nchw_index(v, pixel, k)];
   const float bias = e.bias ? e.bias[k] : 0.0f;
-  const float y = quant::epilogue_value_as<Kind>(acc, e.combined_scale[k], bias, residual, e.activation);
+  const float y = quant::epilogue_value_as<Kind>(acc, e.combined_scale[k], bias, residual, e.activation, e.rounding);
   if (e.output_int8) {
     static_cast<int8_t*>(v.out)[nhwc] = quant::quantize(y, e.output_scale);
   } else {
@@ -140,9 +142,9 @@ __device__ inline void store_int8_conv_output_vec(const Int8OutputView& v, const
   Int8Vector<V> q;
   if (k0 + V <= v.k && !e.residual_f32 && v.output_reciprocal != 0.0f) {
     // The common case, without per-element branches (instructions bound these epilogues): all V
-    // channels are real, the residual, if any, is INT8, and the output scale allows the division by
-    // its reciprocal (qscheme.h: the same quotient, without the GPU division's per-element range check,
-    // branch and reciprocal). With no residual, `residual` holds zeros and is read with scale 0: r is
+    // channels are real, the residual, if any, is INT8, the output scale allows the division by its
+    // reciprocal (qscheme.h: the same quotient, without the GPU division's per-element range check,
+    // branch and reciprocal) and nothing is rounded inside the epilogue. With no residual, `residual` holds zeros and is read with scale 0: r is
     // the +0 the spec adds.
     const float residual_scale = e.residual_int8 ? e.residual_scale : 0.0f;
     const float output_scale = e.output_scale, output_reciprocal = v.output_reciprocal;
@@ -164,8 +166,8 @@ __device__ inline void store_int8_conv_output_vec(const Int8OutputView& v, const
       float r = 0.0f;
       if (e.residual_int8) r = quant::dequantize(residual.v[i], e.residual_scale);
       if (e.residual_f32) r = e.residual_f32[nchw_index(v, pixel, k)];
-      q.v[i] = quant::quantize(quant::epilogue_value_as<Kind>(acc[i], c.scale[i], c.bias[i], r, e.activation),
-                               e.output_scale);
+      q.v[i] = quant::quantize(
+          quant::epilogue_value_as<Kind>(acc[i], c.scale[i], c.bias[i], r, e.activation, e.rounding), e.output_scale);
     }
   }
   *reinterpret_cast<Int8Vector<V>*>(static_cast<int8_t*>(v.out) + static_cast<int64_t>(pixel) * v.kp + k0) = q;

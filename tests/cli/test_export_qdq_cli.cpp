@@ -208,6 +208,7 @@ class ExportQdqCli : public test::FashionMnistCliTest {
     optimize_fp32(graph);
     BuildConfig config;
     config.int8 = true;
+    config.explicit_quantization = true;  // as octet build does for a Q/DQ model
     BuildReport report;
     const Graph round_trip = build_int8_graph(graph, scales, config, &report);
     std::map<std::string, const Node*> layers;
@@ -218,6 +219,11 @@ class ExportQdqCli : public test::FashionMnistCliTest {
       ASSERT_TRUE(layers.count(layer.name));
       const Node& other = *layers.at(layer.name);
       EXPECT_EQ(other.precision, Precision::kInt8);
+      // Pairs only where the engine keeps tensors, so no epilogue rounds inside (calibrated ones never do).
+      if (const Epilogue* e = epilogue_of(other)) {
+        EXPECT_TRUE(same_bits(e->rounding.after_bias, epilogue_of(layer)->rounding.after_bias));
+        EXPECT_TRUE(same_bits(e->rounding.after_residual, epilogue_of(layer)->rounding.after_residual));
+      }
       ASSERT_EQ(other.weight_scales.size(), layer.weight_scales.size());
       for (size_t c = 0; c < layer.weight_scales.size(); ++c)
         EXPECT_TRUE(same_bits(other.weight_scales[c], layer.weight_scales[c])) << "channel " << c;

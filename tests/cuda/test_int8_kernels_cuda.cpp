@@ -1,7 +1,8 @@
 // INT8 kernels on the GPU against the CPU reference (kernels/cpu/int8_ref.h), bit for bit.
 //
 // Convolution harness. One list of cases, each a Conv2dShape, an epilogue (bias or not; residual none,
-// int8 or float; activation none, ReLU, Clip(0, 6) or LeakyRelu; int8 or float output) and a seed. Each
+// int8 or float; activation none, ReLU, Clip(0, 6) or LeakyRelu; int8 or float output; with or without
+// the roundings of explicitly quantized models, quant::EpilogueRounding) and a seed. Each
 // case runs once through conv2d_int8_ref on NCHW host data and through conv_int8_cuda for every tactic
 // of kAllInt8Tactics that conv_int8_cuda_supports the shape (the others are counted as skipped), on the
 // same values converted with kernels/int8_layout.h. Before each run the device output is poisoned with
@@ -127,6 +128,7 @@ struct EpilogueSpec {
   Residual residual = Residual::kNone;
   ActivationParams activation;
   bool output_int8 = true;
+  bool rounded = false;  // round after the bias (and after the residual add, if any): a Q/DQ model's pairs
 };
 
 ActivationParams activation(Activation kind, float alpha = 0.0f, float beta = 0.0f) {
@@ -146,6 +148,8 @@ std::vector<EpilogueSpec> epilogue_specs() {
       {false, Residual::kInt8, activation(Activation::kRelu), false},
       {true, Residual::kFloat, activation(Activation::kClip, 0.0f, 6.0f), true},
       {true, Residual::kNone, activation(Activation::kNone), false},
+      {true, Residual::kInt8, activation(Activation::kRelu), true, true},
+      {false, Residual::kFloat, activation(Activation::kClip, 0.0f, 6.0f), false, true},
   };
 }
 
@@ -188,7 +192,7 @@ std::string case_id(const ConvCase& cc, const char* tactic) {
      << "x" << s.stride_w << " pad=" << s.pad_top << "," << s.pad_left << " dilation=" << s.dilation_h << "x"
      << s.dilation_w << " groups=" << s.groups << " bias=" << e.bias << " residual=" << to_string(e.residual)
      << " act=" << activation_name(e.activation.kind) << " out=" << (e.output_int8 ? "int8" : "float")
-     << " ties=" << cc.ties << " seed=" << cc.seed;
+     << " rounded=" << e.rounded << " ties=" << cc.ties << " seed=" << cc.seed;
   return id.str();
 }
 
@@ -354,6 +358,17 @@ ConvData make_conv_data(const ConvCase& cc) {
   d.want_f32.resize(outputs);
   e.output_int8 = false;
   kernels::conv2d_int8_ref(s, d.x.data(), d.w.data(), e, d.want_f32.data());
+  if (cc.epilogue.rounded) {
+    // Rounding steps from the unrounded result's largest |y|: 20 steps up to it after the bias, and
+    // steps of amax / 200 after the residual, so values above 0.64 amax saturate there; in the tie
+    // cases 0.25 and 0.5, which the exact half-integer values often hit halfway.
+    float amax = 0.0f;
+    for (float v : d.want_f32) amax = std::max(amax, std::fabs(v));
+    amax = amax > 0.0f ? amax : 1.0f;
+    e.rounding.after_bias = cc.ties ? 0.25f : amax / 20.0f;
+    if (cc.epilogue.residual != Residual::kNone) e.rounding.after_residual = cc.ties ? 0.5f : amax / 200.0f;
+    kernels::conv2d_int8_ref(s, d.x.data(), d.w.data(), e, d.want_f32.data());
+  }
   if (cc.epilogue.output_int8) {
     float amax = 0.0f;
     for (float v : d.want_f32) amax = std::max(amax, std::fabs(v));

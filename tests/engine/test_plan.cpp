@@ -31,7 +31,9 @@ bool operator==(const ActivationParams& a, const ActivationParams& b) {
   return a.kind == b.kind && same_bits(a.alpha, b.alpha) && same_bits(a.beta, b.beta);
 }
 bool operator==(const Epilogue& a, const Epilogue& b) {
-  return a.activation == b.activation && a.has_residual == b.has_residual;
+  return a.activation == b.activation && a.has_residual == b.has_residual &&
+         same_bits(a.rounding.after_bias, b.rounding.after_bias) &&
+         same_bits(a.rounding.after_residual, b.rounding.after_residual);
 }
 bool operator==(const ConvAttrs& a, const ConvAttrs& b) {
   return std::tie(a.kernel_h, a.kernel_w, a.stride_h, a.stride_w, a.pad_top, a.pad_left, a.pad_bottom, a.pad_right,
@@ -189,6 +191,7 @@ Graph int8_graph() {
   conv.kernel_h = conv.kernel_w = 3;
   conv.pad_top = conv.pad_left = conv.pad_bottom = conv.pad_right = 1;
   conv.epilogue.activation = {Activation::kClip, 0.0f, 6.0f};
+  conv.epilogue.rounding.after_bias = 0.0625f;  // an explicitly quantized model's pair before the Clip
   Node conv1 = make_node("conv1", OpKind::Conv, {xq, wv, bv, kNoValue}, {c1}, conv, Precision::kInt8);
   conv1.fused_nodes = {"bn1", "relu6_1"};
   conv1.weight_scales = {0.01f, 0.02f, 1.0f, 3.5e-4f};
@@ -236,6 +239,7 @@ Graph int8_graph() {
   gemm.trans_b = true;
   gemm.epilogue.has_residual = true;
   gemm.epilogue.activation = {Activation::kHardSigmoid, 0.2f, 0.5f};
+  gemm.epilogue.rounding = {0.5f, 0.125f};
   Node fc = make_node("fc", OpKind::Gemm, {flat, gwv, gbv}, {logits}, gemm, Precision::kInt8);
   fc.weight_scales = std::vector<float>(10, 0.004f);
   fc.tactic = "cublaslt";

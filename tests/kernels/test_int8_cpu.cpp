@@ -269,6 +269,31 @@ TEST(Int8CpuReference, ConvWithBiasInt8ResidualReluInt8Out) {
   EXPECT_EQ(y, (Bytes{127, 0, 14, 56}));
 }
 
+TEST(Int8CpuReference, ConvRoundsInsideItsEpilogueWhereAQdqModelDoes) {
+  // quant::EpilogueRounding: after the bias at scale 2, after the residual at scale 3 (a Q/DQ pair on
+  // the Conv's own output and one on the Add's output):
+  //   after bias:    k0: 18.5, -9;  k1: -2.25, 6
+  //   rounded by 2:  18.5 / 2 = 9.25 -> 18;  -9 / 2 = -4.5 -> -4 (even) -> -8;  -1.125 -> -2;  3 -> 6
+  //   + residual (2, -3 | 4, 1):  20, -11, 2, 7
+  //   rounded by 3:  6.67 -> 21;  -3.67 -> -12;  0.67 -> 3;  2.33 -> 6;   ReLU: 21, 0, 3, 6
+  // (without the roundings: 20.5, 0, 1.75, 7, ConvWithBiasInt8ResidualReluFloatOut)
+  const TinyConv t;
+  kernels::Int8ConvEpilogue e = t.epilogue();
+  e.rounding = {2.0f, 3.0f};
+  e.output_int8 = false;
+  Floats y(4);
+  kernels::conv2d_int8_ref(t.shape, t.x.data(), t.w.data(), e, y.data());
+  EXPECT_EQ(y, (Floats{21.0f, 0.0f, 3.0f, 6.0f}));
+  kernels::conv2d_int8_im2col(t.shape, t.x.data(), t.w.data(), e, y.data(), 1);
+  EXPECT_EQ(y, (Floats{21.0f, 0.0f, 3.0f, 6.0f}));
+  // INT8 out at scale 1.5: 14, 0, 2, 4.
+  e.output_int8 = true;
+  e.output_scale = 1.5f;
+  Bytes q(4);
+  kernels::conv2d_int8_ref(t.shape, t.x.data(), t.w.data(), e, q.data());
+  EXPECT_EQ(q, (Bytes{14, 0, 2, 4}));
+}
+
 TEST(Int8CpuReference, ConvWithFloatResidualAndNoBias) {
   // No bias, float residual (0.5, 0.5, -10, 0), no activation, float out:
   //   k0: 17.5 + 0.5 = 18, -10 + 0.5 = -9.5;  k1: -0.25 - 10 = -10.25, 8 + 0 = 8

@@ -113,6 +113,7 @@ TEST(QdqFusion, PairsBecomeScalesAndTheInt8BuildUsesTheModelsWeights) {
   optimize_fp32(g);
   BuildConfig config;
   config.int8 = true;
+  config.explicit_quantization = true;
   BuildReport build;
   const Graph int8 = build_int8_graph(g, scales, config, &build);
   const Node& layer = node_named(int8, "conv");
@@ -124,8 +125,114 @@ TEST(QdqFusion, PairsBecomeScalesAndTheInt8BuildUsesTheModelsWeights) {
   ASSERT_EQ(w.type(), DataType::kInt8);
   EXPECT_EQ(std::vector<int8_t>(w.data<int8_t>(), w.data<int8_t>() + 6), (std::vector<int8_t>{4, -8, 127, 0, -127, 3}));
   EXPECT_TRUE(lists(layer.fused_nodes, "w_DQ"));
-  // It writes the graph output: float from the same kernel (graph outputs are float32).
-  EXPECT_EQ(int8.value(layer.outputs[0]).type, DataType::kFloat32);
+  // The Conv's own output has no pair, so its epilogue rounds nothing inside. It writes the graph
+  // output, which the model rounds (its last pair): int8 at 0.25, and a DequantizeLinear writes y.
+  EXPECT_FALSE(epilogue_of(layer)->rounding.any());
+  const Value& written = int8.value(layer.outputs[0]);
+  EXPECT_EQ(written.name, "y:int8");
+  EXPECT_EQ(written.type, DataType::kInt8);
+  EXPECT_EQ(written.scale, 0.25f);
+  EXPECT_EQ(int8.value(int8.outputs.at(0)).name, "y");
+  EXPECT_EQ(int8.value(int8.outputs.at(0)).type, DataType::kFloat32);
+  EXPECT_EQ(build.dequantize_nodes, 1);
+
+  // With a calibration cache the same scales are only permissions: the graph output stays float32
+  // from the same kernel.
+  config.explicit_quantization = false;
+  const Graph calibrated = build_int8_graph(g, scales, config, &build);
+  EXPECT_EQ(calibrated.value(node_named(calibrated, "conv").outputs[0]).type, DataType::kFloat32);
+}
+
+// Runs `g` (optimised) on the CPU for one input per graph input.
+std::vector<float> run_cpu(const Graph& g, const std::vector<std::vector<float>>& inputs) {
+  std::vector<Tensor> tensors;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Tensor t(DataType::kFloat32, g.value(g.inputs.at(i)).dims);
+    std::copy(inputs[i].begin(), inputs[i].end(), t.data<float>());
+    tensors.push_back(std::move(t));
+  }
+  const Tensor out = create_context(g, BackendKind::kCpu)->run(tensors).at(0);
+  return std::vector<float>(out.data<float>(), out.data<float>() + out.numel());
+}
+
+// ONNX Runtime's quantize_static layout: a pair on every tensor, including those octet fuses away.
+// x [1, 1, 2, 2] -> Q/DQ(0.5) -> Conv 1x1 (W = DQ(3, scale 0.25) = 0.75, bias 0.1) -> c -> Q/DQ(0.5)
+//   -> Add(., DQ(Q(r, 0.5))) -> a -> Q/DQ(1) -> Relu -> Q/DQ(0.25) -> y
+ModelBuilder residual_model() {
+  ModelBuilder b(17);
+  b.input("x", {1, 1, 2, 2}).input("r", {1, 1, 2, 2}).output("y", {1, 1, 2, 2});
+  b.initializer<float>("half", {}, {0.5f}).initializer<float>("one", {}, {1.0f});
+  b.initializer<float>("quarter", {}, {0.25f}).initializer<int8_t>("z", {}, {0});
+  b.initializer<int8_t>("w_q", {1, 1, 1, 1}, {3}).initializer<float>("bias", {1}, {0.1f});
+  const auto pair = [&](const std::string& t, const std::string& scale, const std::string& out) {
+    b.node("QuantizeLinear", {t, scale, "z"}, {t + "_q"}, t + "_Q");
+    b.node("DequantizeLinear", {t + "_q", scale, "z"}, {out}, t + "_DQ");
+  };
+  pair("x", "half", "x_dq");
+  pair("r", "half", "r_dq");
+  b.node("DequantizeLinear", {"w_q", "quarter", "z"}, {"w"}, "w_DQ");
+  b.node("Conv", {"x_dq", "w", "bias"}, {"c"}, "conv");
+  pair("c", "half", "c_dq");
+  b.node("Add", {"c_dq", "r_dq"}, {"a"}, "add");
+  pair("a", "one", "a_dq");
+  b.node("Relu", {"a_dq"}, {"v"}, "relu");
+  pair("v", "quarter", "y");
+  return b;
+}
+
+TEST(QdqFusion, TheFusedEpilogueRoundsWhereTheModelDoes) {
+  Graph g = import(residual_model());
+  const std::map<std::string, float> scales = fuse_qdq(g, nullptr);
+  optimize_fp32(g);
+  BuildConfig config;
+  config.int8 = true;
+  config.explicit_quantization = true;
+  const Graph int8 = build_int8_graph(g, scales, config, nullptr);
+  const Node& conv = node_named(int8, "conv");  // Conv + Add + Relu
+  ASSERT_EQ(conv.op, OpKind::Conv);
+  ASSERT_EQ(conv.precision, Precision::kInt8);
+  EXPECT_EQ(epilogue_of(conv)->fused_output, "c");
+  EXPECT_EQ(epilogue_of(conv)->fused_sum, "a");
+  EXPECT_EQ(epilogue_of(conv)->rounding.after_bias, 0.5f);
+  EXPECT_EQ(epilogue_of(conv)->rounding.after_residual, 1.0f);
+  // The residual r has a pair: read as int8 at 0.5.
+  EXPECT_EQ(int8.value(conv.inputs.at(3)).type, DataType::kInt8);
+  EXPECT_EQ(int8.value(conv.inputs.at(3)).scale, 0.5f);
+
+  // x = (1, -0.5, 2, 1.5) -> q (2, -1, 4, 3); acc = 3q = (6, -3, 12, 9); * 0.5 * 0.25, + 0.1:
+  //   c = (0.85, -0.275, 1.6, 1.225) -> /0.5 = (1.7, -0.55, 3.2, 2.45) -> (2, -1, 3, 2) -> (1, -0.5, 1.5, 1)
+  //   + r (0.5, 0.5, -1, 0) = (1.5, 0, 0.5, 1) -> /1 round half even -> (2, 0, 0, 1); Relu; /0.25 -> (8, 0, 0, 4)
+  //   y = (2, 0, 0, 1)   (without the inner pairs: (1.35, 0.225, 0.6, 1.225) -> (1.25, 0.25, 0.5, 1.25))
+  const std::vector<std::vector<float>> inputs = {{1.0f, -0.5f, 2.0f, 1.5f}, {0.5f, 0.5f, -1.0f, 0.0f}};
+  const std::vector<float> want = {2.0f, 0.0f, 0.0f, 1.0f};
+  EXPECT_EQ(run_cpu(int8, inputs), want);
+  // The model run as it is (its Q/DQ nodes executed, float Conv and Add) gives the same.
+  Graph as_is = import(residual_model());
+  optimize_fp32(as_is);
+  EXPECT_EQ(run_cpu(as_is, inputs), want);
+}
+
+TEST(QdqFusion, FloatReadersOfAPairReadTheRoundedTensor) {
+  // x -> Q/DQ(0.5) -> Softmax -> y. Softmax has no INT8 layer, yet it must read the rounded x:
+  // x = (0.3, 0.74) -> (0.5, 0.5) -> y = (0.5, 0.5)   (unrounded: softmax(0.3, 0.74) = (0.39, 0.61)).
+  ModelBuilder b(17);
+  b.input("x", {1, 2}).output("y", {1, 2});
+  b.initializer<float>("s", {}, {0.5f}).initializer<int8_t>("z", {}, {0});
+  b.node("QuantizeLinear", {"x", "s", "z"}, {"q"}, "Q");
+  b.node("DequantizeLinear", {"q", "s", "z"}, {"x_dq"}, "DQ");
+  b.node("Softmax", {"x_dq"}, {"y"}, "softmax").attr_int("axis", 1);
+  Graph g = import(b);
+  const std::map<std::string, float> scales = fuse_qdq(g, nullptr);
+  optimize_fp32(g);
+  BuildConfig config;
+  config.int8 = true;
+  config.explicit_quantization = true;
+  BuildReport report;
+  const Graph int8 = build_int8_graph(g, scales, config, &report);
+  EXPECT_EQ(int8.value(node_named(int8, "softmax").inputs.at(0)).name, "x:int8:fp32");
+  EXPECT_EQ(report.quantize_nodes, 1);
+  EXPECT_EQ(report.dequantize_nodes, 1);
+  EXPECT_EQ(run_cpu(int8, {{0.3f, 0.74f}}), (std::vector<float>{0.5f, 0.5f}));
 }
 
 TEST(QdqFusion, ScalesCrossMaxPoolAndConcat) {
@@ -187,12 +294,14 @@ TEST_P(QdqFixtures, EveryConvAndGemmRunsInt8WithTheModelsWeights) {
       for (size_t c = 0; c < channels; ++c)
         EXPECT_EQ(n.weight_scales[c], it->second->scales.size() == 1 ? it->second->scales[0] : it->second->scales[c]);
       const Tensor& w = *int8.value(n.inputs.at(1)).initializer;
-      if (n.op == OpKind::Conv)  // Gemm weights keep ORT's [N_out, K_in] (transB = 1) too
+      if (n.op == OpKind::Conv) {  // Gemm weights keep ORT's [N_out, K_in] (transB = 1) too
         EXPECT_EQ(std::memcmp(w.data<int8_t>(), it->second->values.data<int8_t>(), static_cast<size_t>(w.numel())), 0);
+      }
     }
     // The only reformats left are the builder's own ("<tensor>:quantize" / ":dequantize").
-    if (n.op == OpKind::QuantizeLinear || n.op == OpKind::DequantizeLinear)
+    if (n.op == OpKind::QuantizeLinear || n.op == OpKind::DequantizeLinear) {
       EXPECT_NE(n.name.find(":"), std::string::npos) << "model's " << to_string(n.op) << " '" << n.name << "' left";
+    }
   }
   EXPECT_GT(layers, 0);
 }

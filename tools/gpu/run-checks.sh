@@ -8,7 +8,8 @@
 #      with OCTET_BENCH_INT8=1: the INT8 GEMM benchmark (wgmma, mma.sync, DP4A, cuBLASLt) and ResNet-50
 #      INT8 vs octet FP32 vs PyTorch FP16 channels-last (tools/gpu/bench-int8.sh).
 #   OCTET_SANITIZE=1: test_cuda_backend and test_int8_kernels_cuda under compute-sanitizer memcheck; OCTET_EVAL=1: octet eval of the four
-#   reference models on the Fashion-MNIST test set with the CUDA backend. OCTET_TESTS=0 skips step 1;
+#   reference models on the Fashion-MNIST test set with the CUDA backend; OCTET_QDQ=1: the Q/DQ fixtures'
+#   INT8 engines against the fixtures run as they are, on CUDA. OCTET_TESTS=0 skips step 1;
 #   OCTET_TEST_GLOB (default test_*) picks the test binaries.
 # Logs go to $OUT (the device tool brings them back; tar them if more than 8 files).
 set -uo pipefail
@@ -56,6 +57,17 @@ if [ "${OCTET_EVAL:-0}" = 1 ]; then
   echo "== eval resnet_fmnist on cuda from the HDF5 pack"
   "$bundle/bin/octet" eval models/resnet_fmnist.onnx --data "$bundle/fashion-mnist/t10k.h5" --backend cuda \
     --batch 256 2>/dev/null | grep -E 'top-1|speed' || status=1
+fi
+if [ "${OCTET_QDQ:-0}" = 1 ]; then
+  # Explicitly quantized models (ONNX Runtime's quantize_static fixtures): octet's INT8 engine built from
+  # each, against the same model run as it is (its QuantizeLinear/DequantizeLinear nodes executed, float
+  # convolutions between them), both on the CUDA backend, on the 10,000 test images.
+  for f in tests/fixtures/qdq/*.onnx; do
+    echo "== $(basename "$f" .onnx): INT8 engine vs the model as it is, cuda"
+    "$bundle/bin/octet" build "$f" --int8 --backend cuda --batch 256 --save-engine /tmp/qdq.plan >/dev/null || status=1
+    "$bundle/bin/octet" eval /tmp/qdq.plan --reference "$f" --data "$bundle/fashion-mnist/t10k-images-idx3-ubyte.gz" \
+      --backend cuda --batch 256 2>/dev/null | grep -E 'top-1' || status=1
+  done
 fi
 if [ "${OCTET_BENCH:-0}" = 1 ]; then
   model=/tmp/resnet50.onnx

@@ -166,6 +166,7 @@ int command_build(const Args& args) {
 
   BuildConfig config;
   config.int8 = int8;
+  config.explicit_quantization = explicit_qdq;
   config.layer_precisions = parse_layer_precisions(option_or_alias(vm, "layer-precisions", "layerPrecisions"));
   config.layer_output_types = parse_layer_output_types(option_or_alias(vm, "layer-output-types", "layerOutputTypes"));
   const std::string constraints = option_or_alias(vm, "precision-constraints", "precisionConstraints");
