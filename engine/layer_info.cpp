@@ -34,6 +34,8 @@ json layer_json(const Graph& graph, const Node& node, BackendKind backend) {
                 {"outputs", activations_json(graph, node.outputs, backend)},
                 {"tactic", node.tactic}};
   if (is_mixed_output(graph, node)) layer["mixed_output"] = true;
+  if (const Epilogue* e = epilogue_of(node); e && e->rounding.any())
+    layer["epilogue_rounding"] = {{"after_bias", e->rounding.after_bias}, {"after_residual", e->rounding.after_residual}};
   return layer;
 }
 

@@ -15,6 +15,8 @@
 //        "tactic":     the CUDA kernel family chosen ("dp4a", "tensorcore", "wgmma", "cublaslt"), "" when the
 //                      backend picks at run time,
 //        "mixed_output": true only for an INT8 layer that writes float32 (INT8-in/FP32-out),
+//        "epilogue_rounding": only for a layer of an explicitly quantized model that rounds inside its
+//                      fused epilogue: {"after_bias", "after_residual"}, the scales (0: no rounding there),
 //        "time_ms", "time_share" (fraction of the sum over layers): only when timings are given
 //     } ] }
 // Layout: "NCHW" (row major, whatever the rank) for every float32 value and for int8 values on the

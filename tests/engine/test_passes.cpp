@@ -219,6 +219,9 @@ TEST(PassFuseEpilogues, ConvAddRelu) {
   const Epilogue& e = std::get<ConvAttrs>(fused.attrs).epilogue;
   EXPECT_TRUE(e.has_residual);
   EXPECT_EQ(e.activation.kind, Activation::kRelu);
+  // The tensors made internal, by name (explicit quantization rounds them where a model has pairs).
+  EXPECT_EQ(e.fused_output, b.graph.value(c).name);
+  EXPECT_EQ(e.fused_sum, b.graph.value(s).name);
   // The residual's producer still runs first.
   EXPECT_LT(index_of(b.graph, "residual"), index_of(b.graph, "conv"));
   EXPECT_NO_THROW(infer_shapes(b.graph));
@@ -235,6 +238,9 @@ TEST(PassFuseEpilogues, ConvWithoutBiasGetsANoValueSlot) {
   ASSERT_EQ(b.graph.nodes.size(), 1u);
   EXPECT_EQ(b.graph.nodes[0].inputs, (std::vector<ValueId>{x, b.graph.nodes[0].inputs[1], kNoValue, r}));
   EXPECT_EQ(std::get<ConvAttrs>(b.graph.nodes[0].attrs).epilogue.activation.kind, Activation::kNone);
+  // Without an activation the Add's output is the layer's own: no inner sum to name.
+  EXPECT_EQ(std::get<ConvAttrs>(b.graph.nodes[0].attrs).epilogue.fused_output, b.graph.value(c).name);
+  EXPECT_EQ(std::get<ConvAttrs>(b.graph.nodes[0].attrs).epilogue.fused_sum, "");
 }
 
 TEST(PassFuseEpilogues, ActivationOnlyClipAsRelu6) {

@@ -13,6 +13,7 @@
 
 #include "engine/backend.h"
 #include "engine/error.h"
+#include "engine/layer_info.h"
 #include "engine/onnx_import.h"
 #include "engine/passes.h"
 #include "engine/shape_inference.h"
@@ -198,6 +199,15 @@ TEST(QdqFusion, TheFusedEpilogueRoundsWhereTheModelDoes) {
   // The residual r has a pair: read as int8 at 0.5.
   EXPECT_EQ(int8.value(conv.inputs.at(3)).type, DataType::kInt8);
   EXPECT_EQ(int8.value(conv.inputs.at(3)).scale, 0.5f);
+  // The layer info shows the roundings and the inner pairs the layer absorbed.
+  for (const auto& layer : layer_info_json({&int8, BackendKind::kCpu, "", nullptr})["layers"]) {
+    if (layer["name"] != "conv") continue;
+    EXPECT_EQ(layer["epilogue_rounding"]["after_bias"], 0.5);
+    EXPECT_EQ(layer["epilogue_rounding"]["after_residual"], 1.0);
+    const std::vector<std::string> fused = layer["fused_ops"];
+    for (const char* pair : {"c_Q", "c_DQ", "a_Q", "a_DQ", "r_Q", "r_DQ", "add", "relu"})
+      EXPECT_TRUE(lists(fused, pair)) << pair;
+  }
 
   // x = (1, -0.5, 2, 1.5) -> q (2, -1, 4, 3); acc = 3q = (6, -3, 12, 9); * 0.5 * 0.25, + 0.1:
   //   c = (0.85, -0.275, 1.6, 1.225) -> /0.5 = (1.7, -0.55, 3.2, 2.45) -> (2, -1, 3, 2) -> (1, -0.5, 1.5, 1)
