@@ -49,7 +49,7 @@ class ReformatInserter {
     }
     if (is_carrier(graph_, node) && slot == 0) return Reading::kAsIs;
     if (type == DataType::kInt8) return Reading::kFloat32;
-    if (rounded && type == DataType::kFloat32) return Reading::kRounded;
+    if (rounded) return Reading::kRounded;
     return Reading::kAsIs;
   }
 

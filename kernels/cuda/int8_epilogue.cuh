@@ -144,8 +144,8 @@ __device__ inline void store_int8_conv_output_vec(const Int8OutputView& v, const
     // The common case, without per-element branches (instructions bound these epilogues): all V
     // channels are real, the residual, if any, is INT8, the output scale allows the division by its
     // reciprocal (qscheme.h: the same quotient, without the GPU division's per-element range check,
-    // branch and reciprocal) and nothing is rounded inside the epilogue. With no residual, `residual` holds zeros and is read with scale 0: r is
-    // the +0 the spec adds.
+    // branch and reciprocal) and nothing is rounded inside the epilogue. With no residual, `residual`
+    // holds zeros and is read with scale 0: r is the +0 the spec adds.
     const float residual_scale = e.residual_int8 ? e.residual_scale : 0.0f;
     const float output_scale = e.output_scale, output_reciprocal = v.output_reciprocal;
 #pragma unroll
