@@ -100,8 +100,9 @@ TEST_F(BuildCli, Int8PlanOnCpuRunsEvaluatesAndDescribesItself) {
   EXPECT_GE(number_after(e.output, "agreement  "), 90.0) << e.output;
   EXPECT_GE(number_after(e.output, "top-1      "), 80.0) << e.output;
 
-  expect_ok(run_cli("info " + arg(plan)), {"format       version 1", "backend      cpu", "built with   octet build",
-                                           "INT8 layers", "precision", "tactic", "int8 in, fp32 out"});
+  expect_ok(run_cli("info " + arg(plan)),
+            {"format       version " + std::to_string(kPlanFormatVersion), "backend      cpu",
+             "built with   octet build", "INT8 layers", "precision", "tactic", "int8 in, fp32 out"});
   const fs::path profile = file("profile.json");
   const CliResult bench = run_cli("bench " + arg(plan) + " --warmup 0 --iterations 3 --duration 0 --dump-profile "
                                   "--profile-iterations 2 --export-profile " + arg(profile));
