@@ -29,6 +29,20 @@ const Epilogue* epilogue_of(const Node& node) {
 
 Epilogue* epilogue_of(Node& node) { return const_cast<Epilogue*>(epilogue_of(static_cast<const Node&>(node))); }
 
+bool is_graph_output(const Graph& graph, ValueId id) {
+  for (ValueId out : graph.outputs)
+    if (out == id) return true;
+  return false;
+}
+
+std::vector<int> count_uses(const Graph& graph) {
+  std::vector<int> uses(graph.values.size(), 0);
+  for (const Node& node : graph.nodes)
+    for (ValueId in : node.inputs)
+      if (in != kNoValue) ++uses[static_cast<size_t>(in)];
+  return uses;
+}
+
 ValueId Graph::find_value(const std::string& name) const {
   for (size_t i = 0; i < values.size(); ++i)
     if (values[i].name == name) return static_cast<ValueId>(i);

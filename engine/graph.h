@@ -198,4 +198,8 @@ struct Graph {
   Value& value(ValueId id) { return values.at(static_cast<size_t>(id)); }
 };
 
+bool is_graph_output(const Graph& graph, ValueId id);
+// How many node inputs read each value (a node reading a value twice counts twice).
+std::vector<int> count_uses(const Graph& graph);
+
 }  // namespace octet

@@ -23,21 +23,6 @@
 namespace octet {
 namespace {
 
-bool is_graph_output(const Graph& graph, ValueId id) {
-  for (ValueId out : graph.outputs)
-    if (out == id) return true;
-  return false;
-}
-
-// How many node inputs read each value (a node reading a value twice counts twice).
-std::vector<int> count_uses(const Graph& graph) {
-  std::vector<int> uses(graph.values.size(), 0);
-  for (const Node& node : graph.nodes)
-    for (ValueId in : node.inputs)
-      if (in != kNoValue) ++uses[static_cast<size_t>(in)];
-  return uses;
-}
-
 // Node index producing each value, -1 for graph inputs and constants.
 std::vector<int> find_producers(const Graph& graph) {
   std::vector<int> producer(graph.values.size(), -1);

@@ -12,18 +12,6 @@ namespace {
 
 bool is_qdq(OpKind op) { return op == OpKind::QuantizeLinear || op == OpKind::DequantizeLinear; }
 
-bool is_graph_output(const Graph& graph, ValueId id) {
-  return std::find(graph.outputs.begin(), graph.outputs.end(), id) != graph.outputs.end();
-}
-
-std::vector<int> reader_counts(const Graph& graph) {
-  std::vector<int> readers(graph.values.size(), 0);
-  for (const Node& node : graph.nodes)
-    for (ValueId in : node.inputs)
-      if (in != kNoValue) ++readers[static_cast<size_t>(in)];
-  return readers;
-}
-
 std::string describe_scale(float scale) {
   std::ostringstream text;
   text << scale;
@@ -103,7 +91,7 @@ bool commutes_forward(OpKind op) { return op == OpKind::Relu || op == OpKind::Ma
 bool commutes_backward(OpKind op) { return op == OpKind::MaxPool; }
 
 void propagate_scales(const Graph& graph, std::map<std::string, float>& scales, QdqFusionReport* report) {
-  const std::vector<int> readers = reader_counts(graph);
+  const std::vector<int> readers = count_uses(graph);
   const auto note = [&](const std::string& to, const std::string& from, const Node& node) {
     if (report)
       report->propagated.push_back("tensor '" + to + "': scale of '" + from + "' across " + to_string(node.op) + " '" +
