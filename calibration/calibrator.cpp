@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/op_registry.h"
 #include "engine/shape_inference.h"
 #include "kernels/cpu/histogram_ref.h"
 #include "octet/build_config.h"
@@ -77,6 +78,9 @@ bool is_tapped_op(OpKind op) {
     case OpKind::QuantizeLinear:
     case OpKind::DequantizeLinear:
     case OpKind::Pad: return false;
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
+      return op_def(op).calibrated;
   }
   return false;
 }

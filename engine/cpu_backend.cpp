@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "engine/node_validation.h"
+#include "engine/op_registry.h"
 #include "kernels/cpu/conv_im2col.h"
 #include "kernels/cpu/conv_ref.h"
 #include "kernels/cpu/elementwise_ref.h"
@@ -287,7 +288,22 @@ class CpuContext final : public ExecutionContext {
         kernels::dequantize_ref(input_i8(node, 0), numel(output_value(node).dims), input_scale(node, 0),
                                 output_f32(node));
         break;
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
+        run_registered(node);
+        break;
     }
+  }
+
+  // A registered operator (engine/op_registry.h): its CPU kernel on this context's buffers.
+  void run_registered(const Node& node) {
+    OpKernelArgs args{graph_, node, {}, {}, threads_};
+    args.inputs.reserve(node.inputs.size());
+    for (size_t i = 0; i < node.inputs.size(); ++i) args.inputs.push_back(input_data(node, i));
+    args.outputs.reserve(node.outputs.size());
+    for (ValueId id : node.outputs)
+      args.outputs.push_back(id == kNoValue ? nullptr : buffers_[static_cast<size_t>(id)].raw());
+    run_registered_cpu(args);
   }
 
   Pool2dShape pool_shape(const Node& node) const {

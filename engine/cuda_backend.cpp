@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/node_validation.h"
+#include "engine/op_registry.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/conv_cuda.h"
 #include "kernels/cuda/conv_int8_cuda.h"
@@ -223,6 +224,8 @@ NodePlan plan_int8_node(const Graph& graph, const Node& node) {
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
     case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
       OCTET_UNSUPPORTED(node_label(node), ": no INT8 implementation on the CUDA backend");
   }
   return plan;
@@ -316,6 +319,11 @@ NodePlan plan_node(const Graph& graph, const Node& node, const ValidatedNode& va
       as_nchw(x, plan.nchw);
       plan.input_scale = scale_of(graph, node.inputs[0]);
       break;
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
+      if (op_def(node.op).run_cuda == nullptr)
+        OCTET_UNSUPPORTED(node_label(node), ": the operator has no CUDA kernel yet (it runs on the CPU backend)");
+      break;
   }
   return plan;
 }
@@ -328,6 +336,27 @@ bool reads_on_device(const Node& node, size_t index) {
 }
 
 // ---- the plan and the context -------------------------------------------------------------------
+
+// The graph without its constants' host data (those live on the device): what the kernels of
+// registered operators read through OpKernelArgs (names, types, dims, attributes).
+Graph without_constant_data(const Graph& graph) {
+  Graph view;
+  view.nodes = graph.nodes;
+  view.inputs = graph.inputs;
+  view.outputs = graph.outputs;
+  view.input_batched = graph.input_batched;
+  view.batch = graph.batch;
+  view.values.reserve(graph.values.size());
+  for (const Value& v : graph.values) {
+    Value copy;
+    copy.name = v.name;
+    copy.type = v.type;
+    copy.dims = v.dims;
+    copy.scale = v.scale;
+    view.values.push_back(std::move(copy));
+  }
+  return view;
+}
 
 // Everything creation works out without touching a device: the validated nodes, per-node plans,
 // where every value lives and how much memory each buffer needs. The context allocates from it;
@@ -486,7 +515,8 @@ class GraphPlan {
 class CudaContext final : public CudaExecutionContext {
  public:
   CudaContext(const Graph& graph, const BackendOptions& options, const CudaBackendTuning& tuning)
-      : plan_(graph, tuning, options.batch_invariant), device_(options.device) {
+      : plan_(graph, tuning, options.batch_invariant), graph_view_(without_constant_data(graph)),
+        device_(options.device) {
     int count = 0;
     OCTET_CUDA_CHECK(cudaGetDeviceCount(&count));
     OCTET_CHECK(device_ >= 0 && device_ < count, "CUDA device ", device_, " does not exist (", count, " visible)");
@@ -877,7 +907,21 @@ class CudaContext final : public CudaExecutionContext {
         kernels::dequantize_nhwcp_to_nchw_cuda(in_i8(node, 0), plan.nchw[0], plan.nchw[1], plan.nchw[2], plan.nchw[3],
                                                plan.input_scale, out_f32(node), stream);
         break;
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
+        launch_registered(node);
+        break;
     }
+  }
+
+  // A registered operator (engine/op_registry.h): its CUDA kernel on this context's device buffers.
+  void launch_registered(const Node& node) {
+    OpKernelArgs args{graph_view_, node, {}, {}, 1, stream_.get()};
+    args.inputs.reserve(node.inputs.size());
+    for (size_t i = 0; i < node.inputs.size(); ++i) args.inputs.push_back(in(node, i));
+    args.outputs.reserve(node.outputs.size());
+    for (size_t i = 0; i < node.outputs.size(); ++i) args.outputs.push_back(out(node, i));
+    op_def(node.op).run_cuda(args);
   }
 
   // INT8 layers (plan_int8_node).
@@ -930,6 +974,8 @@ class CudaContext final : public CudaExecutionContext {
       case OpKind::Sigmoid: case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
       case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
       case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
         break;  // refused by plan_int8_node
     }
   }
@@ -944,6 +990,7 @@ class CudaContext final : public CudaExecutionContext {
   size_t bytes_of(ValueId id) const { return plan_.bytes_of(id); }
 
   const GraphPlan plan_;
+  const Graph graph_view_;  // names, types and dims for registered operators' kernels (OpKernelArgs)
   int device_;
   bool allow_tf32_ = false;
   std::vector<void*> pointer_;  // per value: its device address (nullptr when not on the device)

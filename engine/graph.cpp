@@ -7,8 +7,10 @@ const char* to_string(OpKind op) {
 #define OCTET_OP(kind, onnx_name) \
   case OpKind::kind:              \
     return onnx_name;
+#define OCTET_REGISTERED_OP(kind, name) \
+  case OpKind::kind:                    \
+    return name;
 #include "engine/ops.def"
-#undef OCTET_OP
   }
   return "?";
 }

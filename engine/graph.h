@@ -20,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "engine/op_attributes.h"
 #include "engine/tensor.h"
 #include "kernels/activation.h"
 #include "quantize/qscheme.h"
@@ -28,8 +29,8 @@ namespace octet {
 
 enum class OpKind : uint8_t {
 #define OCTET_OP(kind, onnx_name) kind,
+#define OCTET_REGISTERED_OP(kind, name) kind,
 #include "engine/ops.def"
-#undef OCTET_OP
 };
 
 const char* to_string(OpKind op);
@@ -124,9 +125,10 @@ struct PadAttrs {
 
 // Add/Sub/Mul/Div (numpy broadcasting), Identity, GlobalAveragePool, GlobalMaxPool: no attributes.
 // Relu/Clip/LeakyRelu/Sigmoid/HardSigmoid/HardSwish: ActivationParams.
+// Every registered operator (engine/op_registry.h): OpAttributes, which its op file defines.
 using NodeAttributes = std::variant<std::monostate, ConvAttrs, GemmAttrs, PoolAttrs, BatchNormAttrs,
                                     ReshapeAttrs, TransposeAttrs, ConcatAttrs, SoftmaxAttrs, PadAttrs,
-                                    ActivationParams>;
+                                    ActivationParams, OpAttributes>;
 
 // Arithmetic a layer runs in. Set by the builder (issue: INT8 build path); import leaves kFloat32.
 enum class Precision : uint8_t { kFloat32, kInt8 };

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "engine/op_registry.h"
 #include "kernels/shapes.h"
 
 namespace octet {
@@ -32,6 +33,9 @@ int64_t node_macs(const Graph& graph, const Node& node) {
     case OpKind::Softmax: case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear:
     case OpKind::DequantizeLinear:
       return 0;
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
+      return op_def(node.op).macs ? op_def(node.op).macs(graph, node) : 0;
   }
   return 0;
 }

@@ -1,6 +1,8 @@
 // Graph validation shared by the backends (engine/node_validation.h).
 #include "engine/node_validation.h"
 
+#include "engine/op_registry.h"
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -488,6 +490,8 @@ void check_int8_layer(const NodeChecker& c) {
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
     case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
       break;
   }
   c.supported(false, "has no INT8 implementation (INT8 layers: Conv, Gemm, MaxPool, AveragePool, ",
@@ -509,6 +513,8 @@ bool has_int8_layer(OpKind op) {
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
     case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
       return false;
   }
   return false;
@@ -544,6 +550,10 @@ ValidatedNode validate_node(const Graph& graph, const Node& node, const BackendC
     case OpKind::Pad: check_pad(c); break;
     case OpKind::QuantizeLinear: check_reformat(c, DataType::kFloat32, DataType::kInt8); break;
     case OpKind::DequantizeLinear: check_reformat(c, DataType::kInt8, DataType::kFloat32); break;
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
+      validate_registered_node(graph, node);
+      break;
   }
   if (node.precision == Precision::kInt8) check_int8_layer(c);
   if (const Epilogue* e = epilogue_of(node); e && node.precision != Precision::kInt8)

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "engine/file_util.h"
+#include "engine/op_registry.h"
 #include "engine/qdq_constants.h"
 #include "engine/shape_inference.h"
 
@@ -148,6 +149,10 @@ class NodeContext {
     const auto* a = typed(attr, onnx::AttributeProto_AttributeType_INTS, "a list of ints");
     return a ? Dims(a->ints().begin(), a->ints().end()) : fallback;
   }
+  std::vector<float> get_floats(const std::string& attr, const std::vector<float>& fallback) const {
+    const auto* a = typed(attr, onnx::AttributeProto_AttributeType_FLOATS, "a list of floats");
+    return a ? std::vector<float>(a->floats().begin(), a->floats().end()) : fallback;
+  }
 
   // The name of input i, or "" when the node omits it (absent or empty name).
   std::string input_name(int i) const { return i < proto_.input_size() ? proto_.input(i) : std::string(); }
@@ -205,6 +210,8 @@ class Importer {
   static std::vector<std::string> operator_names() {
     std::vector<std::string> names;
     for (const auto& entry : converters()) names.push_back(entry.first);
+    for (const std::string& type : registered_onnx_types()) names.push_back(type);
+    std::sort(names.begin(), names.end());
     return names;
   }
 
@@ -250,6 +257,10 @@ class Importer {
     return table;
   }
 
+  static bool is_imported(const std::string& op_type) {
+    return converters().count(op_type) != 0 || find_onnx_op(op_type, nullptr) != nullptr;
+  }
+
   // ---- steps ---------------------------------------------------------------------------------------
   // Model-level facts: producer, metadata and the opset of each domain. A model that imports no
   // default opset can only use other domains; run() lets validate_operators() report those nodes
@@ -282,7 +293,7 @@ class Importer {
     const auto& nodes = model_.graph().node();
     for (int i = 0; i < nodes.size(); ++i) {
       const auto& node = nodes[i];
-      if (is_default_domain(node.domain()) && converters().count(node.op_type())) continue;
+      if (is_default_domain(node.domain()) && is_imported(node.op_type())) continue;
       const std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
       const auto opset = domain_opsets_.find(node.domain());
       list << "\n  node '" << node_name(i) << "': op '" << node.op_type() << "', domain '" << domain << "', opset "
@@ -374,8 +385,15 @@ class Importer {
         used.insert(name);
       }
       NodeContext ctx(nodes[i], std::move(name), opset_);
-      const Converter convert = converters().at(nodes[i].op_type());
-      (this->*convert)(ctx);
+      const auto legacy = converters().find(nodes[i].op_type());
+      if (legacy != converters().end()) {
+        (this->*(legacy->second))(ctx);
+        continue;
+      }
+      OpKind kind = OpKind::Identity;
+      const OpDef* def = find_onnx_op(nodes[i].op_type(), &kind);
+      RegisteredNode node(*this, ctx);
+      def->import(node);
     }
   }
 
@@ -422,6 +440,124 @@ class Importer {
   std::string producer_of(ValueId id) const {
     const auto it = producers_.find(id);
     return it == producers_.end() ? std::string("an unknown producer") : it->second;
+  }
+
+  // ---- registered operators (engine/op_registry.h) ------------------------------------------------
+  // A registered operator's view of the ONNX node being converted.
+  class RegisteredNode final : public OnnxNode {
+   public:
+    RegisteredNode(Importer& importer, const NodeContext& ctx) : im_(importer), ctx_(ctx) {}
+
+    const std::string& name() const override { return ctx_.name(); }
+    const std::string& op_type() const override { return ctx_.proto().op_type(); }
+    int64_t opset() const override { return ctx_.opset(); }
+    bool has(const std::string& attr) const override { return ctx_.has(attr); }
+    int64_t get_int(const std::string& attr, int64_t fallback) const override { return ctx_.get_int(attr, fallback); }
+    float get_float(const std::string& attr, float fallback) const override { return ctx_.get_float(attr, fallback); }
+    std::string get_string(const std::string& attr, const std::string& fallback) const override {
+      return ctx_.get_string(attr, fallback);
+    }
+    Dims get_ints(const std::string& attr, const Dims& fallback) const override { return ctx_.get_ints(attr, fallback); }
+    std::vector<float> get_floats(const std::string& attr, const std::vector<float>& fallback) const override {
+      return ctx_.get_floats(attr, fallback);
+    }
+    int input_count() const override { return ctx_.proto().input_size(); }
+    ValueId input(int i) const override { return im_.input(ctx_, i); }
+    const Value& value(ValueId id) const override { return im_.graph_.value(id); }
+    int output_count() const override { return ctx_.proto().output_size(); }
+    bool output_requested(int i) const override { return ctx_.output_requested(i); }
+
+    void emit(OpKind op, std::vector<ValueId> inputs, NodeAttributes attrs, int outputs) override {
+      im_.emit_registered(ctx_, op, std::move(inputs), std::move(attrs), outputs);
+    }
+    void emit_constant(int output, Tensor value) override {
+      OCTET_CHECK(ctx_.output_requested(output), where(), ": output ", output, " is not requested");
+      im_.define_output(ctx_, output);
+      im_.add_constant(ctx_.proto().output(output), std::move(value),
+                       detail::concat("node '", ctx_.name(), "' (folded to a constant)"));
+    }
+    void emit_alias(ValueId from) override {
+      const Value& in = im_.graph_.value(from);
+      if (in.is_constant()) {
+        emit_constant(0, *in.initializer);
+        return;
+      }
+      im_.emit_typed(ctx_, OpKind::Identity, {from}, std::monostate{}, in.type, in.scale);
+    }
+
+   private:
+    Importer& im_;
+    const NodeContext& ctx_;
+  };
+
+  void define_output(const NodeContext& ctx, int i) const {
+    const std::string& name = ctx.proto().output(i);
+    OCTET_CHECK(!ids_.count(name), ctx.where(), ": output '", name, "' is already defined");
+  }
+
+  // A node of a registered operator with the ONNX node's first `outputs` outputs; their dims and
+  // types from the operator's rules. When every input is a constant the node is run on the CPU here
+  // and its outputs become constants (engine/op_registry.h, constant folding).
+  void emit_registered(const NodeContext& ctx, OpKind op, std::vector<ValueId> inputs, NodeAttributes attrs,
+                       int outputs) {
+    const OpDef& def = op_def(op);
+    OCTET_CHECK(outputs >= 1 && outputs <= ctx.proto().output_size() && ctx.output_requested(0), ctx.where(),
+                ": has no output");
+    if (def.types == OpDef::Types::kFloat) require_float(ctx, inputs);
+    Node node;
+    node.name = ctx.name();
+    node.op = op;
+    node.inputs = std::move(inputs);
+    node.attrs = std::move(attrs);
+    std::vector<Dims> dims = def.infer(graph_, node);
+    std::vector<DataType> types(static_cast<size_t>(outputs), DataType::kFloat32);
+    if (def.types == OpDef::Types::kAnyData) std::fill(types.begin(), types.end(), graph_.value(node.inputs[0]).type);
+    if (def.types == OpDef::Types::kCustom) types = def.output_types(graph_, node);
+    OCTET_CHECK(dims.size() >= static_cast<size_t>(outputs) && types.size() >= static_cast<size_t>(outputs),
+                ctx.where(), ": the operator's rules give ", dims.size(), " outputs, the node has ", outputs);
+    for (int i = 0; i < outputs; ++i) {
+      if (!ctx.output_requested(i)) {
+        node.outputs.push_back(kNoValue);
+        continue;
+      }
+      define_output(ctx, i);
+      Value out;
+      out.name = ctx.proto().output(i);
+      out.type = types[static_cast<size_t>(i)];
+      out.dims = std::move(dims[static_cast<size_t>(i)]);
+      const ValueId id = graph_.add_value(std::move(out));
+      ids_[graph_.value(id).name] = id;
+      producers_[id] = detail::concat("node '", ctx.name(), "'");
+      node.outputs.push_back(id);
+    }
+    const bool all_constant =
+        !node.inputs.empty() && std::all_of(node.inputs.begin(), node.inputs.end(), [&](ValueId id) {
+          return id == kNoValue || graph_.value(id).is_constant();
+        });
+    if (all_constant && def.run_cpu) {
+      fold(node);
+      return;
+    }
+    graph_.nodes.push_back(std::move(node));
+  }
+
+  // Runs a node whose inputs are all constants and turns its outputs into constants.
+  void fold(const Node& node) {
+    validate_registered_node(graph_, node);
+    std::vector<Tensor> results;
+    results.reserve(node.outputs.size());  // args.outputs points into it
+    OpKernelArgs args{graph_, node, {}, {}};
+    for (ValueId id : node.inputs) args.inputs.push_back(id == kNoValue ? nullptr : graph_.value(id).initializer->raw());
+    for (ValueId id : node.outputs) {
+      results.emplace_back(id == kNoValue ? Tensor() : Tensor(graph_.value(id).type, graph_.value(id).dims));
+      args.outputs.push_back(id == kNoValue ? nullptr : results.back().raw());
+    }
+    run_registered_cpu(args);
+    for (size_t i = 0; i < node.outputs.size(); ++i) {
+      if (node.outputs[i] == kNoValue) continue;
+      graph_.value(node.outputs[i]).initializer = std::move(results[i]);
+      producers_[node.outputs[i]] = detail::concat("node '", node.name, "' (folded to a constant)");
+    }
   }
 
   // ---- values --------------------------------------------------------------------------------------

@@ -171,7 +171,10 @@ bool accepts_epilogue(const Node& node) {
     case OpKind::Identity:
     case OpKind::QuantizeLinear:
     case OpKind::DequantizeLinear:
-    case OpKind::Pad: return false;
+    case OpKind::Pad:
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
+      return false;
   }
   return false;
 }

@@ -50,8 +50,8 @@ bool is_known(DataType t) {
 bool is_known(OpKind op) {
   switch (op) {
 #define OCTET_OP(kind, onnx_name) case OpKind::kind:
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
 #include "engine/ops.def"
-#undef OCTET_OP
     return true;
   }
   return false;
@@ -385,23 +385,45 @@ void attr_fields(Io& io, PadAttrs& a) {
 }
 
 // The alternative with index `index`, default-constructed (reading: the index comes from the file).
-template <size_t... I>
-NodeAttributes default_alternative(size_t index, std::index_sequence<I...>) {
-  NodeAttributes result;
+template <typename Variant, size_t... I>
+Variant default_alternative(size_t index, std::index_sequence<I...>) {
+  Variant result;
   ((index == I ? (void)result.template emplace<I>() : (void)0), ...);
   return result;
 }
 
-template <typename Io>
-void node_attributes_fields(Io& io, NodeAttributes& attrs) {
-  uint8_t index = static_cast<uint8_t>(attrs.index());
+// A variant: its index (u8), then the alternative's fields through `fields`.
+template <typename Io, typename Variant, typename Fields>
+void variant_fields(Io& io, Variant& v, const char* what, Fields&& fields) {
+  uint8_t index = static_cast<uint8_t>(v.index());
   io.u8(index);
   if constexpr (Io::kReading) {
-    constexpr size_t kAlternatives = std::variant_size_v<NodeAttributes>;
-    io.check(index < kAlternatives, "attribute kind ", int{index}, " of ", kAlternatives);
-    attrs = default_alternative(index, std::make_index_sequence<kAlternatives>{});
+    constexpr size_t kAlternatives = std::variant_size_v<Variant>;
+    io.check(index < kAlternatives, what, " kind ", int{index}, " of ", kAlternatives);
+    v = default_alternative<Variant>(index, std::make_index_sequence<kAlternatives>{});
   }
-  std::visit([&](auto& alternative) { attr_fields(io, alternative); }, attrs);
+  std::visit(fields, v);
+}
+
+// A registered operator's attributes (engine/op_attributes.h): name, then the typed value.
+template <typename Io>
+void attr_fields(Io& io, OpAttributes& a) {
+  io.map(a.entries, 4 + 1, [&](std::string& name, OpAttributes::Value& value) {
+    io.str(name);
+    variant_fields(io, value, "attribute value", [&](auto& v) {
+      using T = std::decay_t<decltype(v)>;
+      if constexpr (std::is_same_v<T, int64_t>) io.i64(v);
+      else if constexpr (std::is_same_v<T, float>) io.f32(v);
+      else if constexpr (std::is_same_v<T, std::string>) io.str(v);
+      else if constexpr (std::is_same_v<T, Dims>) io.dims(v);
+      else io.vector(v, 4, [&](float& f) { io.f32(f); });
+    });
+  });
+}
+
+template <typename Io>
+void node_attributes_fields(Io& io, NodeAttributes& attrs) {
+  variant_fields(io, attrs, "attribute", [&](auto& alternative) { attr_fields(io, alternative); });
 }
 
 template <typename Io>

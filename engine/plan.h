@@ -23,7 +23,7 @@
 
 namespace octet {
 
-constexpr uint32_t kPlanFormatVersion = 2;
+constexpr uint32_t kPlanFormatVersion = 3;
 
 struct Plan {
   std::string octet_version;  // OCTET_VERSION_STRING of the build that wrote it

@@ -3,6 +3,8 @@
 // dims, so re-running them at another batch size needs nothing from the ONNX model.
 #include "engine/shape_inference.h"
 
+#include "engine/op_registry.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -390,6 +392,9 @@ std::vector<Dims> infer_node_shapes(const Graph& graph, const Node& node) {
     case OpKind::Concat: return infer_concat(graph, node);
     case OpKind::Softmax: return infer_softmax(graph, node);
     case OpKind::Pad: return infer_pad(graph, node);
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
+      return op_def(node.op).infer(graph, node);
   }
   OCTET_CHECK(false, describe(node), ": no shape rule for this operator");
   return {};

@@ -57,6 +57,7 @@
 
 #include "engine/cpu_backend.h"
 #include "engine/cuda_backend.h"
+#include "engine/op_registry.h"
 #include "tests/kernels/batch_invariance.h"
 #include "tests/support/cuda_test_util.h"
 
@@ -396,6 +397,10 @@ std::optional<std::vector<double>> allowed_error(const Graph& one, const std::ve
     case OpKind::QuantizeLinear:
     case OpKind::DequantizeLinear:
     case OpKind::Pad: return std::nullopt;
+#define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
+#include "engine/ops.def"
+      if (op_def(node.op).cuda_relative_error == 0.0) return std::nullopt;
+      return relative_bound(op_def(node.op).cuda_relative_error);
   }
   return std::nullopt;
 }

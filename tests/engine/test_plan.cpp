@@ -134,7 +134,7 @@ void expect_same_plan(const Plan& a, const Plan& b) {
 // ---- a hand-made INT8 graph ------------------------------------------------------------------------
 // Not meant to run: it exercises every field the plan stores, every attribute alternative included.
 
-static_assert(std::variant_size_v<NodeAttributes> == 11,
+static_assert(std::variant_size_v<NodeAttributes> == 12,
               "a new NodeAttributes alternative: add a node using it to int8_graph() below");
 
 ValueId add(Graph& g, const std::string& name, DataType type, Dims dims, std::optional<float> scale = {}) {
@@ -221,6 +221,12 @@ Graph int8_graph() {
   g.nodes.push_back(make_node("transpose", OpKind::Transpose, {padded}, {tr}, TransposeAttrs{{0, 2, 3, 1}}));
   const ValueId sum = add(g, "add:0", DataType::kFloat32, {2, 6, 6, 8});
   g.nodes.push_back(make_node("add", OpKind::Add, {tr, tr}, {sum}));
+  // A registered operator's attributes: every value type (engine/op_attributes.h).
+  OpAttributes registered;
+  registered.set("count", int64_t{-3}).set("ratio", 0.125f).set("mode", std::string("half_pixel"));
+  registered.set("sizes", Dims{1, 2, 3}).set("scales", std::vector<float>{1.0f, 2.5f});
+  const ValueId ex = add(g, "exp:0", DataType::kFloat32, {2, 6, 6, 8});
+  g.nodes.push_back(make_node("exp", OpKind::Exp, {sum}, {ex}, registered));
   ReshapeAttrs flatten;
   flatten.rule = ReshapeAttrs::Rule::kFlatten;
   flatten.axis = 1;
@@ -228,7 +234,7 @@ Graph int8_graph() {
   flatten.axes = {2, 3};
   flatten.allowzero = true;
   const ValueId flat = add(g, "flatten:0", DataType::kFloat32, {2, 288});
-  g.nodes.push_back(make_node("flatten", OpKind::Reshape, {sum}, {flat}, flatten));
+  g.nodes.push_back(make_node("flatten", OpKind::Reshape, {ex}, {flat}, flatten));
 
   Tensor gw(DataType::kInt8, {10, 288});
   for (int64_t i = 0; i < gw.numel(); ++i) gw.data<int8_t>()[i] = static_cast<int8_t>(i % 255 - 127);
