@@ -37,6 +37,14 @@ bool is_graph_output(const Graph& graph, ValueId id) {
   return false;
 }
 
+std::vector<int> find_producers(const Graph& graph) {
+  std::vector<int> producer(graph.values.size(), -1);
+  for (size_t i = 0; i < graph.nodes.size(); ++i)
+    for (ValueId out : graph.nodes[i].outputs)
+      if (out != kNoValue) producer[static_cast<size_t>(out)] = static_cast<int>(i);
+  return producer;
+}
+
 std::vector<int> count_uses(const Graph& graph) {
   std::vector<int> uses(graph.values.size(), 0);
   for (const Node& node : graph.nodes)

@@ -189,6 +189,10 @@ struct Graph {
   std::vector<ValueId> outputs;
   std::vector<bool> input_batched;  // per entry of inputs: dim 0 is the batch dimension
   int64_t batch = 1;                // the batch size the shapes are inferred for
+  // Non-empty when import folded shape computations that read the batch (a Shape node, named here):
+  // the graph then holds constants of that batch and runs only at it (set_batch refuses others);
+  // import it again at another batch (ImportOptions::batch).
+  std::string batch_pinned_by;
 
   int64_t opset = 0;  // default-domain opset the model imports
   std::string producer;
@@ -203,5 +207,7 @@ struct Graph {
 bool is_graph_output(const Graph& graph, ValueId id);
 // How many node inputs read each value (a node reading a value twice counts twice).
 std::vector<int> count_uses(const Graph& graph);
+// The index of the node producing each value, -1 for graph inputs and constants.
+std::vector<int> find_producers(const Graph& graph);
 
 }  // namespace octet

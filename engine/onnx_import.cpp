@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -33,6 +34,9 @@
 #include "engine/op_registry.h"
 #include "engine/qdq_constants.h"
 #include "engine/shape_inference.h"
+#include "kernels/cpu/broadcast.h"
+#include "kernels/cpu/elementwise_ref.h"
+#include "kernels/cpu/tensor_ops_ref.h"
 
 namespace octet {
 namespace {
@@ -184,7 +188,8 @@ struct SpatialWindow {
 // --------------------------------------------------------------------------------------------------
 class Importer {
  public:
-  Importer(const onnx::ModelProto& model, std::string origin) : model_(model), origin_(std::move(origin)) {}
+  Importer(const onnx::ModelProto& model, std::string origin, const ImportOptions& options)
+      : model_(model), origin_(std::move(origin)), options_(options) {}
 
   Graph run() {
     try {
@@ -316,21 +321,83 @@ class Importer {
   }
 
   void add_inputs() {
+    check_shape_names();
     for (const auto& input : model_.graph().input()) {
       if (ids_.count(input.name())) continue;  // an initializer listed as an input is a constant
       const bool batched = add_runtime_input(input);
       graph_.input_batched.push_back(batched);
     }
-    const bool any_batched =
-        std::find(graph_.input_batched.begin(), graph_.input_batched.end(), true) != graph_.input_batched.end();
+    // The batch: dim 0 of the first batched input, else the one the first input fixes.
+    const auto first_batched = std::find(graph_.input_batched.begin(), graph_.input_batched.end(), true);
+    const bool any_batched = first_batched != graph_.input_batched.end();
     graph_.batch = 1;
-    // A graph without a symbolic batch is inferred at the batch its first input fixes.
-    if (!any_batched)
-      for (ValueId id : graph_.inputs)
-        if (!graph_.value(id).dims.empty()) {
-          graph_.batch = std::max<int64_t>(graph_.value(id).dims[0], 1);
-          break;
-        }
+    for (size_t i = 0; i < graph_.inputs.size(); ++i) {
+      const Dims& dims = graph_.value(graph_.inputs[i]).dims;
+      if (dims.empty() || (any_batched && i != static_cast<size_t>(first_batched - graph_.input_batched.begin())))
+        continue;
+      graph_.batch = std::max<int64_t>(dims[0], 1);
+      break;
+    }
+  }
+
+  // Every --shapes name must be a runtime input.
+  void check_shape_names() const {
+    std::vector<std::string> runtime;
+    for (const auto& input : model_.graph().input())
+      if (!std::any_of(model_.graph().initializer().begin(), model_.graph().initializer().end(),
+                       [&](const auto& init) { return init.name() == input.name(); }))
+        runtime.push_back(input.name());
+    for (const auto& [name, dims] : options_.input_shapes) {
+      if (std::find(runtime.begin(), runtime.end(), name) != runtime.end()) continue;
+      std::ostringstream list;
+      for (const std::string& r : runtime) list << (list.tellp() > 0 ? ", " : "") << "'" << r << "'";
+      OCTET_CHECK(false, "--shapes names '", name, "', which is not an input of the model; its inputs are ",
+                  list.str());
+    }
+  }
+
+  // The dims of a runtime input: --shapes when given, else the declared ones with dim 0 set by
+  // ImportOptions::batch. Sets `batched` when dim 0 is the batch (symbolic, or a fixed 1 given anew).
+  Dims input_dims(const std::string& name, const onnx::TensorShapeProto& shape, bool& batched) const {
+    const auto given = options_.input_shapes.find(name);
+    Dims dims;
+    for (int i = 0; i < shape.dim_size(); ++i) {
+      const auto& d = shape.dim(i);
+      const bool known = d.has_dim_value() && d.dim_value() >= 0;
+      if (given != options_.input_shapes.end()) {
+        const Dims& want = given->second;
+        OCTET_CHECK(static_cast<int>(want.size()) == shape.dim_size(), "--shapes gives input '", name, "' ",
+                    want.size(), " dims (", to_string(want), "), the model declares ", shape.dim_size(), " (",
+                    declared_shape_string(shape), ")");
+        const int64_t v = want[static_cast<size_t>(i)];
+        OCTET_CHECK(v >= 1, "--shapes gives input '", name, "' dim ", i, " = ", v, "; dims must be >= 1");
+        OCTET_CHECK(!known || i == 0 || d.dim_value() == v, "--shapes gives input '", name, "' ", to_string(want),
+                    " but the model fixes dim ", i, " to ", d.dim_value(), " (", declared_shape_string(shape), ")");
+        if (i == 0) batched = !known || d.dim_value() == 1;
+        dims.push_back(v);
+        continue;
+      }
+      if (i == 0 && (!known || (d.dim_value() == 1 && options_.batch > 0))) {
+        batched = true;
+        dims.push_back(options_.batch > 0 ? options_.batch : 1);
+        continue;
+      }
+      OCTET_CHECK(known, "graph input '", name, "' has shape ", declared_shape_string(shape), ": dim ", i,
+                  " is not fixed; give it with --shapes ", name, ":", example_shape(shape));
+      dims.push_back(d.dim_value());
+    }
+    return dims;
+  }
+
+  // "1x3x640x640" for a declared shape, 640 standing in for every unknown spatial dim.
+  static std::string example_shape(const onnx::TensorShapeProto& shape) {
+    std::string out;
+    for (int i = 0; i < shape.dim_size(); ++i) {
+      const auto& d = shape.dim(i);
+      const bool known = d.has_dim_value() && d.dim_value() >= 0;
+      out += (i ? "x" : "") + std::to_string(known ? d.dim_value() : (i == 0 ? 1 : 640));
+    }
+    return out;
   }
 
   // Adds one runtime input; returns whether its dim 0 is a symbolic batch.
@@ -347,21 +414,8 @@ class Importer {
       OCTET_UNSUPPORTED("graph input '", name, "' has type ", onnx_type_name(tensor_type.elem_type()),
                         "; octet runs float32 activations only");
     OCTET_CHECK(tensor_type.has_shape(), "graph input '", name, "' declares no shape; octet needs concrete dims");
-    const auto& shape = tensor_type.shape();
-    Dims dims;
     bool batched = false;
-    for (int i = 0; i < shape.dim_size(); ++i) {
-      const auto& d = shape.dim(i);
-      const bool known = d.has_dim_value() && d.dim_value() >= 0;
-      if (i == 0 && !known) {
-        batched = true;
-        dims.push_back(1);
-        continue;
-      }
-      OCTET_CHECK(known, "graph input '", name, "' has shape ", declared_shape_string(shape), ": dim ", i,
-                  " is not fixed (only dim 0, the batch, may be symbolic)");
-      dims.push_back(d.dim_value());
-    }
+    Dims dims = input_dims(name, tensor_type.shape(), batched);
     Value value;
     value.name = name;
     value.type = type;
@@ -394,6 +448,10 @@ class Importer {
       const OpDef* def = find_onnx_op(nodes[i].op_type(), &kind);
       RegisteredNode node(*this, ctx);
       def->import(node);
+      // Shapes computed from the input dims were folded at this batch: the graph now holds it.
+      if ((kind == OpKind::Shape || kind == OpKind::Size) && graph_.batch_pinned_by.empty() &&
+          std::find(graph_.input_batched.begin(), graph_.input_batched.end(), true) != graph_.input_batched.end())
+        graph_.batch_pinned_by = ctx.where();
     }
   }
 
@@ -460,6 +518,12 @@ class Importer {
     Dims get_ints(const std::string& attr, const Dims& fallback) const override { return ctx_.get_ints(attr, fallback); }
     std::vector<float> get_floats(const std::string& attr, const std::vector<float>& fallback) const override {
       return ctx_.get_floats(attr, fallback);
+    }
+    Tensor get_tensor(const std::string& attr) const override {
+      const onnx::AttributeProto* a = ctx_.find(attr);
+      OCTET_CHECK(a != nullptr && (a->type() == onnx::AttributeProto_AttributeType_TENSOR || a->has_t()), where(),
+                  ": attribute '", attr, "' must be a tensor");
+      return tensor_from_proto(a->t(), detail::concat(where(), " attribute '", attr, "'"));
     }
     int input_count() const override { return ctx_.proto().input_size(); }
     ValueId input(int i) const override { return im_.input(ctx_, i); }
@@ -818,7 +882,45 @@ class Importer {
       OCTET_UNSUPPORTED(ctx.where(), ": legacy broadcasting with an axis attribute (opset < 7)");
     const std::string& op = ctx.proto().op_type();
     const OpKind kind = op == "Add" ? OpKind::Add : op == "Sub" ? OpKind::Sub : op == "Mul" ? OpKind::Mul : OpKind::Div;
-    emit(ctx, kind, {required_input(ctx, 0, "A"), required_input(ctx, 1, "B")}, std::monostate{});
+    const ValueId a = required_input(ctx, 0, "A");
+    const ValueId b = required_input(ctx, 1, "B");
+    if (graph_.value(a).is_constant() && graph_.value(b).is_constant()) {
+      add_constant(ctx.proto().output(0), fold_arithmetic(ctx, kind, *graph_.value(a).initializer,
+                                                          *graph_.value(b).initializer),
+                   detail::concat("node '", ctx.name(), "' (folded to a constant)"));
+      return;
+    }
+    emit(ctx, kind, {a, b}, std::monostate{});
+  }
+
+  // Add/Sub/Mul/Div of two constants (shape arithmetic, mostly int64), numpy broadcasting. Integer
+  // division truncates toward zero, as ONNX Runtime's; float32 uses the kernels' expression.
+  Tensor fold_arithmetic(const NodeContext& ctx, OpKind kind, const Tensor& a, const Tensor& b) const {
+    OCTET_CHECK(a.type() == b.type(), ctx.where(), ": operands of types ", to_string(a.type()), " and ",
+                to_string(b.type()));
+    const Dims dims = broadcast_dims(a.dims(), b.dims(), ctx.where());
+    Tensor y(a.type(), dims);
+    if (a.type() == DataType::kFloat32) {
+      const kernels::BinaryOp op = kind == OpKind::Add   ? kernels::BinaryOp::kAdd
+                                   : kind == OpKind::Sub ? kernels::BinaryOp::kSub
+                                   : kind == OpKind::Mul ? kernels::BinaryOp::kMul
+                                                         : kernels::BinaryOp::kDiv;
+      kernels::binary_ref(op, a.data<float>(), a.dims(), b.data<float>(), b.dims(), y.data<float>());
+      return y;
+    }
+    const auto apply = [&](auto* out, const auto* x, const auto* z) {
+      const Dims sa = kernels::broadcast_strides(a.dims(), dims), sb = kernels::broadcast_strides(b.dims(), dims);
+      for (int64_t i = 0; i < numel(dims); ++i) {
+        const auto u = x[kernels::strided_offset(i, dims, sa)];
+        const auto v = z[kernels::strided_offset(i, dims, sb)];
+        if (kind == OpKind::Div) OCTET_CHECK(v != 0, ctx.where(), ": integer division by zero");
+        out[i] = kind == OpKind::Add ? u + v : kind == OpKind::Sub ? u - v : kind == OpKind::Mul ? u * v : u / v;
+      }
+    };
+    if (a.type() == DataType::kInt64) apply(y.data<int64_t>(), a.data<int64_t>(), b.data<int64_t>());
+    else if (a.type() == DataType::kInt32) apply(y.data<int32_t>(), a.data<int32_t>(), b.data<int32_t>());
+    else OCTET_UNSUPPORTED(ctx.where(), ": arithmetic on ", to_string(a.type()), " constants");
+    return y;
   }
 
   ActivationParams clip_bounds(const NodeContext& ctx) const {
@@ -954,7 +1056,26 @@ class Importer {
     OCTET_CHECK(ctx.has("axis") || ctx.opset() < 4, ctx.where(), ": attribute axis is required");
     ConcatAttrs a;
     a.axis = normalize_axis(ctx.get_int("axis", 1), rank_of(inputs[0]), ctx.where(), "axis");
+    if (std::all_of(inputs.begin(), inputs.end(), [&](ValueId id) { return graph_.value(id).is_constant(); })) {
+      fold_concat(ctx, inputs, a.axis);  // shape vectors put together
+      return;
+    }
     emit(ctx, OpKind::Concat, std::move(inputs), a);
+  }
+
+  void fold_concat(const NodeContext& ctx, const std::vector<ValueId>& inputs, int64_t axis) {
+    std::vector<const void*> data;
+    std::vector<Dims> dims;
+    for (ValueId id : inputs) {
+      const Tensor& t = *graph_.value(id).initializer;
+      OCTET_CHECK(t.type() == graph_.value(inputs[0]).type, ctx.where(), ": inputs of different types");
+      data.push_back(t.raw());
+      dims.push_back(t.dims());
+    }
+    const DataType type = graph_.value(inputs[0]).type;
+    Tensor y(type, kernels::concat_output_dims(dims, axis));
+    kernels::concat_ref(data, dims, axis, element_size(type), y.raw());
+    add_constant(ctx.proto().output(0), std::move(y), detail::concat("node '", ctx.name(), "' (folded to a constant)"));
   }
 
   void convert_softmax(const NodeContext& ctx) {
@@ -1149,6 +1270,7 @@ class Importer {
 
   const onnx::ModelProto& model_;
   std::string origin_;
+  const ImportOptions& options_;
   std::map<std::string, int64_t> domain_opsets_;
   int64_t opset_ = 0;
   Graph graph_;
@@ -1217,11 +1339,36 @@ Graph import_onnx_bytes(const std::string& bytes, const std::string& origin, con
     OCTET_CHECK(is_input, origin, ": cannot bind '", name, "' to a constant: the model has no input of that name");
     tensor_to_proto(value, name, *model.mutable_graph()->add_initializer());
   }
-  return Importer(model, origin).run();
+  return Importer(model, origin, options).run();
 }
 
 Graph import_onnx_file(const std::string& path, const ImportOptions& options) {
   return import_onnx_bytes(read_file(path), path, options);
+}
+
+std::map<std::string, Dims> parse_input_shapes(const std::string& text) {
+  std::map<std::string, Dims> shapes;
+  std::stringstream entries(text);
+  std::string entry;
+  while (std::getline(entries, entry, ',')) {
+    // The name may itself hold ':' (e.g. "input:0"): the dims follow the last one.
+    const size_t colon = entry.rfind(':');
+    OCTET_CHECK(colon != std::string::npos && colon > 0 && colon + 1 < entry.size(), "--shapes entry '", entry,
+                "' is not name:dims (e.g. images:1x3x640x640)");
+    Dims dims;
+    std::stringstream parts(entry.substr(colon + 1));
+    std::string part;
+    while (std::getline(parts, part, 'x')) {
+      char* end = nullptr;
+      const long long v = std::strtoll(part.c_str(), &end, 10);
+      OCTET_CHECK(!part.empty() && end != nullptr && *end == '\0' && v >= 1, "--shapes entry '", entry,
+                  "': dim '", part, "' is not a positive integer");
+      dims.push_back(v);
+    }
+    OCTET_CHECK(shapes.emplace(entry.substr(0, colon), dims).second, "--shapes names '", entry.substr(0, colon),
+                "' twice");
+  }
+  return shapes;
 }
 
 const std::vector<std::string>& supported_onnx_operators() {

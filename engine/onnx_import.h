@@ -30,7 +30,19 @@ struct ImportOptions {
   // Squeeze axes arrive as inputs be imported once those values are known. Names that are not graph
   // inputs are an Error.
   std::map<std::string, Tensor> constant_inputs;
+
+  // Input dims fixed at import (trtexec's --shapes): input name -> every dim of that input. A dim
+  // the model fixes must agree, except dim 0 (the batch), which a model exported at a fixed batch of 1
+  // may be given anew. A name that is not a runtime input is an Error listing the inputs.
+  std::map<std::string, Dims> input_shapes;
+  // Dim 0 of the inputs not in input_shapes whose batch is symbolic or a fixed 1; 0 keeps the model's
+  // (1 when symbolic). Every other symbolic dim must come from input_shapes.
+  int64_t batch = 0;
 };
+
+// "name:1x3x640x640,name2:1x3" (trtexec's --shapes spelling) as a map; Error naming the entry that
+// does not parse.
+std::map<std::string, Dims> parse_input_shapes(const std::string& text);
 
 Graph import_onnx_file(const std::string& path, const ImportOptions& options = {});
 // `origin` names the source in error messages (a path, or "<memory>").

@@ -57,6 +57,7 @@ class OnnxNode {
   virtual std::string get_string(const std::string& attr, const std::string& fallback) const = 0;
   virtual Dims get_ints(const std::string& attr, const Dims& fallback) const = 0;
   virtual std::vector<float> get_floats(const std::string& attr, const std::vector<float>& fallback) const = 0;
+  virtual Tensor get_tensor(const std::string& attr) const = 0;  // Error when absent
 
   // Inputs: input(i) is kNoValue when the node omits it (absent or an empty name).
   virtual int input_count() const = 0;
@@ -134,6 +135,7 @@ struct OpDef {
   int min_inputs = 1, max_inputs = 1;
   int max_outputs = 1;
   // Output dims from the inputs' current dims and the attributes; Error naming the node otherwise.
+  // nullptr only for operators that never emit a node (they always fold to a constant at import).
   std::vector<Dims> (*infer)(const Graph& graph, const Node& node) = nullptr;
   std::vector<DataType> (*output_types)(const Graph& graph, const Node& node) = nullptr;  // kCustom
   // Checks beyond the registry's (attribute ranges, index data); Error naming the node.
@@ -147,6 +149,9 @@ struct OpDef {
   double cuda_relative_error = 0.0;
 
   int64_t (*macs)(const Graph& graph, const Node& node) = nullptr;  // nullptr: none worth counting
+  // A pointwise activation that Conv/Gemm epilogues can apply (engine/passes.h fuse_epilogues): its
+  // parameters for a node of this operator.
+  ActivationParams (*activation)(const Node& node) = nullptr;
   bool calibrated = true;  // its float outputs get a scale (calibration/calibrator.cpp)
 };
 

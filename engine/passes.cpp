@@ -18,19 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "engine/op_registry.h"
+#include "engine/pattern_fusion.h"
 #include "engine/shape_inference.h"
 
 namespace octet {
 namespace {
-
-// Node index producing each value, -1 for graph inputs and constants.
-std::vector<int> find_producers(const Graph& graph) {
-  std::vector<int> producer(graph.values.size(), -1);
-  for (size_t i = 0; i < graph.nodes.size(); ++i)
-    for (ValueId out : graph.nodes[i].outputs)
-      if (out != kNoValue) producer[static_cast<size_t>(out)] = static_cast<int>(i);
-  return producer;
-}
 
 // The only node reading `id`, or -1 when it has none, several, or is a graph output.
 int single_consumer(const Graph& graph, const std::vector<int>& uses, ValueId id) {
@@ -179,9 +172,16 @@ bool accepts_epilogue(const Node& node) {
   return false;
 }
 
+// The activation a node applies when it is a pointwise activation an epilogue can take over
+// (the activation operators, registered ones with OpDef::activation); kNone otherwise.
+ActivationParams activation_of(const Node& node) {
+  if (const auto* params = std::get_if<ActivationParams>(&node.attrs)) return *params;
+  if (const OpDef* def = find_op_def(node.op); def && def->activation) return def->activation(node);
+  return {};
+}
+
 bool is_activation(const Node& node) {
-  return std::holds_alternative<ActivationParams>(node.attrs) &&
-         std::get<ActivationParams>(node.attrs).kind != Activation::kNone;
+  return activation_of(node).kind != Activation::kNone;
 }
 
 // Tries to fuse the Add/activation that follow node `index`; returns whether the graph changed.
@@ -206,7 +206,7 @@ bool fuse_after(Graph& graph, const std::vector<int>& uses, size_t index) {
   }
   const int act = single_consumer(graph, uses, out);
   if (act >= 0 && is_activation(graph.nodes[static_cast<size_t>(act)])) {
-    activation = std::get<ActivationParams>(graph.nodes[static_cast<size_t>(act)].attrs);
+    activation = activation_of(graph.nodes[static_cast<size_t>(act)]);
     absorbed.push_back(act);
     out = graph.nodes[static_cast<size_t>(act)].outputs.at(0);
   }
@@ -286,6 +286,7 @@ void optimize_fp32(Graph& graph) {
   // fuse_epilogues compares dims (a residual must match the output), so they must be current.
   infer_shapes(graph);
   remove_identities(graph);
+  fuse_activation_patterns(graph);
   fold_batchnorm(graph);
   fuse_epilogues(graph);
   infer_shapes(graph);

@@ -5,7 +5,8 @@
 //   when the Conv output feeds only the BatchNormalization and is not a graph output. The folded
 //   node keeps the Conv's name and lists the BatchNormalization in fused_nodes.
 // fuse_epilogues: Conv/Gemm followed by (Add of a same-shape tensor) and/or an activation
-//   (Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish) becomes one node with an Epilogue,
+//   (Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, and the registered operators with an
+//   OpDef::activation: Silu, XHardSigmoid, Gelu) becomes one node with an Epilogue,
 //   again only when the intermediate tensors have no other consumer and are not graph outputs.
 // Both passes only remove single-consumer intermediates, so graph outputs are unchanged; results
 // differ from the unfused graph only by float rounding of the folded weights.

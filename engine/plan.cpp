@@ -73,7 +73,10 @@ bool is_known(Activation a) {
     case Activation::kLeakyRelu:
     case Activation::kSigmoid:
     case Activation::kHardSigmoid:
-    case Activation::kHardSwish: return true;
+    case Activation::kHardSwish:
+    case Activation::kXSigmoid:
+    case Activation::kXHardSigmoid:
+    case Activation::kGelu: return true;
   }
   return false;
 }
@@ -461,6 +464,7 @@ void graph_fields(Io& io, Graph& g) {
   value_ids(io, g.outputs);
   io.bools(g.input_batched);
   io.i64(g.batch);
+  io.str(g.batch_pinned_by);
   io.i64(g.opset);
   io.str(g.producer);
   io.map(g.metadata, 8, [&](std::string& key, std::string& value) {

@@ -416,6 +416,9 @@ void infer_shapes(Graph& graph) {
 
 void set_batch(Graph& graph, int64_t batch) {
   OCTET_CHECK(batch >= 1, "batch size ", batch, " must be at least 1");
+  OCTET_CHECK(graph.batch_pinned_by.empty() || batch == graph.batch, "the model computes shapes from its input dims (",
+              graph.batch_pinned_by, "), so it was specialised to batch ", graph.batch,
+              " at import; import it again at batch ", batch, " (octet's commands do with --batch)");
   const bool batched = has_batched_input(graph);
   // A graph without a symbolic batch runs only at the batch its inputs fix. In a graph that has
   // one, inputs with a fixed dim 0 are side inputs (not batched) and keep their shape.

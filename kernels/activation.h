@@ -8,8 +8,18 @@
 //   Sigmoid:     y = 1 / (1 + exp(-x))
 //   HardSigmoid: y = max(0, min(1, alpha * x + beta))    (ONNX defaults alpha 0.2, beta 0.5)
 //   HardSwish:   y = x * max(0, min(1, x / 6 + 1 / 2))   (ONNX: HardSigmoid with alpha 1/6)
-// Sigmoid uses expf, whose host and device results may differ by a couple of ulp; every other
-// activation is exact (comparisons, one multiply-add) and bit-identical on CPU and GPU.
+// Fused from the patterns exporters write (engine/pattern_fusion.h), each the exact expression of the
+// nodes it replaces, so fusing changes no bit:
+//   XSigmoid:     y = x * (1 / (1 + exp(-x)))             SiLU / Swish: Mul(x, Sigmoid(x))
+//   XHardSigmoid: y = x * max(0, min(1, alpha * x + beta)) Mul(x, HardSigmoid(x)); Paddle's hard_swish
+//                                                          writes alpha 0.2 (not 1/6), so it is not
+//                                                          ONNX's HardSwish
+//   Gelu:         y = (x * erfc(-x / alpha)) * 0.5         alpha = sqrt(2) as the model stores it;
+//                                                          erfc(-z) is 1 + erf(z) without the
+//                                                          cancellation of erf(z) + 1 for z << 0
+// Sigmoid, XSigmoid and Gelu use expf/erfcf, whose host and device results may differ by a few ulp
+// (CUDA documents 2 ulp for expf and 4 for erfcf); every other activation is exact (comparisons, one
+// multiply-add) and bit-identical on CPU and GPU.
 #pragma once
 
 #include <cmath>
@@ -23,12 +33,14 @@
 
 namespace octet {
 
-enum class Activation : uint8_t { kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kHardSigmoid, kHardSwish };
+enum class Activation : uint8_t {
+  kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kHardSigmoid, kHardSwish, kXSigmoid, kXHardSigmoid, kGelu
+};
 
 struct ActivationParams {
   Activation kind = Activation::kNone;
-  float alpha = 0.0f;  // Clip: lower bound; LeakyRelu: slope; HardSigmoid: alpha
-  float beta = 0.0f;   // Clip: upper bound; HardSigmoid: beta
+  float alpha = 0.0f;  // Clip: lower bound; LeakyRelu: slope; (X)HardSigmoid: alpha; Gelu: the divisor
+  float beta = 0.0f;   // Clip: upper bound; (X)HardSigmoid: beta
 };
 
 // Not the kind of any layer: apply_activation_as<kAnyActivation> evaluates the runtime switch
@@ -50,6 +62,9 @@ OCTET_HOST_DEVICE inline float apply_activation_as(const ActivationParams& a, fl
   if constexpr (Kind == Activation::kSigmoid) return 1.0f / (1.0f + expf(-x));
   if constexpr (Kind == Activation::kHardSigmoid) return fmaxf(0.0f, fminf(1.0f, a.alpha * x + a.beta));
   if constexpr (Kind == Activation::kHardSwish) return x * fmaxf(0.0f, fminf(1.0f, x / 6.0f + 0.5f));
+  if constexpr (Kind == Activation::kXSigmoid) return x * (1.0f / (1.0f + expf(-x)));
+  if constexpr (Kind == Activation::kXHardSigmoid) return x * fmaxf(0.0f, fminf(1.0f, a.alpha * x + a.beta));
+  if constexpr (Kind == Activation::kGelu) return (x * erfcf(-x / a.alpha)) * 0.5f;
   if constexpr (Kind == kAnyActivation) return apply_activation(a, x);
   return x;
 }
@@ -63,6 +78,9 @@ OCTET_HOST_DEVICE inline float apply_activation(const ActivationParams& a, float
     case Activation::kSigmoid: return apply_activation_as<Activation::kSigmoid>(a, x);
     case Activation::kHardSigmoid: return apply_activation_as<Activation::kHardSigmoid>(a, x);
     case Activation::kHardSwish: return apply_activation_as<Activation::kHardSwish>(a, x);
+    case Activation::kXSigmoid: return apply_activation_as<Activation::kXSigmoid>(a, x);
+    case Activation::kXHardSigmoid: return apply_activation_as<Activation::kXHardSigmoid>(a, x);
+    case Activation::kGelu: return apply_activation_as<Activation::kGelu>(a, x);
   }
   return x;
 }

@@ -76,6 +76,9 @@ void dispatch_activation(Activation kind, Launch&& launch) {
     case A::kSigmoid: return launch(std::integral_constant<A, A::kSigmoid>{});
     case A::kHardSigmoid: return launch(std::integral_constant<A, A::kHardSigmoid>{});
     case A::kHardSwish: return launch(std::integral_constant<A, A::kHardSwish>{});
+    case A::kXSigmoid: return launch(std::integral_constant<A, A::kXSigmoid>{});
+    case A::kXHardSigmoid: return launch(std::integral_constant<A, A::kXHardSigmoid>{});
+    case A::kGelu: return launch(std::integral_constant<A, A::kGelu>{});
   }
   OCTET_CHECK(false, "unknown activation kind ", static_cast<int>(kind));
 }

@@ -201,7 +201,13 @@ ActivationParams activation(Activation kind) {
     case Activation::kNone:
     case Activation::kRelu:
     case Activation::kSigmoid:
-    case Activation::kHardSwish: break;
+    case Activation::kHardSwish:
+    case Activation::kXSigmoid: break;
+    case Activation::kGelu: p.alpha = 1.41421354f; break;
+    case Activation::kXHardSigmoid:
+      p.alpha = 0.2f;
+      p.beta = 0.5f;
+      break;
     case Activation::kClip:
       p.alpha = -0.25f;
       p.beta = 0.5f;
@@ -317,6 +323,9 @@ double lipschitz(const ActivationParams& a) {
     case Activation::kSigmoid: return 0.25;
     case Activation::kHardSigmoid: return std::fabs(static_cast<double>(a.alpha));
     case Activation::kHardSwish: return 1.5;
+    case Activation::kXSigmoid: return 1.1;       // max |d/dx x sigmoid(x)| = 1.0998
+    case Activation::kXHardSigmoid: return 2.0;   // hs(x) + alpha x <= 1 + (1 - beta) <= 2 for beta >= 0
+    case Activation::kGelu: return 1.13;          // max |d/dx gelu(x)| = 1.1289
   }
   return 1.0;
 }

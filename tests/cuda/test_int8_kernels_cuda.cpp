@@ -179,6 +179,9 @@ const char* activation_name(Activation a) {
     case Activation::kSigmoid: return "sigmoid";
     case Activation::kHardSigmoid: return "hardsigmoid";
     case Activation::kHardSwish: return "hardswish";
+    case Activation::kXSigmoid: return "xsigmoid";
+    case Activation::kXHardSigmoid: return "xhardsigmoid";
+    case Activation::kGelu: return "gelu";
   }
   return "?";
 }

@@ -44,7 +44,20 @@ po::options_description execution_options() {
     ("batch", po::value<int64_t>()->default_value(1), "batch size (>= 1)")
     ("threads", po::value<int>()->default_value(0), "cpu: worker threads (0 = all cores)")
     ("allow-tf32", po::bool_switch(), "cuda: let FP32 GEMMs use TF32 tensor cores (off by default)");
+  d.add(shape_options());
   return d;
+}
+
+po::options_description shape_options() {
+  po::options_description d("Shapes");
+  d.add_options()("shapes", po::value<std::string>(),
+                  "fix input dims: name:1x3x640x640[,name2:...] (trtexec's spelling); needed for inputs with dynamic "
+                  "height/width, optional for the batch (--batch sets it)");
+  return d;
+}
+
+std::map<std::string, Dims> read_shape_options(const po::variables_map& vm) {
+  return vm.count("shapes") ? parse_input_shapes(vm["shapes"].as<std::string>()) : std::map<std::string, Dims>{};
 }
 
 ExecutionChoice read_execution_options(const po::variables_map& vm) {
@@ -53,6 +66,7 @@ ExecutionChoice read_execution_options(const po::variables_map& vm) {
   choice.backend_given = !vm["backend"].defaulted();
   choice.batch = vm["batch"].as<int64_t>();
   OCTET_CHECK(choice.batch >= 1, "--batch must be at least 1, got ", choice.batch);
+  choice.shapes = read_shape_options(vm);
   choice.options.threads = vm["threads"].as<int>();
   OCTET_CHECK(choice.options.threads >= 0, "--threads must be >= 0, got ", choice.options.threads);
   choice.options.allow_tf32 = vm["allow-tf32"].as<bool>();
@@ -61,8 +75,11 @@ ExecutionChoice read_execution_options(const po::variables_map& vm) {
   return choice;
 }
 
-Graph load_model_for_inference(const std::string& path, int64_t batch) {
-  Graph graph = import_onnx_file(path);
+Graph load_model_for_inference(const std::string& path, int64_t batch, const std::map<std::string, Dims>& shapes) {
+  ImportOptions options;
+  options.batch = batch;
+  options.input_shapes = shapes;
+  Graph graph = import_onnx_file(path, options);
   optimize_fp32(graph);
   set_batch(graph, batch);
   return graph;
@@ -139,7 +156,7 @@ LoadedGraph load_model_or_plan(const std::string& path, int64_t batch, Execution
   loaded.path = path;
   if (!is_plan_file(path)) {
     exec.batch = batch > 0 ? batch : 1;
-    loaded.graph = load_model_for_inference(path, exec.batch);
+    loaded.graph = load_model_for_inference(path, exec.batch, exec.shapes);
     return loaded;
   }
   loaded.plan = load_plan(path);

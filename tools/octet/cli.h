@@ -44,6 +44,7 @@ struct ExecutionChoice {
   bool backend_given = false;  // --backend was on the command line (not its default)
   BackendOptions options;
   int64_t batch = 1;
+  std::map<std::string, Dims> shapes;  // --shapes
 };
 // Reads the execution options; --batch must be >= 1, the backend must exist in this build.
 ExecutionChoice read_execution_options(const po::variables_map& vm);
@@ -57,8 +58,13 @@ po::options_description data_options();
 // it takes ([C, H, W] of its input) is required of the data.
 SourceOptions read_data_options(const po::variables_map& vm, const Graph* model, const std::string& model_path);
 
-// Imports an ONNX model and applies the FP32 optimisation passes, shapes inferred at `batch`.
-Graph load_model_for_inference(const std::string& path, int64_t batch);
+// --shapes (trtexec's spelling: name:1x3x640x640[,name2:...]): dynamic input dims fixed at import.
+po::options_description shape_options();
+std::map<std::string, Dims> read_shape_options(const po::variables_map& vm);
+
+// Imports an ONNX model at `batch` with `shapes` fixed (engine/onnx_import.h ImportOptions: shape
+// sub-graphs fold for exactly those dims) and applies the FP32 optimisation passes.
+Graph load_model_for_inference(const std::string& path, int64_t batch, const std::map<std::string, Dims>& shapes);
 
 // What a command runs: an ONNX model (imported, FP32 passes applied) or a plan (`octet build`).
 struct LoadedGraph {

@@ -156,7 +156,11 @@ int command_build(const Args& args) {
   OCTET_CHECK(plan_path != layer_info_path, "--save-engine and --export-layer-info name one file '", plan_path, "'");
   const bool int8 = vm["int8"].as<bool>();
   OCTET_CHECK(int8 || !vm.count("calib"), "--calib is only read with --int8");
-  const Graph imported = import_onnx_file(model_path);
+  ExecutionChoice exec = read_execution_options(vm);
+  ImportOptions import_options;
+  import_options.batch = exec.batch;
+  import_options.input_shapes = exec.shapes;
+  const Graph imported = import_onnx_file(model_path, import_options);
   // An explicitly quantized model brings its scales in its QuantizeLinear/DequantizeLinear nodes.
   const bool explicit_qdq = has_qdq(imported);
   OCTET_CHECK(!explicit_qdq || !vm.count("calib"), "'", model_path, "' is explicitly quantized (QuantizeLinear / "
@@ -174,7 +178,6 @@ int command_build(const Args& args) {
   OCTET_CHECK(int8 || (config.layer_precisions.empty() && config.layer_output_types.empty()),
               "--layer-precisions and --layer-output-types need --int8 (without it every layer is FP32)");
   [[maybe_unused]] const std::vector<std::string> tactics = parse_tactics(vm["tactics"].as<std::string>());
-  ExecutionChoice exec = read_execution_options(vm);
   if (exec.backend == BackendKind::kCpu && !vm["tactics"].defaulted())
     std::fprintf(stderr, "octet build: note: --tactics applies to --backend cuda; the CPU has one INT8 kernel\n");
 

@@ -95,6 +95,7 @@ po::options_description calibrate_execution_options() {
     ("batch", po::value<int64_t>()->default_value(32), "images per batch (>= 1); the scales do not depend on it")
     ("threads", po::value<int>()->default_value(0), "cpu: worker threads (0 = all cores)")
     ("allow-tf32", po::bool_switch(), "cuda: let FP32 GEMMs use TF32 tensor cores (off by default)");
+  d.add(shape_options());
   return d;
 }
 
@@ -196,7 +197,11 @@ int command_calibrate(const Args& args) {
                      "run)\n", option);
 
   const auto start = std::chrono::steady_clock::now();
-  const Graph graph = import_onnx_file(model_path);
+  // The model is imported at the calibration batch: shape sub-graphs fold for it.
+  ImportOptions import_options;
+  import_options.batch = from_histograms ? 0 : vm["batch"].as<int64_t>();
+  import_options.input_shapes = read_shape_options(vm);
+  const Graph graph = import_onnx_file(model_path, import_options);
   const std::vector<std::string> tensor_names = calibrated_tensor_names(graph);
   OCTET_CHECK(!tensor_names.empty(), "'", model_path, "' has no tensor that octet calibrates");
 

@@ -75,6 +75,7 @@ void print_plan(const std::string& path) {
 int command_info(const Args& args) {
   po::options_description options("Options");
   options.add_options()("model", po::value<std::string>()->required(), "ONNX model file or plan (octet build)");
+  options.add(shape_options());
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
@@ -90,7 +91,9 @@ int command_info(const Args& args) {
     print_plan(path);
     return 0;
   }
-  const Graph graph = import_onnx_file(path);  // shapes at batch 1 = per sample
+  ImportOptions import_options;  // shapes at batch 1 = per sample, unless --shapes says otherwise
+  import_options.input_shapes = read_shape_options(vm);
+  const Graph graph = import_onnx_file(path, import_options);
   const GraphStats stats = graph_stats(graph);
   const bool batched_model = !graph.input_batched.empty() && graph.input_batched.front();
 

@@ -1,0 +1,85 @@
+// Activations that exporters write as several nodes and engine/pattern_fusion.h fuses into one
+// (kernels/activation.h states each formula): Silu (x * Sigmoid(x)), XHardSigmoid
+// (x * HardSigmoid(x), Paddle's hard_swish) and Gelu (the Erf form; also ONNX's Gelu of opset 20 with
+// approximate "none"). Each is a pointwise activation that Conv/Gemm epilogues apply too.
+#include "engine/op_registry.h"
+#include "kernels/cpu/elementwise_ref.h"
+#include "octet/build_config.h"
+#if OCTET_HAVE_CUDA
+#include "kernels/cuda/elementwise_cuda.h"
+#endif
+
+namespace octet {
+namespace {
+
+ActivationParams silu(const Node&) { return {Activation::kXSigmoid, 0.0f, 0.0f}; }
+
+ActivationParams x_hard_sigmoid(const Node& node) {
+  const auto& a = std::get<OpAttributes>(node.attrs);
+  return {Activation::kXHardSigmoid, a.f("alpha"), a.f("beta")};
+}
+
+ActivationParams gelu(const Node& node) { return {Activation::kGelu, std::get<OpAttributes>(node.attrs).f("alpha"), 0.0f}; }
+
+void import_gelu(OnnxNode& node) {
+  const std::string approximate = node.get_string("approximate", "none");
+  if (approximate != "none")
+    OCTET_UNSUPPORTED(node.where(), ": approximate '", approximate, "' is not supported (none is)");
+  node.emit(OpKind::Gelu, {node.required_input(0, "X")}, OpAttributes().set("alpha", 1.41421356f));
+}
+
+std::vector<Dims> same_dims(const Graph& graph, const Node& node) { return {graph.value(node.inputs[0]).dims}; }
+
+template <ActivationParams (*Params)(const Node&)>
+void run_cpu(const OpKernelArgs& a) {
+  kernels::activation_ref(Params(a.node), a.in<float>(0), a.out<float>(), numel(a.out_dims()));
+}
+
+#if OCTET_HAVE_CUDA
+template <ActivationParams (*Params)(const Node&)>
+void run_cuda(const OpKernelArgs& a) {
+  kernels::activation_cuda(Params(a.node), a.in<float>(0), a.out<float>(), numel(a.out_dims()), a.stream);
+}
+#endif
+
+template <ActivationParams (*Params)(const Node&)>
+OpDef activation_def(double cuda_relative_error) {
+  OpDef d;
+  d.infer = same_dims;
+  d.run_cpu = run_cpu<Params>;
+#if OCTET_HAVE_CUDA
+  d.run_cuda = run_cuda<Params>;
+#endif
+  d.activation = Params;
+  d.cuda_relative_error = cuda_relative_error;
+  return d;
+}
+
+// In ulp of the result: expf within 2 ulp on each side (4 between them), then 1 + e, the reciprocal
+// and the product each add at most one rounding of a different input: 8 ulp. Gelu: erfcf within 4 ulp
+// on each side, then the two products: 10, rounded up to 16.
+constexpr double kUlp = 1.0 / (1 << 23);
+
+}  // namespace
+
+const OpDef& define_Silu() {
+  static const OpDef def = activation_def<silu>(8 * kUlp);
+  return def;
+}
+
+const OpDef& define_XHardSigmoid() {
+  static const OpDef def = activation_def<x_hard_sigmoid>(0.0);  // comparisons and one multiply-add: exact
+  return def;
+}
+
+const OpDef& define_Gelu() {
+  static const OpDef def = [] {
+    OpDef d = activation_def<gelu>(16 * kUlp);
+    d.onnx_types = {"Gelu"};
+    d.import = import_gelu;
+    return d;
+  }();
+  return def;
+}
+
+}  // namespace octet

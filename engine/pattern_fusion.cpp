@@ -1,0 +1,127 @@
+// Pattern fusions (engine/pattern_fusion.h).
+#include "engine/pattern_fusion.h"
+
+#include <cmath>
+#include <optional>
+#include <utility>
+
+namespace octet {
+namespace {
+
+// The graph's wiring, as the matchers read it.
+class Wiring {
+ public:
+  explicit Wiring(const Graph& graph) : graph_(graph), producer_(find_producers(graph)), uses_(count_uses(graph)) {}
+
+  // The node producing `id` when its output feeds nothing but the pattern (one reader, not a graph
+  // output) and its op is `op`; nullptr otherwise.
+  const Node* private_producer(ValueId id, OpKind op) const {
+    if (id == kNoValue || uses_[static_cast<size_t>(id)] != 1 || is_graph_output(graph_, id)) return nullptr;
+    const int p = producer_[static_cast<size_t>(id)];
+    if (p < 0 || graph_.nodes[static_cast<size_t>(p)].op != op) return nullptr;
+    return &graph_.nodes[static_cast<size_t>(p)];
+  }
+
+  // The value of a float32 scalar constant, if `id` is one.
+  std::optional<float> scalar(ValueId id) const {
+    const Value& v = graph_.value(id);
+    if (!v.is_constant() || v.type != DataType::kFloat32 || numel(v.dims) != 1) return std::nullopt;
+    return v.initializer->data<float>()[0];
+  }
+
+ private:
+  const Graph& graph_;
+  std::vector<int> producer_;
+  std::vector<int> uses_;
+};
+
+// One match: the fused node that replaces the matched nodes (by name: indices move as nodes go).
+struct Match {
+  Node fused;
+  std::vector<const Node*> replaced;  // the fused node takes the place of the last one
+};
+
+Node fused_node(const Node& last, OpKind op, ValueId x, OpAttributes attrs) {
+  Node n;
+  n.name = last.name;
+  n.op = op;
+  n.inputs = {x};
+  n.outputs = {last.outputs.at(0)};
+  n.attrs = std::move(attrs);
+  return n;
+}
+
+// Mul(x, G(x)) with G a private Sigmoid or HardSigmoid.
+std::optional<Match> match_gated(const Wiring& w, const Node& mul) {
+  for (int side = 0; side < 2; ++side) {
+    const ValueId x = mul.inputs[static_cast<size_t>(side)];
+    const ValueId gate = mul.inputs[static_cast<size_t>(1 - side)];
+    if (const Node* s = w.private_producer(gate, OpKind::Sigmoid); s && s->inputs.at(0) == x)
+      return Match{fused_node(mul, OpKind::Silu, x, {}), {s, &mul}};
+    if (const Node* h = w.private_producer(gate, OpKind::HardSigmoid); h && h->inputs.at(0) == x) {
+      const auto& p = std::get<ActivationParams>(h->attrs);
+      return Match{fused_node(mul, OpKind::XHardSigmoid, x, OpAttributes().set("alpha", p.alpha).set("beta", p.beta)),
+                   {h, &mul}};
+    }
+  }
+  return std::nullopt;
+}
+
+// The operand of a binary node that is not the scalar constant `value`, when the other one is.
+ValueId other_than_scalar(const Wiring& w, const Node& node, float value) {
+  for (int side = 0; side < 2; ++side)
+    if (w.scalar(node.inputs[static_cast<size_t>(side)]) == value) return node.inputs[static_cast<size_t>(1 - side)];
+  return kNoValue;
+}
+
+// Mul(Mul(x, Add(Erf(Div(x, c)), 1)), 0.5).
+std::optional<Match> match_gelu(const Wiring& w, const Node& half) {
+  const Node* product = w.private_producer(other_than_scalar(w, half, 0.5f), OpKind::Mul);
+  if (!product) return std::nullopt;
+  for (int side = 0; side < 2; ++side) {
+    const ValueId x = product->inputs[static_cast<size_t>(side)];
+    const Node* plus_one = w.private_producer(product->inputs[static_cast<size_t>(1 - side)], OpKind::Add);
+    if (!plus_one) continue;
+    const Node* erf = w.private_producer(other_than_scalar(w, *plus_one, 1.0f), OpKind::Erf);
+    if (!erf) continue;
+    const Node* div = w.private_producer(erf->inputs.at(0), OpKind::Div);
+    if (!div || div->inputs.at(0) != x) continue;
+    const std::optional<float> c = w.scalar(div->inputs.at(1));
+    if (!c || !(*c > 0.0f) || !std::isfinite(*c)) continue;
+    return Match{fused_node(half, OpKind::Gelu, x, OpAttributes().set("alpha", *c)), {div, erf, plus_one, product, &half}};
+  }
+  return std::nullopt;
+}
+
+// One pass over the graph; returns whether it fused anything.
+bool fuse_once(Graph& graph) {
+  const Wiring wiring(graph);
+  for (const Node& node : graph.nodes) {
+    if (node.op != OpKind::Mul) continue;
+    std::optional<Match> m = match_gelu(wiring, node);
+    if (!m) m = match_gated(wiring, node);
+    if (!m) continue;
+    for (const Node* r : m->replaced)
+      if (r != m->replaced.back()) m->fused.fused_nodes.push_back(r->name);
+    std::vector<bool> removed(graph.nodes.size(), false);
+    for (const Node* r : m->replaced) removed[static_cast<size_t>(r - graph.nodes.data())] = true;
+    const size_t last = static_cast<size_t>(m->replaced.back() - graph.nodes.data());
+    graph.nodes[last] = std::move(m->fused);
+    removed[last] = false;
+    std::vector<Node> kept;
+    for (size_t i = 0; i < graph.nodes.size(); ++i)
+      if (!removed[i]) kept.push_back(std::move(graph.nodes[i]));
+    graph.nodes = std::move(kept);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void fuse_activation_patterns(Graph& graph) {
+  while (fuse_once(graph)) {
+  }
+}
+
+}  // namespace octet

@@ -1,0 +1,23 @@
+// Pattern fusions: activations that exporters write as several nodes, rewritten as one registered
+// operator (engine/ops/fused_activations.cpp) so that Conv/Gemm epilogues can take them over and
+// INT8 engines need no scale for the intermediate tensors. Each rewrite computes exactly what the
+// nodes it replaces computed (kernels/activation.h), except Gelu, whose erf(z) + 1 becomes erfc(-z).
+//
+//   Silu          Mul(x, Sigmoid(x))                         (either operand order; PyTorch SiLU,
+//                                                             YOLOv5/v8, EfficientNet)
+//   XHardSigmoid  Mul(x, HardSigmoid(x; alpha, beta))        (PaddlePaddle's hard_swish, PP-LCNet,
+//                                                             PP-OCR; MobileNetV3 exports)
+//   Gelu          Mul(Mul(x, Add(Erf(Div(x, c)), 1)), 0.5)   (PyTorch and Paddle exports of GELU; c is
+//                                                             sqrt(2) as stored, kept as the divisor)
+// A pattern is fused only when its intermediate tensors have no other reader and are not graph
+// outputs; the fused node takes the name of the last node it replaces and lists the others in
+// fused_nodes.
+#pragma once
+
+#include "engine/graph.h"
+
+namespace octet {
+
+void fuse_activation_patterns(Graph& graph);
+
+}  // namespace octet

@@ -1,0 +1,13 @@
+// Resize along H and W, CPU reference: y[n, c, i, j] = resize_at(p, plane (n, c) of x, i, j) for every
+// output element, `planes` = N * C planes of [p.h.in, p.w.in] in, [p.h.out, p.w.out] out (kernels/resize.h).
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/resize.h"
+
+namespace octet::kernels {
+
+void resize_ref(const ResizeParams& p, int64_t planes, const float* x, float* y);
+
+}  // namespace octet::kernels
