@@ -292,7 +292,7 @@ class ModelCheck:
         self.m = model
         self.args = args
         self.id = model["id"]
-        self.work = os.path.join(args.cache, "check", self.id)
+        self.work = os.path.join(args.work or os.path.join(args.cache, "check"), self.id)
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work, exist_ok=True)
         self.octet = Octet(octet_path, os.path.join(self.work, "octet.log"))
@@ -357,6 +357,37 @@ class ModelCheck:
             onnx.save(mp, path)
             self.variants[(src, k)] = path
         return self.variants[(src, k)]
+
+    def merged(self, ks, src, B):
+        """A copy of src whose one graph output is the Concat (axis 1) of outputs ks, each reshaped to [B, -1]:
+        one octet run gives them all (octet run writes the first output only). The added Reshape/Concat have no
+        scale in the calibration cache, so octet keeps them FP32: the values are the outputs' own."""
+        path = os.path.join(self.work, "%s.merged.onnx" % os.path.basename(src)[:-5])
+        if not os.path.isfile(path):
+            import numpy as np
+            import onnx
+            from onnx import helper, numpy_helper
+            mp = onnx.load(src)
+            g = mp.graph
+            outs = list(g.output)
+            g.initializer.append(numpy_helper.from_array(np.array([B, -1], dtype=np.int64), "check_zoo_flat_shape"))
+            flat = []
+            for k in ks:
+                name = outs[k].name
+                g.node.append(helper.make_node("Reshape", [name, "check_zoo_flat_shape"], [name + "_check_zoo_flat"],
+                                               name="check_zoo_flatten_%d" % k))
+                flat.append(name + "_check_zoo_flat")
+            g.node.append(helper.make_node("Concat", flat, ["check_zoo_merged"], axis=1, name="check_zoo_concat"))
+            del g.output[:]
+            g.output.append(helper.make_tensor_value_info("check_zoo_merged", onnx.TensorProto.FLOAT, None))
+            onnx.save(mp, path)
+        return path
+
+    def split_merged(self, a, ks):
+        import numpy as np
+        sizes = [int(np.prod(self.m["outputs"][k]["run_shape"][1:])) for k in ks]
+        parts = np.split(a, np.cumsum(sizes)[:-1], axis=1)
+        return [p.reshape([a.shape[0]] + list(self.m["outputs"][k]["run_shape"][1:])) for p, k in zip(parts, ks)]
 
     # The model as octet's INT8 tools take it. octet calibrate reads the channel count from input dim 1, so an
     # NHWC (or NWHC) model is wrapped: a new NCHW input '<name>_nchw' and a Transpose (perm 0,2,3,1) to the model's
@@ -533,10 +564,17 @@ class ModelCheck:
         shapes = shape_str(in_name, [B] + dims)
         backends = ["cpu"] + (["cuda"] if self.args.cuda else [])
         plans = {}
+        orig_outs = outs
+        if len(outs) > 1:
+            merged = self.merged(outs, src, B)
+            self.notes.append("outputs %s read in one run through a Concat of the outputs flattened, added after the "
+                              "graph (FP32: no scale in the cache)" % ",".join(map(str, outs)))
+            outs = [0]
         for be in backends:
             for k in outs:
                 plan = os.path.join(self.work, "int8_%s_out%d.plan" % (be, k))
-                r = self.octet(["build", self.variant(k, src), "--shapes", shapes, "--batch", B, "--int8", "--calib", cache,
+                model_k = merged if len(orig_outs) > 1 else self.variant(k, src)
+                r = self.octet(["build", model_k, "--shapes", shapes, "--batch", B, "--int8", "--calib", cache,
                                 "--backend", be, "--save-engine", plan], self.budget,
                                what="octet build --int8 (%s, output %d)" % (be, k))
                 plans[(be, k)] = plan
@@ -561,7 +599,10 @@ class ModelCheck:
                 parts = []
                 for i, (p, valid) in enumerate(chunks):
                     out = os.path.join(self.work, "%s_%s_out%d_%04d.npy" % (eng, be, k, i))
-                    model = self.variant(k, src) if eng == "fp32" else plans[(be, k)]
+                    if eng != "fp32":
+                        model = plans[(be, k)]
+                    else:
+                        model = merged if len(orig_outs) > 1 else self.variant(k, src)
                     args = ["run", model, "--input", p, "--output", out, "--topk", "1", "--backend", be]
                     if eng == "fp32":
                         args += ["--shapes", shapes]
@@ -575,6 +616,11 @@ class ModelCheck:
                 results[(eng, be, k)] = np.concatenate(parts, axis=batch_axis)
         self.say("ran FP32 and INT8 on %d images (%s) in batches of %d (%.1f s)"
                  % (N, " + ".join(used), B, time.time() - t0))
+        if len(orig_outs) > 1:
+            for key in [key for key in results if isinstance(key, tuple)]:
+                for k, part in zip(orig_outs, self.split_merged(results.pop(key), orig_outs)):
+                    results[(key[0], key[1], k)] = part
+            outs = orig_outs
         self.n_images = N
         self.images_used = used
         metric = self.task_metric(spec, results, "cpu")
@@ -799,6 +845,7 @@ def parse_args(argv):
     ap.add_argument("--timeout", type=float, default=600, help="seconds per octet call (default 600)")
     ap.add_argument("--model-timeout", type=float, help="seconds per model (default 1800; --ci 300)")
     ap.add_argument("--cache", default=DEFAULT_CACHE, help="zoo cache (default build/zoo)")
+    ap.add_argument("--work", help="work folder (default build/zoo/check; one subfolder per model)")
     ap.add_argument("--no-setup", action="store_true",
                     help="use build/zoo as it is, and this python when it has numpy, onnx, onnxruntime, Pillow, "
                          "OpenCV and h5py (else build/zoo-venv)")
@@ -813,6 +860,8 @@ def parse_args(argv):
     args.octet = os.path.abspath(args.octet)
     args.cache = os.path.abspath(args.cache)
     args.report = os.path.abspath(args.report)
+    if args.work:
+        args.work = os.path.abspath(args.work)
     return args
 
 
@@ -863,6 +912,9 @@ def main():
         row["n_images"] = ("%d (%s)" % (mc.n_images, " + ".join(mc.images_used))
                            if getattr(mc, "n_images", None) else None)
         rows.append(row)
+        if args.json:  # as it goes: an interrupted run keeps the models done
+            with open(args.json, "w") as f:
+                json.dump(rows, f, indent=1, default=str)
     failed = [r for r in rows if r["status"] == "FAIL"]
     unsupported = [r for r in rows if r["status"] == "unsupported"]
     code = 1 if failed or (args.strict and unsupported) else 0
