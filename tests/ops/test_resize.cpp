@@ -4,6 +4,7 @@
 // and the refusals; every case on every backend against the CPU reference. The expected values were
 // also checked against ONNX Runtime 1.30 (and ONNX 1.23's reference implementation where it has the
 // case); x' below is the input coordinate an output coordinate maps to.
+#include <algorithm>
 #include <functional>
 #include <numeric>
 
