@@ -14,7 +14,7 @@
 // and roots in decomposed normalisations) and are then exact and bit-identical on CPU and GPU.
 //
 // Every function but powf is one or two correctly rounded IEEE operations, bit-identical on CPU and
-// GPU. powf comes from two libraries: CUDA documents at most 4 ulp for it, glibc (x86-64) at most 1,
+// GPU (the bits of a NaN that arithmetic makes aside, kernels/reduce.h). powf comes from two libraries: CUDA documents at most 4 ulp for it, glibc (x86-64) at most 1,
 // so the two agree within 5 ulp: a relative 5 * 2^-23 (binary_math_relative_error).
 #pragma once
 

@@ -10,9 +10,9 @@
 // each square as (x_j - mean) * (x_j - mean), each division by n a true division of float(n), y_j in
 // the order written, every operation rounded to float (no FMA: kernels/cuda is built with
 // --fmad=false, sqrtf and the divisions are correctly rounded on both sides), so the CPU reference and
-// the CUDA kernel are bit-identical. scale_j is scale[j * scale_stride] and bias_j bias[j * bias_stride],
-// a stride 1 for a Scale/B holding the normalised dims and 0 for a one-element one; without B there is
-// no addition at all (bias == nullptr).
+// the CUDA kernel are bit-identical (NaN payloads aside, kernels/reduce.h). scale_j is
+// scale[j * scale_stride] and bias_j bias[j * bias_stride], a stride 1 for a Scale/B holding the
+// normalised dims and 0 for a one-element one; without B there is no addition at all (bias == nullptr).
 #pragma once
 
 #include <cstdint>

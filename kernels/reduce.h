@@ -17,8 +17,10 @@
 //   for s = 16, 8, 4, 2, 1:  lane[l] = reduce_combine(op, lane[l], lane[l + s])  for every l < s
 // and lane[0] is the reduction. The CUDA kernels give each output one warp (lane l is thread l, the
 // tree is __shfl_down_sync); the CPU reference keeps 32 accumulators. Both perform the same IEEE
-// operations in the same order, so their results are bit-identical. The 32 partial sums also keep a
-// long sum's rounding error about 32 times smaller than one running sum's.
+// operations in the same order, so their results are bit-identical (but for the bits of a NaN that
+// arithmetic makes: x86 gives the NaN operand or its default NaN, CUDA its canonical one; Max and Min
+// only select, so theirs are identical too). The 32 partial sums also keep a long sum's rounding
+// error about 32 times smaller than one running sum's.
 #pragma once
 
 #include <cmath>
