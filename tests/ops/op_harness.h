@@ -51,11 +51,15 @@ Tensor make_host_tensor(const Dims& dims, const std::vector<T>& values) {
   return t;
 }
 
-// The largest relative CUDA/CPU difference any node of `graph` allows (0: bit-identical).
+// The largest relative CUDA/CPU difference any node of `graph` allows (0: bit-identical). Of the
+// operators from before the registry only Sigmoid is inexact: expf within 2 ulp on each side, then
+// 1 + e and the division each one rounding of a different input: 8 ulp (kernels/activation.h).
 inline double allowed_relative_error(const Graph& graph) {
   double allowed = 0.0;
-  for (const Node& node : graph.nodes)
+  for (const Node& node : graph.nodes) {
     if (const OpDef* def = find_op_def(node.op)) allowed = std::max(allowed, def->cuda_relative_error);
+    if (node.op == OpKind::Sigmoid) allowed = std::max(allowed, 8.0 / (1 << 23));
+  }
   return allowed;
 }
 
