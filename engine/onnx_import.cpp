@@ -371,8 +371,9 @@ class Importer {
                     declared_shape_string(shape), ")");
         const int64_t v = want[static_cast<size_t>(i)];
         OCTET_CHECK(v >= 1, "--shapes gives input '", name, "' dim ", i, " = ", v, "; dims must be >= 1");
-        OCTET_CHECK(!known || i == 0 || d.dim_value() == v, "--shapes gives input '", name, "' ", to_string(want),
-                    " but the model fixes dim ", i, " to ", d.dim_value(), " (", declared_shape_string(shape), ")");
+        OCTET_CHECK(!known || d.dim_value() == v || (i == 0 && d.dim_value() == 1), "--shapes gives input '", name,
+                    "' ", to_string(want), " but the model fixes dim ", i, " to ", d.dim_value(), " (",
+                    declared_shape_string(shape), ")");
         if (i == 0) batched = !known || d.dim_value() == 1;
         dims.push_back(v);
         continue;

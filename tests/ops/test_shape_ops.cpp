@@ -79,6 +79,15 @@ TEST(ShapeSubgraphs, AFixedBatchOfOneIsGivenAnew) {
   EXPECT_EQ(g.batch, 3);
 }
 
+TEST(ShapeSubgraphs, OnlyAFixedBatchOfOneIsGivenAnew) {
+  ModelBuilder b(13);
+  b.input("x", {8, 2, 2}).output("y", {8, 4});
+  b.node("Flatten", {"x"}, {"y"}).attr_int("axis", 1);
+  ImportOptions options;
+  options.input_shapes = {{"x", {4, 2, 2}}};
+  expect_error_mentioning([&] { import_model(b, options); }, {"'x'", "fixes dim 0 to 8"});
+}
+
 TEST(ShapeSubgraphs, ALiteralBatchInAReshapeNamesTheNode) {
   ModelBuilder b(13);
   b.input("x", {1, 2, 2}).output("y", {1, 4});
