@@ -22,6 +22,8 @@ ActivationParams x_hard_sigmoid(const Node& node) {
 ActivationParams gelu(const Node& node) { return {Activation::kGelu, std::get<OpAttributes>(node.attrs).f("alpha"), 0.0f}; }
 
 void import_gelu(OnnxNode& node) {
+  OCTET_CHECK(node.opset() >= 20, node.where(), ": Gelu is an operator of opset 20; the model imports opset ",
+              node.opset());
   const std::string approximate = node.get_string("approximate", "none");
   if (approximate != "none")
     OCTET_UNSUPPORTED(node.where(), ": approximate '", approximate, "' is not supported (none is)");
