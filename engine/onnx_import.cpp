@@ -374,7 +374,12 @@ class Importer {
         OCTET_CHECK(!known || d.dim_value() == v || (i == 0 && d.dim_value() == 1), "--shapes gives input '", name,
                     "' ", to_string(want), " but the model fixes dim ", i, " to ", d.dim_value(), " (",
                     declared_shape_string(shape), ")");
-        if (i == 0) batched = !known || d.dim_value() == 1;
+        if (i == 0) {
+          batched = !known || d.dim_value() == 1;
+          // The batch asked for (calibration's, --batch) takes dim 0 of a batched input.
+          dims.push_back(batched && options_.batch > 0 ? options_.batch : v);
+          continue;
+        }
         dims.push_back(v);
         continue;
       }

@@ -33,7 +33,8 @@ struct ImportOptions {
 
   // Input dims fixed at import (trtexec's --shapes): input name -> every dim of that input. A dim
   // the model fixes must agree, except dim 0 (the batch), which a model exported at a fixed batch of 1
-  // may be given anew. A name that is not a runtime input is an Error listing the inputs.
+  // may be given anew; `batch`, when set, takes dim 0 of a batched input. A name that is not a runtime
+  // input is an Error listing the inputs.
   std::map<std::string, Dims> input_shapes;
   // Dim 0 of the inputs not in input_shapes whose batch is symbolic or a fixed 1; 0 keeps the model's
   // (1 when symbolic). Every other symbolic dim must come from input_shapes.

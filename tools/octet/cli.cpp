@@ -67,6 +67,13 @@ ExecutionChoice read_execution_options(const po::variables_map& vm) {
   choice.batch = vm["batch"].as<int64_t>();
   OCTET_CHECK(choice.batch >= 1, "--batch must be at least 1, got ", choice.batch);
   choice.shapes = read_shape_options(vm);
+  // --shapes gives the batch as trtexec's does, unless --batch says it; both must then agree.
+  for (const auto& [name, dims] : choice.shapes) {
+    if (dims.empty()) continue;
+    if (vm["batch"].defaulted() && choice.batch == 1) choice.batch = dims[0];
+    OCTET_CHECK(dims[0] == choice.batch || dims[0] == 1, "--shapes gives '", name, "' a batch of ", dims[0],
+                " but --batch is ", choice.batch);
+  }
   choice.options.threads = vm["threads"].as<int>();
   OCTET_CHECK(choice.options.threads >= 0, "--threads must be >= 0, got ", choice.options.threads);
   choice.options.allow_tf32 = vm["allow-tf32"].as<bool>();
