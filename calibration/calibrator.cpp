@@ -56,7 +56,6 @@ bool is_tapped_op(OpKind op) {
     case OpKind::Gemm:
     case OpKind::MatMul:
     case OpKind::Add:
-    case OpKind::Mul:  // SiLU, hard-swish and squeeze-excitation products (engine/pattern_fusion.h)
     case OpKind::Relu:
     case OpKind::Clip:
     case OpKind::LeakyRelu:
@@ -70,6 +69,7 @@ bool is_tapped_op(OpKind op) {
     case OpKind::Concat:
     case OpKind::BatchNormalization: return true;  // a Conv folded with it writes this tensor
     case OpKind::Sub:
+    case OpKind::Mul:
     case OpKind::Div:
     case OpKind::Reshape:
     case OpKind::Transpose:

@@ -3,10 +3,8 @@
 //
 // Which tensors: the graph inputs and the outputs of Conv, Gemm, MatMul, the activations
 // (Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish), pooling (Max, Average, Global*), Add,
-// Mul (x * Sigmoid(x) and x * HardSigmoid(x) are the SiLU / hard-swish a Conv fuses and then writes;
-// squeeze-excitation products are what the next convolution reads), Concat, BatchNormalization (a
-// Conv folded with its BatchNormalization writes the BN's tensor) and the registered operators with
-// OpDef::calibrated, by their ONNX names. The graph runs as imported (no fusion), so every such ONNX tensor
+// Concat and BatchNormalization (a Conv folded with its BatchNormalization writes the BN's tensor),
+// by their ONNX names. The graph runs as imported (no fusion), so every such ONNX tensor
 // exists and the cache can be read by TensorRT as well as by octet's builder.
 //
 // Passes: pass 1 collects TensorStats; pass 2 bins |x| over [0, abs-max of pass 1]. Results do not

@@ -390,7 +390,7 @@ Graph every_op_graph() {
 TEST(CalibratorTaps, EveryTappedOperatorKindAndNoOther) {
   const Graph graph = every_op_graph();
   const std::vector<std::string> expected = {"x",      "conv:0",   "relu:0", "clip:0",   "bn:0",      "leaky:0",   "sigmoid:0",
-                                             "hsig:0", "hswish:0", "add:0",  "mul:0",    "concat:0", "maxpool:0", "avgpool:0",
+                                             "hsig:0", "hswish:0", "add:0",  "concat:0", "maxpool:0", "avgpool:0",
                                              "gmp:0",  "gap:0",    "add2:0", "gemm:0",   "matmul:0"};
   EXPECT_EQ(calibrated_tensor_names(graph), expected);
 }
