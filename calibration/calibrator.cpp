@@ -33,6 +33,7 @@
 
 #include "engine/error.h"
 #include "engine/op_registry.h"
+#include "engine/pattern_fusion.h"
 #include "engine/shape_inference.h"
 #include "kernels/cpu/histogram_ref.h"
 #include "octet/build_config.h"
@@ -93,11 +94,14 @@ bool is_float_activation(const Graph& graph, ValueId id) {
 }
 
 std::vector<ValueId> tapped_values(const Graph& graph) {
+  std::vector<bool> pattern_output(graph.values.size(), false);
+  for (ValueId id : activation_pattern_outputs(graph)) pattern_output[static_cast<size_t>(id)] = true;
   std::vector<ValueId> ids;
   for (ValueId id : graph.inputs)
     if (is_float_activation(graph, id)) ids.push_back(id);
   for (const Node& node : graph.nodes) {
-    if (!is_tapped_op(node.op)) continue;
+    const bool tapped = is_tapped_op(node.op) || pattern_output[static_cast<size_t>(node.outputs.at(0))];
+    if (!tapped) continue;
     for (ValueId id : node.outputs)
       if (is_float_activation(graph, id)) ids.push_back(id);
   }

@@ -93,13 +93,17 @@ std::optional<Match> match_gelu(const Wiring& w, const Node& half) {
   return std::nullopt;
 }
 
+std::optional<Match> match_pattern(const Wiring& w, const Node& node) {
+  if (node.op != OpKind::Mul) return std::nullopt;
+  std::optional<Match> m = match_gelu(w, node);
+  return m ? m : match_gated(w, node);
+}
+
 // One pass over the graph; returns whether it fused anything.
 bool fuse_once(Graph& graph) {
   const Wiring wiring(graph);
   for (const Node& node : graph.nodes) {
-    if (node.op != OpKind::Mul) continue;
-    std::optional<Match> m = match_gelu(wiring, node);
-    if (!m) m = match_gated(wiring, node);
+    std::optional<Match> m = match_pattern(wiring, node);
     if (!m) continue;
     for (const Node* r : m->replaced)
       if (r != m->replaced.back()) m->fused.fused_nodes.push_back(r->name);
@@ -122,6 +126,16 @@ bool fuse_once(Graph& graph) {
 void fuse_activation_patterns(Graph& graph) {
   while (fuse_once(graph)) {
   }
+}
+
+// Patterns share no nodes (every intermediate has one reader), so one look at the unfused graph
+// finds what the repeated fusion passes fuse.
+std::vector<ValueId> activation_pattern_outputs(const Graph& graph) {
+  const Wiring wiring(graph);
+  std::vector<ValueId> outputs;
+  for (const Node& node : graph.nodes)
+    if (match_pattern(wiring, node)) outputs.push_back(node.outputs.at(0));
+  return outputs;
 }
 
 }  // namespace octet

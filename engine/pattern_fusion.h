@@ -14,10 +14,17 @@
 // fused_nodes.
 #pragma once
 
+#include <vector>
+
 #include "engine/graph.h"
 
 namespace octet {
 
 void fuse_activation_patterns(Graph& graph);
+
+// The tensors fuse_activation_patterns would leave as fused activations' outputs (each pattern's
+// last Mul output), found without changing the graph. The calibrator taps them in the graph as
+// imported: they are the tensors a Conv with the fused activation writes in an INT8 engine.
+std::vector<ValueId> activation_pattern_outputs(const Graph& graph);
 
 }  // namespace octet

@@ -31,7 +31,10 @@
 //      since the model rounds it). --layer-output-types overrides per layer
 //      (fp32 always possible for Conv/Gemm; int8 needs a scale: prefer warns, obey fails).
 //      Pools and Concat write INT8 only; an FP32 consumer gets a DequantizeLinear. Decided here: a
-//      pool or Concat asked fp32 output runs FP32; an int8 output asked of any other layer is
+//      pool or Concat asked fp32 output runs FP32; so does one that no layer reads as INT8 (only
+//      float readers, a residual or a graph output: INT8 would only round its output; a detector
+//      head's Concat of box and class logits loses its scores that way), unless a --layer-precisions
+//      rule asks int8 for it or the model is explicitly quantized; an int8 output asked of any other layer is
 //      satisfied when its output ends int8 (a reshape between INT8 layers), else it is a failed
 //      request as above; a fused residual reader takes either type and does not vote.
 //      Explicit quantization: each INT8 Conv/Gemm's epilogue rounds at the scales of its fused tensors.
@@ -50,7 +53,8 @@
 //   The residual of a fused Add is read as INT8 when its tensor is INT8 anyway, else as FP32.
 // Value names are kept (a reformat's output is "<tensor>:int8" / "<tensor>:fp32"), so layer info and
 // errors speak the model's names. Graph inputs and outputs keep their names and float32: an INT8 pool
-// or Concat writing a graph output writes "<tensor>:int8" and a DequantizeLinear writes "<tensor>".
+// or Concat writing a graph output (asked int8 by a rule, or explicit quantization) writes
+// "<tensor>:int8" and a DequantizeLinear writes "<tensor>".
 // Shapes are re-inferred at the end (engine/shape_inference.h); every node of the result passes
 // engine/node_validation.h.
 #pragma once

@@ -177,7 +177,10 @@ class PrecisionAssigner {
       decide_precision(i);
       resolve_output_scales(i);
     }
-    for (size_t i = graph_.nodes.size(); i-- > 0;) carrier_[i] = is_carrier_candidate(i);
+    for (size_t i = graph_.nodes.size(); i-- > 0;) {
+      demote_if_unread(i);
+      carrier_[i] = is_carrier_candidate(i);
+    }
     for (size_t i = 0; i < graph_.nodes.size(); ++i) decide_output_type(i);
     assign_value_types();
     check_late_requests();
@@ -299,6 +302,28 @@ class PrecisionAssigner {
     const ValueId in = n.inputs[0], out = n.outputs[0];
     if (value(in).is_constant() || n.outputs.size() != 1 || graph_output_[index(out)]) return false;
     return is_noop_on_nhwc(value(in).dims, value(out).dims) && float_reader(out) == nullptr;
+  }
+
+  // An INT8 pool or Concat writes int8 only. When no layer reads its output as int8 (a detector
+  // head's Concat feeding Reshape/Sigmoid/decode, a graph output), INT8 buys nothing but a rounding
+  // of the output at one scale for all its inputs: YOLOv8's head Concat joins box-distribution
+  // logits and class logits, and entropy's clipped range lifts every class logit above the score
+  // threshold. Such a layer runs FP32 unless a --layer-precisions rule asks int8, or the model is
+  // explicitly quantized (its Q/DQ nodes say what is int8). Readers come after their producers, so
+  // walking backwards sees every reader decided, and a demoted Concat in turn frees its producers
+  // to write float32.
+  void demote_if_unread(size_t i) {
+    const Node& n = node(i);
+    if (!is_int8(i) || can_write_float(n.op) || config_.explicit_quantization) return;
+    if (const LayerPrecisionRule* rule = first_match(config_.layer_precisions, n.name);
+        rule && rule->precision == Precision::kInt8)
+      return;
+    const ValueId out = n.outputs[0];
+    for (const Reader& reader : readers_[index(out)])
+      if (vote(reader) == Vote::kInt8) return;
+    LayerDecision& decision = plan_.layers[i];
+    decision.precision = Precision::kFloat32;
+    decision.reason = "no layer reads output '" + value(out).name + "' as int8";
   }
 
   void decide_output_type(size_t i) {

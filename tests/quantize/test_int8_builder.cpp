@@ -612,9 +612,8 @@ TEST(Int8Builder, ResidualKeepsTheTypeOfItsTensor) {
   EXPECT_EQ(report.dequantize_nodes, 0);
 }
 
-TEST(Int8Builder, ConcatOfInt8BranchesAndAPoolAsGraphOutput) {
-  // x -> a (1x1), b (1x1) -> concat -> avgpool -> graph output: the pool writes "<name>:int8" and a
-  // DequantizeLinear gives the graph its float output under the original name.
+// x -> a (1x1), b (1x1) -> concat -> avgpool -> graph output.
+GraphBuilder concat_pool_graph() {
   GraphBuilder gb;
   const ValueId x = gb.input("x", {1, 2, 4, 4});
   const ValueId a = gb.node(OpKind::Conv, "a", {x, gb.constant("wa", {3, 2, 1, 1}, wave(6, 0.0f))}, ConvAttrs{});
@@ -625,10 +624,19 @@ TEST(Int8Builder, ConcatOfInt8BranchesAndAPoolAsGraphOutput) {
   const ValueId pool = gb.node(OpKind::AveragePool, "avg", {cat}, p);
   gb.output(pool);
   infer_shapes(gb.graph);
+  return gb;
+}
+
+TEST(Int8Builder, ConcatOfInt8BranchesAndAPoolAsGraphOutput) {
+  // Asked int8, the pool writes "<name>:int8" and a DequantizeLinear gives the graph its float
+  // output under the original name.
+  const GraphBuilder gb = concat_pool_graph();
   std::map<std::string, float> scales = scale_every_activation(gb.graph);
   scales["b:0"] = 0.1f;
+  BuildConfig config = int8_config();
+  config.layer_precisions.push_back({"avg", Precision::kInt8});
   BuildReport report;
-  const Graph g = build_int8_graph(gb.graph, scales, int8_config(), &report);
+  const Graph g = build_int8_graph(gb.graph, scales, config, &report);
   expect_valid(g);
   for (const char* layer : {"a", "b", "concat", "avg"}) EXPECT_EQ(node_named(g, layer).precision, Precision::kInt8);
   EXPECT_EQ(value_named(g, "b:0").scale, 0.1f);  // Concat requantizes its inputs
@@ -643,11 +651,29 @@ TEST(Int8Builder, ConcatOfInt8BranchesAndAPoolAsGraphOutput) {
 
   // Without the Concat's output scale, the Concat (and the pool, which reads it) stay float.
   scales.erase("concat:0");
-  const Graph f = build_int8_graph(gb.graph, scales, int8_config(), &report);
+  const Graph f = build_int8_graph(gb.graph, scales, config, &report);
   expect_valid(f);
   EXPECT_EQ(node_named(f, "concat").precision, Precision::kFloat32);
   EXPECT_EQ(node_named(f, "avg").precision, Precision::kFloat32);
   EXPECT_EQ(report.tensors_without_scale, std::vector<std::string>{"concat:0"});
+}
+
+TEST(Int8Builder, PoolAndConcatThatNoLayerReadsAsInt8RunFp32) {
+  // Unasked, the pool feeds only the graph output, so INT8 would only round it: it runs FP32; then
+  // nothing reads the Concat as int8 either, and the convolutions write float32 from INT8 kernels.
+  const GraphBuilder gb = concat_pool_graph();
+  BuildReport report;
+  const Graph g = build_int8_graph(gb.graph, scale_every_activation(gb.graph), int8_config(), &report);
+  expect_valid(g);
+  EXPECT_EQ(node_named(g, "avg").precision, Precision::kFloat32);
+  EXPECT_EQ(node_named(g, "concat").precision, Precision::kFloat32);
+  EXPECT_EQ(decision_of(report, "avg").reason, "no layer reads output 'avg:0' as int8");
+  EXPECT_EQ(decision_of(report, "concat").reason, "no layer reads output 'concat:0' as int8");
+  for (const char* layer : {"a", "b"}) {
+    EXPECT_EQ(node_named(g, layer).precision, Precision::kInt8) << layer;
+    EXPECT_EQ(decision_of(report, layer).output_type, DataType::kFloat32) << layer;
+  }
+  EXPECT_EQ(report.dequantize_nodes, 0);
 }
 
 // ---- reference models ---------------------------------------------------------------------------

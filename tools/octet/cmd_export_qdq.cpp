@@ -27,12 +27,14 @@ int command_export_qdq(const Args& args) {
                                        "default, as in octet's engines and TensorRT's recommendation")
     ("per-tensor-weights", po::bool_switch(), "weights: one scale per weight tensor, max|w| / 127 (the exported "
                                               "model then differs from octet's INT8 engine, which is per channel)");
+  options.add(shape_options());
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;
   if (!parse_command_line(
           args,
-          "usage: octet export-qdq MODEL --calib CACHE --out FILE.onnx [--per-channel | --per-tensor-weights]\n\n"
+          "usage: octet export-qdq MODEL --calib CACHE --out FILE.onnx [--per-channel | --per-tensor-weights]\n"
+          "                         [--shapes name:1x3x640x640]\n\n"
           "Writes the model explicitly quantized, for TensorRT 10+/11 (which no longer calibrates) and ONNX "
           "Runtime: octet builds its INT8 engine from the model and the scales, and every activation that engine "
           "keeps in INT8 gets QuantizeLinear -> DequantizeLinear (scale from CACHE, zero point 0) right after its "
@@ -55,7 +57,11 @@ int command_export_qdq(const Args& args) {
   check_output_path("--out", out_path);
 
   const std::string model_bytes = read_file(model_path);
-  const Graph imported = import_onnx_bytes(model_bytes, model_path);
+  // --shapes fixes dynamic dims for octet's own import only (where Q/DQ goes); the file written keeps
+  // the model's declared dims.
+  ImportOptions import_options;
+  import_options.input_shapes = read_shape_options(vm);
+  const Graph imported = import_onnx_bytes(model_bytes, model_path, import_options);
   const Scales scales = read_scales(calib_path, model_path, imported);
   QdqExportOptions export_options;
   export_options.per_channel_weights = !vm["per-tensor-weights"].as<bool>();

@@ -43,6 +43,7 @@ import datetime
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -575,7 +576,8 @@ class ModelCheck:
                 plan = os.path.join(self.work, "int8_%s_out%d.plan" % (be, k))
                 model_k = merged if len(orig_outs) > 1 else self.variant(k, src)
                 r = self.octet(["build", model_k, "--shapes", shapes, "--batch", B, "--int8", "--calib", cache,
-                                "--backend", be, "--save-engine", plan], self.budget,
+                                "--backend", be, "--save-engine", plan] + shlex.split(self.args.build_args),
+                               self.budget,
                                what="octet build --int8 (%s, output %d)" % (be, k))
                 plans[(be, k)] = plan
             self.say("built INT8 %s plan%s (%.1f s)" % (be, "s" if len(outs) > 1 else "", r.seconds))
@@ -841,6 +843,8 @@ def parse_args(argv):
     ap.add_argument("--method", default="entropy", choices=["entropy", "max", "percentile", "mse"],
                     help="octet calibrate --method (default entropy, octet's and TensorRT's default)")
     ap.add_argument("--batch", type=int, help="samples per octet run in the INT8 comparison (default: by size)")
+    ap.add_argument("--build-args", default="",
+                    help="more flags for every `octet build --int8`, e.g. \"--layer-precisions '/model.22/*:fp32'\"")
     ap.add_argument("--skip-int8", action="store_true", help="import and FP32 checks only")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per octet call (default 600)")
     ap.add_argument("--model-timeout", type=float, help="seconds per model (default 1800; --ci 300)")
