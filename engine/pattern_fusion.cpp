@@ -93,7 +93,33 @@ std::optional<Match> match_gelu(const Wiring& w, const Node& half) {
   return std::nullopt;
 }
 
+// Div(Mul(x, Clip(Add(x, shift), 0, 6)), divisor), shift and divisor scalar constants (3 and 6 as
+// exporters write hard-swish; the fused node keeps whatever the model stores).
+std::optional<Match> match_clip_div(const Wiring& w, const Node& div) {
+  const std::optional<float> divisor = w.scalar(div.inputs.at(1));
+  if (!divisor || !(*divisor != 0.0f) || !std::isfinite(*divisor)) return std::nullopt;
+  const Node* product = w.private_producer(div.inputs.at(0), OpKind::Mul);
+  if (!product) return std::nullopt;
+  for (int side = 0; side < 2; ++side) {
+    const ValueId x = product->inputs[static_cast<size_t>(side)];
+    const Node* clip = w.private_producer(product->inputs[static_cast<size_t>(1 - side)], OpKind::Clip);
+    if (!clip) continue;
+    const auto& bounds = std::get<ActivationParams>(clip->attrs);
+    if (bounds.alpha != 0.0f || bounds.beta != 6.0f) continue;
+    const Node* add = w.private_producer(clip->inputs.at(0), OpKind::Add);
+    if (!add) continue;
+    for (int a = 0; a < 2; ++a) {
+      const std::optional<float> shift = w.scalar(add->inputs[static_cast<size_t>(1 - a)]);
+      if (add->inputs[static_cast<size_t>(a)] != x || !shift || !std::isfinite(*shift)) continue;
+      return Match{fused_node(div, OpKind::XClipDiv, x, OpAttributes().set("alpha", *shift).set("beta", *divisor)),
+                   {add, clip, product, &div}};
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<Match> match_pattern(const Wiring& w, const Node& node) {
+  if (node.op == OpKind::Div) return match_clip_div(w, node);
   if (node.op != OpKind::Mul) return std::nullopt;
   std::optional<Match> m = match_gelu(w, node);
   return m ? m : match_gated(w, node);

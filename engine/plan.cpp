@@ -76,7 +76,8 @@ bool is_known(Activation a) {
     case Activation::kHardSwish:
     case Activation::kXSigmoid:
     case Activation::kXHardSigmoid:
-    case Activation::kGelu: return true;
+    case Activation::kGelu:
+    case Activation::kXClipDiv: return true;
   }
   return false;
 }

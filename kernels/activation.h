@@ -17,6 +17,10 @@
 //   Gelu:         y = (x * erfc(-x / alpha)) * 0.5         alpha = sqrt(2) as the model stores it;
 //                                                          erfc(-z) is 1 + erf(z) without the
 //                                                          cancellation of erf(z) + 1 for z << 0
+//   XClipDiv:     y = (x * min(max(x + alpha, 0), 6)) / beta
+//                                                          hard-swish as Div(Mul(x, Clip(Add(x, 3),
+//                                                          0, 6)), 6): PyTorch's x * relu6(x + 3) / 6,
+//                                                          Paddle's hard_swish at opset 11
 // Sigmoid, XSigmoid and Gelu use expf/erfcf, whose host and device results may differ by a few ulp
 // (CUDA documents 2 ulp for expf and 4 for erfcf); every other activation is exact (comparisons, one
 // multiply-add) and bit-identical on CPU and GPU.
@@ -34,13 +38,14 @@
 namespace octet {
 
 enum class Activation : uint8_t {
-  kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kHardSigmoid, kHardSwish, kXSigmoid, kXHardSigmoid, kGelu
+  kNone, kRelu, kClip, kLeakyRelu, kSigmoid, kHardSigmoid, kHardSwish, kXSigmoid, kXHardSigmoid, kGelu, kXClipDiv
 };
 
 struct ActivationParams {
   Activation kind = Activation::kNone;
-  float alpha = 0.0f;  // Clip: lower bound; LeakyRelu: slope; (X)HardSigmoid: alpha; Gelu: the divisor
-  float beta = 0.0f;   // Clip: upper bound; (X)HardSigmoid: beta
+  float alpha = 0.0f;  // Clip: lower bound; LeakyRelu: slope; (X)HardSigmoid: alpha; Gelu: the divisor;
+                       // XClipDiv: the shift
+  float beta = 0.0f;   // Clip: upper bound; (X)HardSigmoid: beta; XClipDiv: the divisor
 };
 
 // Not the kind of any layer: apply_activation_as<kAnyActivation> evaluates the runtime switch
@@ -65,6 +70,7 @@ OCTET_HOST_DEVICE inline float apply_activation_as(const ActivationParams& a, fl
   if constexpr (Kind == Activation::kXSigmoid) return x * (1.0f / (1.0f + expf(-x)));
   if constexpr (Kind == Activation::kXHardSigmoid) return x * fmaxf(0.0f, fminf(1.0f, a.alpha * x + a.beta));
   if constexpr (Kind == Activation::kGelu) return (x * erfcf(-x / a.alpha)) * 0.5f;
+  if constexpr (Kind == Activation::kXClipDiv) return (x * fminf(fmaxf(x + a.alpha, 0.0f), 6.0f)) / a.beta;
   if constexpr (Kind == kAnyActivation) return apply_activation(a, x);
   return x;
 }
@@ -81,6 +87,7 @@ OCTET_HOST_DEVICE inline float apply_activation(const ActivationParams& a, float
     case Activation::kXSigmoid: return apply_activation_as<Activation::kXSigmoid>(a, x);
     case Activation::kXHardSigmoid: return apply_activation_as<Activation::kXHardSigmoid>(a, x);
     case Activation::kGelu: return apply_activation_as<Activation::kGelu>(a, x);
+    case Activation::kXClipDiv: return apply_activation_as<Activation::kXClipDiv>(a, x);
   }
   return x;
 }

@@ -1,7 +1,8 @@
 // Activations that exporters write as several nodes and engine/pattern_fusion.h fuses into one
 // (kernels/activation.h states each formula): Silu (x * Sigmoid(x)), XHardSigmoid
-// (x * HardSigmoid(x), Paddle's hard_swish) and Gelu (the Erf form; also ONNX's Gelu of opset 20 with
-// approximate "none"). Each is a pointwise activation that Conv/Gemm epilogues apply too.
+// (x * HardSigmoid(x), Paddle's hard_swish), Gelu (the Erf form; also ONNX's Gelu of opset 20 with
+// approximate "none") and XClipDiv (x * Clip(x + 3, 0, 6) / 6, hard-swish written out). Each is a
+// pointwise activation that Conv/Gemm epilogues apply too.
 #include "engine/op_registry.h"
 #include "kernels/cpu/elementwise_ref.h"
 #include "octet/build_config.h"
@@ -20,6 +21,11 @@ ActivationParams x_hard_sigmoid(const Node& node) {
 }
 
 ActivationParams gelu(const Node& node) { return {Activation::kGelu, std::get<OpAttributes>(node.attrs).f("alpha"), 0.0f}; }
+
+ActivationParams x_clip_div(const Node& node) {
+  const auto& a = std::get<OpAttributes>(node.attrs);
+  return {Activation::kXClipDiv, a.f("alpha"), a.f("beta")};
+}
 
 void import_gelu(OnnxNode& node) {
   OCTET_CHECK(node.opset() >= 20, node.where(), ": Gelu is an operator of opset 20; the model imports opset ",
@@ -71,6 +77,12 @@ const OpDef& define_Silu() {
 
 const OpDef& define_XHardSigmoid() {
   static const OpDef def = activation_def<x_hard_sigmoid>(0.0);  // comparisons and one multiply-add: exact
+  return def;
+}
+
+const OpDef& define_XClipDiv() {
+  // An add, comparisons, a product and a true division, each correctly rounded on host and device.
+  static const OpDef def = activation_def<x_clip_div>(0.0);
   return def;
 }
 

@@ -79,6 +79,7 @@ void dispatch_activation(Activation kind, Launch&& launch) {
     case A::kXSigmoid: return launch(std::integral_constant<A, A::kXSigmoid>{});
     case A::kXHardSigmoid: return launch(std::integral_constant<A, A::kXHardSigmoid>{});
     case A::kGelu: return launch(std::integral_constant<A, A::kGelu>{});
+    case A::kXClipDiv: return launch(std::integral_constant<A, A::kXClipDiv>{});
   }
   OCTET_CHECK(false, "unknown activation kind ", static_cast<int>(kind));
 }

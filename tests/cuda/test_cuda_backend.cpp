@@ -204,6 +204,10 @@ ActivationParams activation(Activation kind) {
     case Activation::kHardSwish:
     case Activation::kXSigmoid: break;
     case Activation::kGelu: p.alpha = 1.41421354f; break;
+    case Activation::kXClipDiv:
+      p.alpha = 3.0f;
+      p.beta = 6.0f;
+      break;
     case Activation::kXHardSigmoid:
       p.alpha = 0.2f;
       p.beta = 0.5f;
@@ -326,6 +330,7 @@ double lipschitz(const ActivationParams& a) {
     case Activation::kXSigmoid: return 1.1;       // max |d/dx x sigmoid(x)| = 1.0998
     case Activation::kXHardSigmoid: return 2.0;   // hs(x) + alpha x <= 1 + (1 - beta) <= 2 for beta >= 0
     case Activation::kGelu: return 1.13;          // max |d/dx gelu(x)| = 1.1289
+    case Activation::kXClipDiv: return 1.5;       // (2x + 3) / 6 on [-3, 3], 1 above
   }
   return 1.0;
 }

@@ -182,6 +182,7 @@ const char* activation_name(Activation a) {
     case Activation::kXSigmoid: return "xsigmoid";
     case Activation::kXHardSigmoid: return "xhardsigmoid";
     case Activation::kGelu: return "gelu";
+    case Activation::kXClipDiv: return "xclipdiv";
   }
   return "?";
 }

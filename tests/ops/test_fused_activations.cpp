@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "engine/passes.h"
+#include "engine/pattern_fusion.h"
+#include "engine/shape_inference.h"
 #include "tests/ops/op_harness.h"
 
 namespace octet::test {
@@ -61,6 +63,52 @@ TEST(FusedActivations, PaddleHardSwishIsInputTimesHardSigmoid) {
   expect_formula(r.outputs[0], [](double x) { return x * std::max(0.0, std::min(1.0, 0.2 * x + 0.5)); }, 2.4e-7);
   const OpRun unfused = run_everywhere(import_model(b), {make_host_tensor<float>({1, 10}, kInputs)});
   EXPECT_TRUE(same_within(r.outputs[0], unfused.outputs[0], 0.0));
+}
+
+// Hard-swish written out (PyTorch's x * relu6(x + 3) / 6; Paddle's hard_swish at opset 11), after a
+// Conv: fused into one XClipDiv, then into the Conv's epilogue, bit-identical to the five nodes.
+TEST(FusedActivations, InputTimesClipOverSixIsXClipDivInTheConvEpilogue) {
+  ModelBuilder b(13);
+  b.input("x", {1, 1, 1, 10}).output("y", {1, 1, 1, 10});
+  b.initializer("w", {1, 1, 1, 1}, std::vector<float>{1.0f});
+  b.initializer("three", {}, std::vector<float>{3.0f});
+  b.initializer("zero", {}, std::vector<float>{0.0f});
+  b.initializer("six", {}, std::vector<float>{6.0f});
+  b.node("Conv", {"x", "w"}, {"c"}, "conv");
+  b.node("Add", {"c", "three"}, {"a"});
+  b.node("Clip", {"a", "zero", "six"}, {"r"});
+  b.node("Mul", {"r", "c"}, {"m"});
+  b.node("Div", {"m", "six"}, {"y"}, "hardswish");
+  Graph alone = import_model(b);
+  infer_shapes(alone);
+  fuse_activation_patterns(alone);
+  ASSERT_EQ(ops_of(alone), (std::vector<OpKind>{OpKind::Conv, OpKind::XClipDiv}));
+  EXPECT_EQ(alone.nodes[1].name, "hardswish");
+  EXPECT_EQ(alone.nodes[1].fused_nodes.size(), 3u);
+  const Graph g = optimized(b);
+  ASSERT_EQ(ops_of(g), std::vector<OpKind>{OpKind::Conv});
+  EXPECT_EQ(std::get<ConvAttrs>(g.nodes[0].attrs).epilogue.activation.kind, Activation::kXClipDiv);
+  const OpRun r = run_everywhere(g, {make_host_tensor<float>({1, 1, 1, 10}, kInputs)});
+  expect_formula(r.outputs[0], [](double x) { return x * std::max(0.0, std::min(6.0, x + 3.0)) / 6.0; }, 2.4e-7);
+  const OpRun unfused = run_everywhere(import_model(b), {make_host_tensor<float>({1, 1, 1, 10}, kInputs)});
+  EXPECT_TRUE(same_within(r.outputs[0], unfused.outputs[0], 0.0));
+}
+
+// A Clip other than [0, 6] is not hard-swish: nothing fuses.
+TEST(FusedActivations, OtherClipBoundsStayUnfused) {
+  ModelBuilder b(13);
+  b.input("x", {1, 10}).output("y", {1, 10});
+  b.initializer("three", {}, std::vector<float>{3.0f});
+  b.initializer("zero", {}, std::vector<float>{0.0f});
+  b.initializer("six", {}, std::vector<float>{6.0f});
+  b.initializer("five", {}, std::vector<float>{5.0f});
+  b.node("Add", {"x", "three"}, {"a"});
+  b.node("Clip", {"a", "zero", "five"}, {"r"});
+  b.node("Mul", {"x", "r"}, {"m"});
+  b.node("Div", {"m", "six"}, {"y"});
+  Graph g = import_model(b);
+  fuse_activation_patterns(g);
+  EXPECT_EQ(g.nodes.size(), 4u);
 }
 
 // PyTorch's export of nn.GELU() (opsets < 20): Div, Erf, Add 1, Mul x, Mul 0.5.

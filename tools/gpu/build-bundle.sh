@@ -14,13 +14,25 @@ cmake --build build-gpu --parallel "$(nproc)"
 bundle=.carry/gpu
 rm -rf "$bundle" && mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/onnx-node"
 cp build-gpu/tools/octet/octet "$bundle/bin/"
-find build-gpu/tests build-gpu/tools -maxdepth 3 -type f -executable -name 'test_*' -exec cp {} "$bundle/bin/" \;
-find build-gpu/tools -maxdepth 3 -type f -executable -name 'bench_*' -exec cp {} "$bundle/bin/" \; 2>/dev/null || true
 # The libraries the GPU machine lacks (everything else there: glibc, libstdc++, CUDA, zlib, and HDF5
 # 1.10 under the same soname as Debian's).
 for lib in libonnx.so.1 libonnx_proto.so.1 libprotobuf.so.32 libboost_program_options.so.1.74.0; do
   cp -L "/usr/lib/x86_64-linux-gnu/$lib" "$bundle/lib/"
 done
+# OCTET_BUNDLE_SLIM=1: the CLI, the libraries and the CUDA-facing test binaries only (~5 MB packed),
+# leaving the 64 MiB a call carries to real models (tools/gpu/run-real-models.sh).
+if [ "${OCTET_BUNDLE_SLIM:-0}" = 1 ]; then
+  for t in test_ops test_cuda_backend test_int8_kernels_cuda; do
+    find build-gpu/tests -maxdepth 3 -type f -executable -name "$t" -exec cp {} "$bundle/bin/" \;
+  done
+  strip "$bundle"/bin/*
+  tar cJf .carry/gpu.tar.xz -C .carry gpu
+  rm -rf "$bundle"
+  du -sh .carry/gpu.tar.xz
+  exit 0
+fi
+find build-gpu/tests build-gpu/tools -maxdepth 3 -type f -executable -name 'test_*' -exec cp {} "$bundle/bin/" \;
+find build-gpu/tools -maxdepth 3 -type f -executable -name 'bench_*' -exec cp {} "$bundle/bin/" \; 2>/dev/null || true
 # Every ONNX node test (27 MB, ~3 MB packed): the conformance test picks those whose operators octet
 # imports, so a newly registered operator's cases come along without an edit here.
 cp -r /usr/share/libonnx-testdata/data/node/. "$bundle/onnx-node/"

@@ -513,6 +513,10 @@ class ModelCheck:
             return 8
         return 4 if per <= 700000 else 2
 
+    def method(self):
+        """--method when given, else the manifest's int8.method (a model whose recipe names one), else entropy."""
+        return self.args.method or self.m.get("int8", {}).get("method", "entropy")
+
     def calibrate(self, B, cal_files, backend):
         cache = os.path.join(self.work, "int8.cache")
         src, in_name, dims = self.int8_source()
@@ -524,7 +528,7 @@ class ModelCheck:
         shapes = shape_str(in_name, [B] + dims)
         flags, why = self.octet_flags()
         base = ["calibrate", src, "--shapes", shapes, "--batch", B, "--cache", cache,
-                "--backend", backend, "--method", self.args.method]
+                "--backend", backend, "--method", self.method()]
         if flags and not self.args.calib_pack:
             data = os.path.join(self.work, "calib_images.txt")
             with open(data, "w") as f:
@@ -712,7 +716,7 @@ class ModelCheck:
                 self.say("batch %d failed (%s): again at batch 1" % (B, short(str(e), 120)))
                 metric = self.int8(1)
             self.row["int8"] = metric
-            self.notes.append("calibration: %s" % self.calib_how)
+            self.notes.append("calibration: %s, --method %s" % (self.calib_how, self.method()))
             bound = INT8_BOUNDS.get(spec["kind"])
             text = metric["text"]
             if metric["value"] is None:
@@ -840,8 +844,9 @@ def parse_args(argv):
     ap.add_argument("--calib-images", type=int, help="calibration images (default 64; --ci 16)")
     ap.add_argument("--calib-pack", action="store_true",
                     help="always calibrate from an HDF5 pack of the exact zoo preprocessing")
-    ap.add_argument("--method", default="entropy", choices=["entropy", "max", "percentile", "mse"],
-                    help="octet calibrate --method (default entropy, octet's and TensorRT's default)")
+    ap.add_argument("--method", choices=["entropy", "max", "percentile", "mse"],
+                    help="octet calibrate --method for every model (default: the manifest's int8.method where a "
+                         "model names one, else entropy, octet's and TensorRT's default)")
     ap.add_argument("--batch", type=int, help="samples per octet run in the INT8 comparison (default: by size)")
     ap.add_argument("--build-args", default="",
                     help="more flags for every `octet build --int8`, e.g. \"--layer-precisions '/model.22/*:fp32'\"")

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine from the repository root: the real-models acceptance that needs a GPU.
+#   zoo    the CUDA-facing tests of the bundle (test_ops, test_cuda_backend, test_int8_kernels_cuda),
+#          then tools/models/zoo/check_zoo.py --cuda on the carried zoo models: FP32 on CUDA against ONNX
+#          Runtime's references, calibration on the CUDA backend, and the CPU and CUDA INT8 engines built
+#          from that cache compared bit for bit on real images (the INT8 metric against FP32 besides).
+#   speed  the speed table of BENCHMARKS.md, batch 1 and 32: octet INT8 plan, octet FP32 and PyTorch FP16
+#          channels-last (eager, torch.compile) for YOLOv8n at 640x640 (the zoo's model; PyTorch runs the
+#          same graph through onnx2torch), MobileNetV2 and EfficientNet-B0 (torchvision, random weights,
+#          exported there by tools/models/export_torchvision.py; calibrated --method max on random images:
+#          speed depends on the shapes, not on the weights).
+# Here, before the call (the device tool carries at most 64 MiB):
+#   OCTET_BUNDLE_SLIM=1 tools/gpu/build-bundle.sh
+#   zoo: models, references and image sets under .carry/zoo as build/zoo has them (models/<id>.onnx,
+#        reference/<id>/, images/<set>/)
+#   speed: .carry/speed/yolov8n_640.cache (octet calibrate --method max at 640x640 on real scenes) and the
+#        onnx2torch wheel as .carry/speed/onnx2torch.whl (pip download --no-deps onnx2torch)
+# and carry [".carry/gpu.tar.xz", ".carry/zoo", ".carry/speed"]. OCTET_PARTS picks parts (default
+# zoo,speed); OCTET_ZOO_ONLY models (default: every carried one); OCTET_SPEED_MODELS (default
+# yolov8n,mobilenet_v2,efficientnet_b0); OCTET_TEST_GLOB the test binaries (default test_*);
+# OCTET_ZOO_TIMEOUT bounds the zoo check in seconds (one call runs 600 s at most). Logs and tables go to $OUT.
+set -uo pipefail
+bundle=.carry/gpu
+[ -d "$bundle" ] || tar xJf .carry/gpu.tar.xz -C .carry
+export LD_LIBRARY_PATH="$PWD/$bundle/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+export PYTHONUNBUFFERED=1
+octet="$PWD/$bundle/bin/octet"
+out=${OUT:-/tmp/octet-out}
+mkdir -p "$out"
+parts=${OCTET_PARTS:-zoo,speed}
+status=0
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader | tee "$out/device.txt"
+
+if [[ ",$parts," == *",zoo,"* ]]; then
+  for t in "$bundle"/bin/${OCTET_TEST_GLOB:-test_*}; do
+    name=$(basename "$t")
+    "$t" --gtest_brief=1 >"$out/$name.log" 2>&1 || { status=1; echo "FAILED: $name"; }
+    echo "== $name: $(grep -E '^\[  (PASSED|FAILED|SKIPPED)  \]' "$out/$name.log" | tr '\n' ' ')"
+  done
+  only=${OCTET_ZOO_ONLY:-$(ls .carry/zoo/models/*.onnx | xargs -n1 basename | sed 's/\.onnx$//' | grep -v '\.run$' | paste -sd,)}
+  timeout "${OCTET_ZOO_TIMEOUT:-3000}" python3 tools/models/zoo/check_zoo.py --octet "$octet" --cuda --no-setup --calib-pack --cache .carry/zoo \
+    --work /tmp/zoo-check --only "$only" --images "${OCTET_ZOO_IMAGES:-24}" --calib-images 16 \
+    --report "$out/zoo_cuda.md" --json "$out/zoo_cuda.json" 2>&1 | tee "$out/zoo_cuda.log" | grep -vE '^\s+\S+\s+(ran|built|calibrated)' || status=1
+fi
+
+if [[ ",$parts," == *",speed,"* ]]; then
+  python3 - <<'PY'
+import h5py, numpy as np
+rng = np.random.default_rng(0)
+for name, hw in (("random224", 224),):
+    with h5py.File(f"/tmp/{name}.h5", "w") as f:
+        f["images"] = rng.standard_normal((64, 3, hw, hw), dtype=np.float32)
+PY
+  bench() {  # model-label plan-or-model extra-flags... ; one JSON-ish summary line per run into speed.txt
+    local label=$1 what=$2; shift 2
+    for b in 1 32; do
+      echo "== $label batch $b" | tee -a "$out/speed.txt"
+      "$octet" bench "$what" --batch "$b" --use-cuda-graph "$@" 2>&1 | grep -E 'Throughput|GPU Compute Time|Latency|error' | tee -a "$out/speed.txt"
+    done
+  }
+  for m in ${OCTET_SPEED_MODELS:-yolov8n mobilenet_v2 efficientnet_b0}; do
+    if [ "$m" = yolov8n ]; then
+      model=.carry/zoo/models/yolov8n_nudenet_320.onnx; shapes=(--shapes "images:1x3x640x640"); cache=.carry/speed/yolov8n_640.cache
+      peer=(--onnx "$model" --onnx2torch-wheel .carry/speed/onnx2torch.whl --input-shape 3x640x640 --name yolov8n_640)
+    else
+      model=/tmp/$m.onnx; shapes=(); cache=/tmp/$m.cache
+      peer=(--arch "$m")
+      python3 tools/models/export_torchvision.py --arch "$m" "$model" >"$out/export_$m.log" 2>&1 || { status=1; echo "export $m failed"; tail -3 "$out/export_$m.log"; continue; }
+      "$octet" calibrate "$model" --data /tmp/random224.h5 --method max --batch 32 --backend cuda --cache "$cache" \
+        >"$out/calibrate_$m.log" 2>&1 || { status=1; echo "calibrate $m failed"; tail -3 "$out/calibrate_$m.log"; continue; }
+    fi
+    "$octet" build "$model" "${shapes[@]}" --batch 32 --int8 --calib "$cache" --backend cuda --save-engine "/tmp/$m.int8.plan" \
+      --export-layer-info "$out/${m}_int8_layers.json" >"$out/build_$m.log" 2>&1 || { status=1; echo "build $m failed"; tail -3 "$out/build_$m.log"; continue; }
+    grep -E '^layers' "$out/build_$m.log" | tee -a "$out/speed.txt"
+    bench "$m octet INT8" "/tmp/$m.int8.plan"
+    bench "$m octet FP32" "$model" "${shapes[@]}" --backend cuda
+    python3 tools/bench/pytorch_models.py "${peer[@]}" --batch-sizes 1,32 2>&1 | grep -v Warning | tee -a "$out/speed_pytorch.jsonl"
+  done
+fi
+exit $status
