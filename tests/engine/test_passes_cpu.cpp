@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/cpu_backend.h"
+#include "engine/input_layout.h"
 #include "engine/onnx_import.h"
 #include "engine/passes.h"
 #include "engine/shape_inference.h"
@@ -97,6 +98,38 @@ TEST(PassOptimizeFp32Cpu, ResidualBlockMatchesUnoptimizedGraph) {
             << "output " << o << " element " << i << (reference ? " (reference kernels)" : " (fast path)");
     }
   }
+}
+
+
+// An NHWC model fed NCHW samples (engine/input_layout.h): the wrapped graph takes the sample in NCHW
+// under the model's input name and gives exactly the model's outputs on the same image in NHWC.
+TEST(InputLayout, NhwcModelBehindATransposeTakesNchwSamples) {
+  test::ModelBuilder b(13);
+  b.input("image", {test::kSymbolicDim, 4, 5, 3}).output("y", {test::kSymbolicDim, 4, 5, 3});
+  b.initializer<float>("k", {3}, {0.5f, -2.0f, 3.0f});
+  b.node("Mul", {"image", "k"}, {"y"}, "per_channel");
+  ImportOptions options;
+  options.batch = 2;
+  const Graph nhwc = import_onnx_bytes(b.bytes(), "nhwc.onnx", options);
+  ASSERT_TRUE(is_nhwc_image_input(nhwc.value(nhwc.inputs[0]).dims));
+  EXPECT_FALSE(is_nhwc_image_input({2, 3, 4, 5}));
+  const Graph fed = with_nchw_input(nhwc);
+  EXPECT_EQ(fed.value(fed.inputs[0]).name, "image");
+  EXPECT_EQ(fed.value(fed.inputs[0]).dims, (Dims{2, 3, 4, 5}));
+  ASSERT_EQ(fed.nodes.front().op, OpKind::Transpose);
+  EXPECT_EQ(fed.value(fed.nodes.front().outputs[0]).name, "image:nhwc");
+
+  const Tensor nchw = filled_tensor({2, 3, 4, 5}, 11);
+  Tensor hwc(DataType::kFloat32, {2, 4, 5, 3});
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t h = 0; h < 4; ++h)
+        for (int64_t w = 0; w < 5; ++w)
+          hwc.data<float>()[((n * 4 + h) * 5 + w) * 3 + c] = nchw.data<float>()[((n * 3 + c) * 4 + h) * 5 + w];
+  const Tensor want = run_cpu(nhwc, true, {hwc})[0];
+  const Tensor got = run_cpu(fed, true, {nchw})[0];
+  ASSERT_EQ(got.dims(), want.dims());
+  for (int64_t i = 0; i < want.numel(); ++i) EXPECT_EQ(got.data<float>()[i], want.data<float>()[i]) << i;
 }
 
 }  // namespace

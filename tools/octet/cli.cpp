@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <sstream>
 
 #include "calibration/calibration_io.h"
+#include "engine/input_layout.h"
 #include "engine/onnx_import.h"
 #include "engine/plan.h"
 #include "engine/passes.h"
@@ -297,6 +299,15 @@ po::options_description data_options() {
   return d;
 }
 
+Graph graph_for_samples(const Graph& graph, const Dims& sample) {
+  if (graph.inputs.empty()) return graph;
+  const Dims& in = graph.value(graph.inputs[0]).dims;
+  const bool fits = in.size() == sample.size() + 1 && std::equal(sample.begin(), sample.end(), in.begin() + 1);
+  if (fits || !is_nhwc_image_input(in)) return graph;
+  const Dims nchw{in[3], in[1], in[2]};
+  return sample == nchw ? with_nchw_input(graph) : graph;
+}
+
 SourceOptions read_data_options(const po::variables_map& vm, const Graph* model, const std::string& model_path) {
   SourceOptions options;
   Preprocessing& p = options.preprocessing;
@@ -307,11 +318,12 @@ SourceOptions read_data_options(const po::variables_map& vm, const Graph* model,
     // The model fixes the sample size; preprocessing must produce exactly that.
     const Dims& in = model->value(model->inputs[0]).dims;
     if (in.size() == 4) {
-      p.channels = in[1];
-      p.height = in[2];
-      p.width = in[3];
+      const bool nhwc = is_nhwc_image_input(in);
+      p.channels = nhwc ? in[3] : in[1];
+      p.height = nhwc ? in[1] : in[2];
+      p.width = nhwc ? in[2] : in[3];
       if (!vm.count("channel-order") && !model_has_preprocessing && !vm.count("preset"))
-        p.channel_order = in[1] == 1 ? "gray" : "rgb";
+        p.channel_order = p.channels == 1 ? "gray" : "rgb";
     }
   }
   if (vm.count("channel-order")) {

@@ -55,8 +55,12 @@ ExecutionChoice read_execution_options(const po::variables_map& vm);
 po::options_description data_options();
 // Preprocessing starts from `model`'s metadata (when a model is given and has one), else from
 // --preset, else identity; each flag given then overrides its field. With a model, the sample size
-// it takes ([C, H, W] of its input) is required of the data.
+// it takes ([C, H, W] of its input; of an NHWC image input [N, H, W, C], engine/input_layout.h, the
+// same [C, H, W]) is required of the data.
 SourceOptions read_data_options(const po::variables_map& vm, const Graph* model, const std::string& model_path);
+// The graph to feed samples of `sample` dims: `graph`, or for an NHWC image input whose NCHW form
+// the samples are, `graph` behind a Transpose (engine/input_layout.h).
+Graph graph_for_samples(const Graph& graph, const Dims& sample);
 
 // --shapes (trtexec's spelling: name:1x3x640x640[,name2:...]): dynamic input dims fixed at import.
 po::options_description shape_options();

@@ -247,6 +247,9 @@ int command_calibrate(const Args& args) {
     const std::string data_path = vm["data"].as<std::string>();
     auto source = open_batch_source(data_path, read_data_options(vm, &graph, model_path));
     source_text = source->describe();
+    // An NHWC model input takes [C, H, W] samples through a Transpose; the tensors (and names) it
+    // calibrates are the model's.
+    const Graph fed = graph_for_samples(graph, source->sample_dims());
     std::fprintf(stderr, "calibrating '%s' (%zu tensors) on %s\nbackend %s, batch %lld, method %s\n",
                  model_path.c_str(), tensor_names.size(), source_text.c_str(), backend_text.c_str(),
                  static_cast<long long>(calibrator.batch), method_text.c_str());
@@ -274,7 +277,7 @@ int command_calibrate(const Args& args) {
       if (done > 0) progress->update(done);  // the first line comes with a rate and an ETA
     };
     try {
-      data = calibrate(graph, *source, calibrator, on_progress);
+      data = calibrate(fed, *source, calibrator, on_progress);
     } catch (...) {
       if (progress) progress->finish();
       if (g_signal) return report_interrupted(outputs, 0);

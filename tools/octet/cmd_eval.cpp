@@ -38,6 +38,7 @@ int64_t top1_class(const float* logits, int64_t classes) {
 // The logits of a [N, classes] output; Error naming the file otherwise.
 int64_t classes_of(const LoadedGraph& loaded, int64_t batch) {
   const Graph& graph = loaded.graph;
+  const Dims& input_dims = graph.value(graph.inputs[0]).dims;
   OCTET_CHECK(graph.inputs.size() == 1 && graph.outputs.size() >= 1, loaded.kind(), " '", loaded.path,
               "': octet eval needs a single-input classifier");
   const Value& out = graph.value(graph.outputs[0]);
@@ -94,16 +95,19 @@ int command_eval(const Args& args) {
   OCTET_CHECK(limit >= 0, "--limit must be >= 0, got ", limit);
   const std::string model_path = vm["model"].as<std::string>();
 
-  const LoadedGraph loaded = load_model_or_plan(model_path, exec.batch, exec);
-  const Graph& graph = loaded.graph;
+  LoadedGraph loaded = load_model_or_plan(model_path, exec.batch, exec);
   const int64_t classes = classes_of(loaded, exec.batch);
-  const Dims& input_dims = graph.value(graph.inputs[0]).dims;
   std::optional<LoadedGraph> reference;
   if (vm.count("reference")) reference = load_reference(vm["reference"].as<std::string>(), exec, loaded, classes);
 
   const std::string data_path = vm["data"].as<std::string>();
-  auto source = open_batch_source(data_path, read_data_options(vm, &graph, model_path));
+  auto source = open_batch_source(data_path, read_data_options(vm, &loaded.graph, model_path));
   const Dims sample = source->sample_dims();
+  // An NHWC model input takes the [C, H, W] samples through a Transpose (engine/input_layout.h).
+  loaded.graph = graph_for_samples(loaded.graph, sample);
+  if (reference) reference->graph = graph_for_samples(reference->graph, sample);
+  const Graph& graph = loaded.graph;
+  const Dims& input_dims = graph.value(graph.inputs[0]).dims;
   OCTET_CHECK(Dims(input_dims.begin() + 1, input_dims.end()) == sample, "dataset '", data_path,
               "' gives samples of ", to_string(sample), ", model input '", graph.value(graph.inputs[0]).name,
               "' takes ", to_string(input_dims));

@@ -390,9 +390,10 @@ class ModelCheck:
         parts = np.split(a, np.cumsum(sizes)[:-1], axis=1)
         return [p.reshape([a.shape[0]] + list(self.m["outputs"][k]["run_shape"][1:])) for p, k in zip(parts, ks)]
 
-    # The model as octet's INT8 tools take it. octet calibrate reads the channel count from input dim 1, so an
-    # NHWC (or NWHC) model is wrapped: a new NCHW input '<name>_nchw' and a Transpose (perm 0,2,3,1) to the model's
-    # own input; the rest of the graph is the model's.
+    # The model as octet's INT8 tools take it here. octet feeds an NHWC image input from NCHW samples itself
+    # (engine/input_layout.h), not MTCNN's NWHC (transposed images), and this check runs the same NCHW .npy batches
+    # through every engine, so an NHWC or NWHC model is wrapped: a new NCHW input '<name>_nchw' and a Transpose to
+    # the model's own input; the rest of the graph is the model's.
     def int8_source(self):
         if not self.nhwc:
             return self.model_path, self.in_name, list(self.run_shape[1:])
@@ -564,8 +565,8 @@ class ModelCheck:
         self.calib_how = how
         src, in_name, dims = self.int8_source()
         if self.nhwc:
-            self.notes.append("INT8 from an NCHW wrapper (Transpose to %s in front): octet calibrate reads "
-                              "channels from input dim 1" % self.m["preprocessing"]["layout"])
+            self.notes.append("INT8 from an NCHW wrapper (Transpose to %s in front), so every engine runs the same "
+                              "NCHW batches" % self.m["preprocessing"]["layout"])
         shapes = shape_str(in_name, [B] + dims)
         backends = ["cpu"] + (["cuda"] if self.args.cuda else [])
         plans = {}
