@@ -95,7 +95,7 @@ bool is_float_activation(const Graph& graph, ValueId id) {
 
 std::vector<ValueId> tapped_values(const Graph& graph) {
   std::vector<bool> pattern_output(graph.values.size(), false);
-  for (ValueId id : activation_pattern_outputs(graph)) pattern_output[static_cast<size_t>(id)] = true;
+  for (ValueId id : fused_pattern_outputs(graph)) pattern_output[static_cast<size_t>(id)] = true;
   std::vector<ValueId> ids;
   for (ValueId id : graph.inputs)
     if (is_float_activation(graph, id)) ids.push_back(id);

@@ -286,7 +286,7 @@ void optimize_fp32(Graph& graph) {
   // fuse_epilogues compares dims (a residual must match the output), so they must be current.
   infer_shapes(graph);
   remove_identities(graph);
-  fuse_activation_patterns(graph);
+  fuse_patterns(graph);
   fold_batchnorm(graph);
   fuse_epilogues(graph);
   infer_shapes(graph);

@@ -81,7 +81,7 @@ TEST(FusedActivations, InputTimesClipOverSixIsXClipDivInTheConvEpilogue) {
   b.node("Div", {"m", "six"}, {"y"}, "hardswish");
   Graph alone = import_model(b);
   infer_shapes(alone);
-  fuse_activation_patterns(alone);
+  fuse_patterns(alone);
   ASSERT_EQ(ops_of(alone), (std::vector<OpKind>{OpKind::Conv, OpKind::XClipDiv}));
   EXPECT_EQ(alone.nodes[1].name, "hardswish");
   EXPECT_EQ(alone.nodes[1].fused_nodes.size(), 3u);
@@ -107,8 +107,57 @@ TEST(FusedActivations, OtherClipBoundsStayUnfused) {
   b.node("Mul", {"x", "r"}, {"m"});
   b.node("Div", {"m", "six"}, {"y"});
   Graph g = import_model(b);
-  fuse_activation_patterns(g);
+  fuse_patterns(g);
   EXPECT_EQ(g.nodes.size(), 4u);
+}
+
+// LayerNorm written out as Paddle exports it at opset 11 (PP-OCR's SVTR): one LayerNormalization,
+// bit-identical to the nine nodes (the same sums in the same order, Pow by 2 as a product).
+ModelBuilder written_out_layer_norm(bool with_bias) {
+  ModelBuilder b(11);
+  b.input("x", {2, 3, 8}).output("y", {2, 3, 8});
+  b.initializer("two", {}, std::vector<float>{2.0f});
+  b.initializer("eps", {}, std::vector<float>{1e-5f});
+  b.initializer("gamma", {8}, std::vector<float>{0.5f, 1.0f, 1.5f, -2.0f, 0.25f, 3.0f, -1.0f, 1.0f});
+  b.initializer("beta", {8}, std::vector<float>{0.1f, -0.2f, 0.3f, 0.0f, 1.0f, -1.0f, 2.0f, 0.5f});
+  b.node("ReduceMean", {"x"}, {"m"}).attr_ints("axes", {-1});
+  b.node("Sub", {"x", "m"}, {"d"});
+  b.node("Pow", {"d", "two"}, {"p"});
+  b.node("ReduceMean", {"p"}, {"v"}).attr_ints("axes", {-1});
+  b.node("Add", {"v", "eps"}, {"ve"});
+  b.node("Sqrt", {"ve"}, {"s"});
+  b.node("Div", {"d", "s"}, {"n"});
+  if (with_bias) {
+    b.node("Mul", {"n", "gamma"}, {"g"});
+    b.node("Add", {"g", "beta"}, {"y"}, "ln");
+  } else {
+    b.node("Mul", {"n", "gamma"}, {"y"}, "ln");
+  }
+  return b;
+}
+
+TEST(FusedPatterns, WrittenOutLayerNormIsLayerNormalization) {
+  for (bool with_bias : {true, false}) {
+    const ModelBuilder b = written_out_layer_norm(with_bias);
+    const Graph g = optimized(b);
+    ASSERT_EQ(ops_of(g), std::vector<OpKind>{OpKind::LayerNormalization}) << "bias " << with_bias;
+    EXPECT_EQ(g.nodes[0].name, "ln");
+    EXPECT_EQ(g.nodes[0].inputs.size(), with_bias ? 3u : 2u);
+    EXPECT_EQ(std::get<OpAttributes>(g.nodes[0].attrs).i("axis"), 2);
+    Tensor x = make_host_tensor<float>({2, 3, 8}, std::vector<float>(48));
+    for (int i = 0; i < 48; ++i) x.data<float>()[i] = std::sin(0.7f * static_cast<float>(i)) * (1.0f + i % 5);
+    const OpRun r = run_everywhere(g, {x});
+    const OpRun unfused = run_everywhere(import_model(b), {x});
+    EXPECT_TRUE(same_within(r.outputs[0], unfused.outputs[0], 0.0)) << "bias " << with_bias;
+  }
+}
+
+// The calibrator taps each pattern's last output (engine/pattern_fusion.h), found on the unfused graph.
+TEST(FusedPatterns, PatternOutputsAreTheFusedNodesOutputs) {
+  const Graph g = import_model(written_out_layer_norm(true));
+  const std::vector<ValueId> outputs = fused_pattern_outputs(g);
+  ASSERT_EQ(outputs.size(), 1u);
+  EXPECT_EQ(g.value(outputs[0]).name, "y");
 }
 
 // PyTorch's export of nn.GELU() (opsets < 20): Div, Erf, Add 1, Mul x, Mul 0.5.
