@@ -209,15 +209,14 @@ std::optional<Match> match_layer_norm(const Wiring& w, const Node& last) {
   return Match{std::move(fused), std::move(replaced)};
 }
 
+// The pattern that ends at `node`, if any.
 std::optional<Match> match_pattern(const Wiring& w, const Node& node) {
-  std::optional<Match> m;
   if (node.op == OpKind::Add) return match_layer_norm(w, node);
   if (node.op == OpKind::Div) return match_clip_div(w, node);
   if (node.op != OpKind::Mul) return std::nullopt;
-  if (!m) m = match_gelu(w, node);
-  if (!m) m = match_gated(w, node);
-  if (!m) m = match_layer_norm(w, node);
-  return m;
+  if (std::optional<Match> m = match_gelu(w, node)) return m;
+  if (std::optional<Match> m = match_gated(w, node)) return m;
+  return match_layer_norm(w, node);  // the bias-free form ends in its Mul
 }
 
 // One pass over the graph; returns whether it fused anything. Last node first, so that a pattern is
