@@ -21,8 +21,8 @@ Per model (work files in build/zoo/check/<id>/, every octet call under a timeout
               ||octet - ort|| / ||ort|| of every output, the max over outputs must be <= 1e-4. octet run writes its
               first output only, so output k > 0 is read from a copy of the model whose graph outputs are reordered
               (output k first; same graph, same tensor names).
-  3. INT8     `octet calibrate` (entropy) on the model's image set: with octet's own preprocessing flags (--data
-              FOLDER --channel-order/--resize/--center-crop/--scale/--mean/--std, bilinear) when the manifest's
+  3. INT8     `octet calibrate` (--method, else the manifest's int8.method, else percentile) on the model's image
+              set: with octet's own preprocessing flags (--data FOLDER --channel-order/--resize/--center-crop/--scale/--mean/--std, bilinear) when the manifest's
               preprocessing is expressible with them, otherwise (letterbox, keep-ratio padding, gray3, 1/max scale,
               NHWC/NWHC input) from an HDF5 pack of the exact zoo preprocessing (float32, taken by octet as is);
               `octet build --int8 --calib CACHE --save-engine int8.plan`; then the FP32 model and the INT8 plan
@@ -515,8 +515,10 @@ class ModelCheck:
         return 4 if per <= 700000 else 2
 
     def method(self):
-        """--method when given, else the manifest's int8.method (a model whose recipe names one), else entropy."""
-        return self.args.method or self.m.get("int8", {}).get("method", "entropy")
+        """--method when given, else the manifest's int8.method (a model whose recipe names one), else percentile
+        (99.99: on the zoo it kept more of FP32's answers than entropy, octet's and TensorRT's default, which clips
+        the small classifiers' and YOLOv8n's activations hard; docs/real_models.md)."""
+        return self.args.method or self.m.get("int8", {}).get("method", "percentile")
 
     def calibrate(self, B, cal_files, backend):
         cache = os.path.join(self.work, "int8.cache")
@@ -847,7 +849,7 @@ def parse_args(argv):
                     help="always calibrate from an HDF5 pack of the exact zoo preprocessing")
     ap.add_argument("--method", choices=["entropy", "max", "percentile", "mse"],
                     help="octet calibrate --method for every model (default: the manifest's int8.method where a "
-                         "model names one, else entropy, octet's and TensorRT's default)")
+                         "model names one, else percentile)")
     ap.add_argument("--batch", type=int, help="samples per octet run in the INT8 comparison (default: by size)")
     ap.add_argument("--build-args", default="",
                     help="more flags for every `octet build --int8`, e.g. \"--layer-precisions '/model.22/*:fp32'\"")
