@@ -22,8 +22,8 @@ Per model (work files in build/zoo/check/<id>/, every octet call under a timeout
               first output only, so output k > 0 is read from a copy of the model whose graph outputs are reordered
               (output k first; same graph, same tensor names).
   3. INT8     `octet calibrate` (--method, else the manifest's int8.method, else percentile) on the model's image
-              set: with octet's own preprocessing flags (--data FOLDER --channel-order/--resize/--center-crop/--scale/--mean/--std, bilinear) when the manifest's
-              preprocessing is expressible with them, otherwise (letterbox, keep-ratio padding, gray3, 1/max scale,
+              set: with octet's own preprocessing flags (--data FOLDER --channel-order/--resize/--center-crop/
+              --scale/--mean/--std, bilinear) when the manifest's preprocessing is expressible with them, otherwise (letterbox, keep-ratio padding, gray3, 1/max scale,
               NHWC/NWHC input) from an HDF5 pack of the exact zoo preprocessing (float32, taken by octet as is);
               `octet build --int8 --calib CACHE --save-engine int8.plan`; then the FP32 model and the INT8 plan
               run (`octet run`, .npy batches) on --images real images preprocessed exactly as ort_reference.py
