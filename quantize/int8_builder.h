@@ -33,10 +33,11 @@
 //      Pools and Concat write INT8 only; an FP32 consumer gets a DequantizeLinear. Decided here: a
 //      pool or Concat asked fp32 output runs FP32; so does one that no layer reads as INT8 (only
 //      float readers, a residual or a graph output: INT8 would only round its output; a detector
-//      head's Concat of box and class logits loses its scores that way), unless a --layer-precisions
-//      rule asks int8 for it or the model is explicitly quantized; an int8 output asked of any other layer is
-//      satisfied when its output ends int8 (a reshape between INT8 layers), else it is a failed
-//      request as above; a fused residual reader takes either type and does not vote.
+//      head's Concat of box and class logits loses its scores that way), unless a
+//      --layer-precisions rule asks int8 for it or the model is explicitly quantized; an int8 output
+//      asked of any other layer is satisfied when its output ends int8 (a reshape between INT8
+//      layers), else it is a failed request as above; a fused residual reader takes either type and
+//      does not vote.
 //      Explicit quantization: each INT8 Conv/Gemm's epilogue rounds at the scales of its fused tensors.
 //   3. weights. Conv weights KCRS and Gemm weights (made [N_out, K_in], transB = 1) quantized per output
 //      channel (quantize/qscheme.h); Node::weight_scales holds the scales; the FP32 weights are dropped
