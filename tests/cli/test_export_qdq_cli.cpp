@@ -423,6 +423,34 @@ TEST_F(ExportQdqCli, BadInputsAreClearErrorsAndWriteNothing) {
   EXPECT_NO_THROW(onnx::checker::check_model(read_model(out)));
 }
 
+// A model with dynamic height and width: octet's import needs --shapes (the error says so), and the
+// file written keeps the model's declared (symbolic) dims.
+TEST_F(ExportQdqCli, DynamicHeightAndWidthTakeShapes) {
+  std::vector<float> w(4 * 9);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = std::sin(static_cast<float>(i) * 0.9f) * 0.5f;
+  test::ModelBuilder b;
+  b.input("input", {test::kSymbolicDim, 1, test::kSymbolicDim, test::kSymbolicDim})
+      .initializer<float>("w", {4, 1, 3, 3}, w)
+      .output("out", {test::kSymbolicDim, 4, test::kSymbolicDim, test::kSymbolicDim});
+  b.node("Conv", {"input", "w"}, {"c"}, "conv").attr_ints("kernel_shape", {3, 3}).attr_ints("pads", {1, 1, 1, 1});
+  b.node("Relu", {"c"}, {"out"}, "relu");
+  const fs::path model = file("dynamic.onnx"), cache = file("dynamic.cache"), out = file("dynamic_qdq.onnx");
+  write_bytes(model, b.bytes());
+  ASSERT_EQ(run_cli("calibrate " + arg(model) + " --shapes input:1x1x28x28 --data " + kTrainImages +
+                    " --preset fashion-mnist --max-images 32 --method max --backend cpu --cache " + arg(cache))
+                .exit_code,
+            0);
+  expect_error(export_qdq(model.string(), cache, out), {"dynamic.onnx", "'input'", "--shapes input:"});
+  const CliResult r = export_qdq(model.string(), cache, out, "--shapes input:1x1x28x28");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Exported exported(out);
+  EXPECT_NE(exported.dequantize_of(exported.by_name.at("conv")->input(0)), nullptr);
+  const auto& dims = exported.model.graph().input(0).type().tensor_type().shape().dim();
+  ASSERT_EQ(dims.size(), 4);
+  EXPECT_FALSE(dims[2].has_dim_value());  // still symbolic in the file
+  EXPECT_FALSE(dims[3].has_dim_value());
+}
+
 TEST_F(ExportQdqCli, HelpExplainsEveryOption) {
   const CliResult r = run_cli("export-qdq --help");
   EXPECT_EQ(r.exit_code, 0) << r.output;
