@@ -24,6 +24,7 @@
 
 #include "engine/backend.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/onnx_builder.h"
 #include "tests/support/paths.h"
 
 extern char** environ;
@@ -166,6 +167,26 @@ TEST_F(CalibrateCli, MlpCalibratesWithEveryMethodAndTheCalibrationCacheAlias) {
     EXPECT_NE(r.output.find("method      " + method), std::string::npos) << r.output;
     EXPECT_FALSE(cache_names(file(method + ".cache")).empty()) << method;
   }
+}
+
+// An NHWC model ([N, 28, 28, 1], as TensorFlow exports write it) calibrates from the [1, 28, 28]
+// Fashion-MNIST samples (engine/input_layout.h): the cache names the model's own tensors.
+TEST_F(CalibrateCli, NhwcInputCalibratesFromChannelFirstSamples) {
+  test::ModelBuilder b;
+  b.input("image", {test::kSymbolicDim, 28, 28, 1})
+      .initializer<float>("perm_w", {2, 1, 3, 3}, std::vector<float>(18, 0.25f))
+      .output("out", {test::kSymbolicDim, 2, 28, 28});
+  b.node("Transpose", {"image"}, {"nchw"}, "to_nchw").attr_ints("perm", {0, 3, 1, 2});
+  b.node("Conv", {"nchw", "perm_w"}, {"c"}, "conv").attr_ints("kernel_shape", {3, 3}).attr_ints("pads", {1, 1, 1, 1});
+  b.node("Relu", {"c"}, {"out"}, "relu");
+  test::write_bytes(file("nhwc.onnx"), b.bytes());
+  const Result r = run_cli("calibrate " + arg(file("nhwc.onnx")) + " --data " + kTestImages +
+                           " --max-images 64 --batch 16 --method max --cache " + arg(file("nhwc.cache")));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::vector<std::string> names = cache_names(file("nhwc.cache"));
+  EXPECT_EQ(names.front(), "image");
+  EXPECT_NE(std::find(names.begin(), names.end(), "c"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "image:nhwc"), names.end());
 }
 
 TEST_F(CalibrateCli, InspectListsEveryTensorAsTextCsvAndJson) {
