@@ -17,9 +17,8 @@ bool is_nhwc_image_input(const Dims& dims) {
   return dims.size() == 4 && is_channel_count(dims[3]) && !is_channel_count(dims[1]);
 }
 
-Graph with_nchw_input(const Graph& graph, size_t index) {
-  OCTET_CHECK(index < graph.inputs.size(), "input ", index, " of a graph with ", graph.inputs.size(), " inputs");
-  Graph g = graph;
+void feed_input_as_nchw(Graph& g, size_t index) {
+  OCTET_CHECK(index < g.inputs.size(), "input ", index, " of a graph with ", g.inputs.size(), " inputs");
   const ValueId nhwc = g.inputs[index];
   const Dims& d = g.value(nhwc).dims;
   OCTET_CHECK(is_nhwc_image_input(d), "input '", g.value(nhwc).name, "' ", to_string(d), " is not an NHWC image");
@@ -38,7 +37,6 @@ Graph with_nchw_input(const Graph& graph, size_t index) {
   g.nodes.insert(g.nodes.begin(), std::move(transpose));
   g.inputs[index] = input;
   infer_shapes(g);
-  return g;
 }
 
 }  // namespace octet

@@ -14,10 +14,10 @@ namespace octet {
 // [N, H, W, C] with C of 1 or 3 and H not (an NCHW input of 1 or 3 channels is never taken as NHWC).
 bool is_nhwc_image_input(const Dims& dims);
 
-// `graph` with input `index` ([N, H, W, C]) fed as [N, C, H, W]: a new input under the model's input
-// name, then Transpose(perm 0, 2, 3, 1) into the model's tensor, renamed "<name>:nhwc". The new
-// input holds the same values as the model's, so its calibration statistics (and scale, by the
-// model's input name) are the model's input's.
-Graph with_nchw_input(const Graph& graph, size_t index = 0);
+// Feeds input `index` of `graph` ([N, H, W, C]) as [N, C, H, W], in place (the weights are not
+// copied): a new input under the model's input name, then Transpose(perm 0, 2, 3, 1) into the
+// model's tensor, renamed "<name>:nhwc". The new input holds the same values as the model's, so its
+// calibration statistics (and scale, by the model's input name) are the model's input's.
+void feed_input_as_nchw(Graph& graph, size_t index = 0);
 
 }  // namespace octet

@@ -113,7 +113,8 @@ TEST(InputLayout, NhwcModelBehindATransposeTakesNchwSamples) {
   const Graph nhwc = import_onnx_bytes(b.bytes(), "nhwc.onnx", options);
   ASSERT_TRUE(is_nhwc_image_input(nhwc.value(nhwc.inputs[0]).dims));
   EXPECT_FALSE(is_nhwc_image_input({2, 3, 4, 5}));
-  const Graph fed = with_nchw_input(nhwc);
+  Graph fed = nhwc;
+  feed_input_as_nchw(fed);
   EXPECT_EQ(fed.value(fed.inputs[0]).name, "image");
   EXPECT_EQ(fed.value(fed.inputs[0]).dims, (Dims{2, 3, 4, 5}));
   ASSERT_EQ(fed.nodes.front().op, OpKind::Transpose);

@@ -299,13 +299,11 @@ po::options_description data_options() {
   return d;
 }
 
-Graph graph_for_samples(const Graph& graph, const Dims& sample) {
-  if (graph.inputs.empty()) return graph;
+void feed_samples(Graph& graph, const Dims& sample) {
+  if (graph.inputs.empty()) return;
   const Dims& in = graph.value(graph.inputs[0]).dims;
   const bool fits = in.size() == sample.size() + 1 && std::equal(sample.begin(), sample.end(), in.begin() + 1);
-  if (fits || !is_nhwc_image_input(in)) return graph;
-  const Dims nchw{in[3], in[1], in[2]};
-  return sample == nchw ? with_nchw_input(graph) : graph;
+  if (!fits && is_nhwc_image_input(in) && sample == Dims{in[3], in[1], in[2]}) feed_input_as_nchw(graph);
 }
 
 SourceOptions read_data_options(const po::variables_map& vm, const Graph* model, const std::string& model_path) {

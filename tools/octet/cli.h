@@ -58,9 +58,9 @@ po::options_description data_options();
 // it takes ([C, H, W] of its input; of an NHWC image input [N, H, W, C], engine/input_layout.h, the
 // same [C, H, W]) is required of the data.
 SourceOptions read_data_options(const po::variables_map& vm, const Graph* model, const std::string& model_path);
-// The graph to feed samples of `sample` dims: `graph`, or for an NHWC image input whose NCHW form
-// the samples are, `graph` behind a Transpose (engine/input_layout.h).
-Graph graph_for_samples(const Graph& graph, const Dims& sample);
+// Makes `graph` take samples of `sample` dims: nothing changes, unless its input is an NHWC image
+// whose NCHW form the samples are; then the input is fed through a Transpose (engine/input_layout.h).
+void feed_samples(Graph& graph, const Dims& sample);
 
 // --shapes (trtexec's spelling: name:1x3x640x640[,name2:...]): dynamic input dims fixed at import.
 po::options_description shape_options();

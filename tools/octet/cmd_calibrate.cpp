@@ -201,7 +201,7 @@ int command_calibrate(const Args& args) {
   ImportOptions import_options;
   import_options.batch = from_histograms ? 0 : vm["batch"].as<int64_t>();
   import_options.input_shapes = read_shape_options(vm);
-  const Graph graph = import_onnx_file(model_path, import_options);
+  Graph graph = import_onnx_file(model_path, import_options);
   const std::vector<std::string> tensor_names = calibrated_tensor_names(graph);
   OCTET_CHECK(!tensor_names.empty(), "'", model_path, "' has no tensor that octet calibrates");
 
@@ -249,7 +249,7 @@ int command_calibrate(const Args& args) {
     source_text = source->describe();
     // An NHWC model input takes [C, H, W] samples through a Transpose; the tensors (and names) it
     // calibrates are the model's.
-    const Graph fed = graph_for_samples(graph, source->sample_dims());
+    feed_samples(graph, source->sample_dims());
     std::fprintf(stderr, "calibrating '%s' (%zu tensors) on %s\nbackend %s, batch %lld, method %s\n",
                  model_path.c_str(), tensor_names.size(), source_text.c_str(), backend_text.c_str(),
                  static_cast<long long>(calibrator.batch), method_text.c_str());
@@ -277,7 +277,7 @@ int command_calibrate(const Args& args) {
       if (done > 0) progress->update(done);  // the first line comes with a rate and an ETA
     };
     try {
-      data = calibrate(fed, *source, calibrator, on_progress);
+      data = calibrate(graph, *source, calibrator, on_progress);
     } catch (...) {
       if (progress) progress->finish();
       if (g_signal) return report_interrupted(outputs, 0);

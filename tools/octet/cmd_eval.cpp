@@ -104,8 +104,8 @@ int command_eval(const Args& args) {
   auto source = open_batch_source(data_path, read_data_options(vm, &loaded.graph, model_path));
   const Dims sample = source->sample_dims();
   // An NHWC model input takes the [C, H, W] samples through a Transpose (engine/input_layout.h).
-  loaded.graph = graph_for_samples(loaded.graph, sample);
-  if (reference) reference->graph = graph_for_samples(reference->graph, sample);
+  feed_samples(loaded.graph, sample);
+  if (reference) feed_samples(reference->graph, sample);
   const Graph& graph = loaded.graph;
   const Dims& input_dims = graph.value(graph.inputs[0]).dims;
   OCTET_CHECK(Dims(input_dims.begin() + 1, input_dims.end()) == sample, "dataset '", data_path,
