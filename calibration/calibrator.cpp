@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/channel_scale.h"
 #include "engine/error.h"
 #include "engine/op_registry.h"
 #include "engine/pattern_fusion.h"
@@ -100,7 +101,8 @@ std::vector<ValueId> tapped_values(const Graph& graph) {
   for (ValueId id : graph.inputs)
     if (is_float_activation(graph, id)) ids.push_back(id);
   for (const Node& node : graph.nodes) {
-    const bool tapped = is_tapped_op(node.op) || pattern_output[static_cast<size_t>(node.outputs.at(0))];
+    const bool tapped = is_tapped_op(node.op) || pattern_output[static_cast<size_t>(node.outputs.at(0))] ||
+                        channel_scale_gate_slot(graph, node).has_value();
     if (!tapped) continue;
     for (ValueId id : node.outputs)
       if (is_float_activation(graph, id)) ids.push_back(id);

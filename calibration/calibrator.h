@@ -7,9 +7,9 @@
 // the registered operators that declare themselves calibrated (engine/op_registry.h), and the last
 // node of every activation pattern (SiLU x*Sigmoid(x), x*HardSigmoid(x), the Erf form of GELU,
 // x*Clip(x+3,0,6)/6, LayerNorm; engine/pattern_fusion.h): a Conv that takes the fused activation
-// over writes that tensor. Other Mul and Div outputs (squeeze-excitation products, detector decode)
-// are not tapped: no INT8 layer reads them as they are, and tapping every Mul left PP-LCNet at 87.5%
-// top-1 agreement (its gate products became INT8 inputs). By their ONNX names. The graph runs as
+// over writes that tensor, and every channel scale (a squeeze-excitation product, engine/channel_scale.h),
+// which has an INT8 layer. Other Mul and Div outputs (detector decode, attention) are not tapped: no
+// INT8 layer reads them. By their ONNX names. The graph runs as
 // imported (no fusion), so every such ONNX tensor exists and the cache can be read by TensorRT as
 // well as by octet's builder.
 //

@@ -20,7 +20,8 @@
 // (kernels/int8_layout.h). Conv and Gemm run conv2d_int8_ref with `reference`, conv2d_int8_im2col
 // otherwise (both exact integer sums, so the two agree bit for bit and are batch-invariant); a Gemm
 // is the 1x1 convolution with n = M, c = K_in, k = N_out (kernels/int8_conv.h). MaxPool,
-// AveragePool, GlobalAveragePool and Concat run the int8 reference kernels on either path.
+// AveragePool, GlobalAveragePool, Concat and Mul (a channel scale, engine/channel_scale.h) run the
+// int8 reference kernels on either path.
 // QuantizeLinear uses its output's scale, DequantizeLinear its input's.
 #include "engine/cpu_backend.h"
 
@@ -212,7 +213,13 @@ class CpuContext final : public ExecutionContext {
       case OpKind::MatMul: run_matmul(node); break;
       case OpKind::Add: run_binary(node, kernels::BinaryOp::kAdd); break;
       case OpKind::Sub: run_binary(node, kernels::BinaryOp::kSub); break;
-      case OpKind::Mul: run_binary(node, kernels::BinaryOp::kMul); break;
+      case OpKind::Mul:
+        if (is_int8(node)) {
+          run_int8_channel_scale(node);
+        } else {
+          run_binary(node, kernels::BinaryOp::kMul);
+        }
+        break;
       case OpKind::Div: run_binary(node, kernels::BinaryOp::kDiv); break;
       case OpKind::Relu:
       case OpKind::Clip:
@@ -410,6 +417,12 @@ class CpuContext final : public ExecutionContext {
       kernels::matmul_sgemm(input_f32(node, 0), a_dims, input_f32(node, 1), b_dims, input_f32(node, 3), activation,
                             output_f32(node), threads_, batch_invariant_);
     }
+  }
+
+  // x [N, C, H, W] int8 times the float gate [N or 1, C, 1, 1] (engine/channel_scale.h).
+  void run_int8_channel_scale(const Node& node) {
+    const Dims& x = input_value(node, 0).dims;
+    kernels::channel_scale_int8_ref(input_i8(node, 0), input_f32(node, 1), input_value(node, 1).dims[0] != 1, x[0], x[1], x[2], x[3], input_scale(node, 0), output_scale(node), output_i8(node));
   }
 
   void run_binary(const Node& node, kernels::BinaryOp op) {

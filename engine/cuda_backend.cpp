@@ -145,6 +145,7 @@ struct NodePlan {
   size_t combined_scales_offset = 0;                // in the constants buffer
   float input_scale = 1.0f, output_scale = 1.0f, residual_scale = 1.0f;
   int64_t nchw[4] = {1, 1, 1, 1};                   // Q/DQ, global pool: [N, C, H, W] ([N, C] as H = W = 1)
+  bool gate_batched = false;                        // INT8 Mul: one gate per image, not one for all
   std::vector<int64_t> concat_channels;             // INT8 Concat
   std::vector<float> concat_scales;
 };
@@ -212,6 +213,10 @@ NodePlan plan_int8_node(const Graph& graph, const Node& node) {
     case OpKind::MaxPool:
     case OpKind::AveragePool: plan.pool = make_pool2d_shape(std::get<PoolAttrs>(node.attrs), x, y.dims); break;
     case OpKind::GlobalAveragePool: as_nchw(x, plan.nchw); break;
+    case OpKind::Mul:  // a channel scale (engine/channel_scale.h): x [N, C, H, W] int8, gate [N or 1, C, 1, 1]
+      as_nchw(x, plan.nchw);
+      plan.gate_batched = graph.value(node.inputs[1]).dims[0] != 1;
+      break;
     case OpKind::Concat:
       as_nchw(y.dims, plan.nchw);
       for (ValueId id : node.inputs) {
@@ -219,7 +224,7 @@ NodePlan plan_int8_node(const Graph& graph, const Node& node) {
         plan.concat_scales.push_back(scale_of(graph, id));
       }
       break;
-    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div:
+    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Div:
     case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid:
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
@@ -962,6 +967,11 @@ class CudaContext final : public CudaExecutionContext {
         kernels::global_avgpool_int8_cuda(in_i8(node, 0), plan.nchw[0], plan.nchw[1], plan.nchw[2], plan.nchw[3],
                                           plan.input_scale, plan.output_scale, out_i8(node), stream);
         break;
+      case OpKind::Mul:
+        kernels::channel_scale_int8_cuda(in_i8(node, 0), in_f32(node, 1), plan.gate_batched, plan.nchw[0],
+                                         plan.nchw[1], plan.nchw[2], plan.nchw[3], plan.input_scale, plan.output_scale,
+                                         out_i8(node), stream);
+        break;
       case OpKind::Concat: {
         std::vector<const int8_t*> inputs;
         for (size_t i = 0; i < node.inputs.size(); ++i) inputs.push_back(in_i8(node, i));
@@ -970,7 +980,7 @@ class CudaContext final : public CudaExecutionContext {
         break;
       }
       case OpKind::Conv: case OpKind::Gemm: case OpKind::MatMul: case OpKind::Add: case OpKind::Sub:
-      case OpKind::Mul: case OpKind::Div: case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu:
+      case OpKind::Div: case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu:
       case OpKind::Sigmoid: case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
       case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
       case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:

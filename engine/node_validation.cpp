@@ -485,7 +485,16 @@ void check_int8_layer(const NodeChecker& c) {
       c.supported(c.attrs<ConcatAttrs>().axis == 1 && (c.out().dims.size() == 4 || c.out().dims.size() == 2),
                   "an INT8 Concat joins channels (axis 1) of [N, C, H, W] or [N, C]");
       return;
-    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div:
+    case OpKind::Mul:
+      int8_activation(c.in(0));
+      int8_activation(c.out());
+      c.check(c.in(1).type == DataType::kFloat32, "the gate '", c.in(1).name, "' of an INT8 channel scale is float32");
+      c.supported(c.in(0).dims.size() == 4 && c.out().dims == c.in(0).dims && c.in(1).dims.size() == 4 &&
+                      (c.in(1).dims[0] == 1 || c.in(1).dims[0] == c.in(0).dims[0]) &&
+                      c.in(1).dims[1] == c.in(0).dims[1] && c.in(1).dims[2] == 1 && c.in(1).dims[3] == 1,
+                  "an INT8 Mul scales the channels of x [N, C, H, W] by a gate [N or 1, C, 1, 1] (x first)");
+      return;
+    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Div:
     case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid:
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
@@ -495,7 +504,7 @@ void check_int8_layer(const NodeChecker& c) {
       break;
   }
   c.supported(false, "has no INT8 implementation (INT8 layers: Conv, Gemm, MaxPool, AveragePool, ",
-              "GlobalAveragePool, Concat)");
+              "GlobalAveragePool, Concat, Mul as a channel scale)");
 }
 
 }  // namespace
@@ -507,8 +516,9 @@ bool has_int8_layer(OpKind op) {
     case OpKind::MaxPool:
     case OpKind::AveragePool:
     case OpKind::GlobalAveragePool:
-    case OpKind::Concat: return true;
-    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div:
+    case OpKind::Concat:
+    case OpKind::Mul: return true;  // a channel scale only (engine/channel_scale.h)
+    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Div:
     case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid:
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/channel_scale.h"
 #include "engine/op_registry.h"
 #include "engine/pattern_fusion.h"
 #include "engine/shape_inference.h"
@@ -287,6 +288,7 @@ void optimize_fp32(Graph& graph) {
   infer_shapes(graph);
   remove_identities(graph);
   fuse_patterns(graph);
+  order_channel_scale_inputs(graph);
   fold_batchnorm(graph);
   fuse_epilogues(graph);
   infer_shapes(graph);

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/channel_scale.h"
 #include "engine/error.h"
 #include "engine/nearest_names.h"
 #include "engine/node_validation.h"
@@ -118,6 +119,13 @@ std::string pool_obstacle(const Graph& graph, const Node& node) {
   return "";
 }
 
+// A Mul runs INT8 only as a channel scale with x first (engine/channel_scale.h; the FP32 passes put
+// it first).
+std::string mul_obstacle(const Graph& graph, const Node& node) {
+  if (channel_scale_gate_slot(graph, node) == size_t{1}) return "";
+  return "a Mul has an INT8 layer only as a channel scale, x [N, C, H, W] times a gate [N or 1, C, 1, 1]";
+}
+
 std::string concat_obstacle(const Graph& graph, const Node& node) {
   const Value& y = graph.value(node.outputs[0]);
   if (std::get<ConcatAttrs>(node.attrs).axis != 1 || (y.dims.size() != 4 && y.dims.size() != 2))
@@ -129,10 +137,11 @@ std::string concat_obstacle(const Graph& graph, const Node& node) {
 std::string structural_obstacle(const Graph& graph, const Node& node) {
   if (!has_int8_layer(node.op)) return std::string(to_string(node.op)) + " has no INT8 implementation";
   if (std::string why = activation_inputs_obstacle(graph, node); !why.empty()) return why;
-  // has_int8_layer() let through Conv, Gemm, Concat and the three pools only.
+  // has_int8_layer() let through Conv, Gemm, Concat, Mul and the three pools only.
   if (node.op == OpKind::Conv) return conv_obstacle(graph, node);
   if (node.op == OpKind::Gemm) return gemm_obstacle(graph, node);
   if (node.op == OpKind::Concat) return concat_obstacle(graph, node);
+  if (node.op == OpKind::Mul) return mul_obstacle(graph, node);
   return pool_obstacle(graph, node);
 }
 
@@ -142,7 +151,7 @@ std::string reshape_reason(OpKind op) {
          " moves int8 only as [N, C, 1, 1] <-> [N, C] from an INT8 layer to INT8 readers";
 }
 
-// Conv and Gemm may write float32 from the INT8 kernel; pools and Concat write int8 only.
+// Conv and Gemm may write float32 from the INT8 kernel; pools, Concat and Mul write int8 only.
 bool can_write_float(OpKind op) { return op == OpKind::Conv || op == OpKind::Gemm; }
 
 // How a node reads one of its inputs, once precisions are known.
@@ -304,7 +313,7 @@ class PrecisionAssigner {
     return is_noop_on_nhwc(value(in).dims, value(out).dims) && float_reader(out) == nullptr;
   }
 
-  // An INT8 pool or Concat writes int8 only. When no layer reads its output as int8 (a detector
+  // An INT8 pool, Concat or Mul writes int8 only. When no layer reads its output as int8 (a detector
   // head's Concat feeding Reshape/Sigmoid/decode, a graph output), INT8 buys nothing but a rounding
   // of the output at one scale for all its inputs: YOLOv8's head Concat joins box-distribution
   // logits and class logits, and entropy's clipped range lifts every class logit above the score

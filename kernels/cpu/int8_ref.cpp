@@ -272,6 +272,18 @@ void global_avgpool_int8_ref(const int8_t* x, int64_t n, int64_t c, int64_t h, i
   }
 }
 
+void channel_scale_int8_ref(const int8_t* x, const float* gate, bool gate_batched, int64_t n, int64_t c, int64_t h,
+                            int64_t w, float input_scale, float output_scale, int8_t* y) {
+  const int64_t plane = h * w;
+  for (int64_t image = 0; image < n; ++image)
+    for (int64_t channel = 0; channel < c; ++channel) {
+      const float g = gate[(gate_batched ? image * c : 0) + channel];
+      const int64_t base = (image * c + channel) * plane;
+      for (int64_t i = 0; i < plane; ++i)
+        y[base + i] = quant::quantize(quant::dequantize(x[base + i], input_scale) * g, output_scale);
+    }
+}
+
 void concat_int8_ref(const std::vector<const int8_t*>& inputs, const std::vector<int64_t>& channels,
                      const std::vector<float>& input_scales, int64_t n, int64_t h, int64_t w, float output_scale,
                      int8_t* y) {

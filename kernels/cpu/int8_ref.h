@@ -16,6 +16,9 @@
 //   avgpool2d_int8_ref     int32 sum over the window cells inside the input, count as kernels/shapes.h
 //                          (Pool2dShape), quant::average_pool_value; count 0 gives 0.
 //   global_avgpool_int8_ref  the window is the whole H x W plane.
+//   channel_scale_int8_ref y[n][c][h][w] = quant::quantize(quant::dequantize(x[n][c][h][w], input_scale)
+//                          * gate[n or 0][c], output_scale): a squeeze-excitation product
+//                          (engine/channel_scale.h), x and y int8, the gate float.
 //   concat_int8_ref        channel concatenation (axis 1 of [N, C_i, H, W]), each input requantized
 //                          from its scale to the output scale (quant::requantize).
 //   quantize_ref / dequantize_ref   elementwise quant::quantize / quant::dequantize (one scale).
@@ -42,6 +45,9 @@ void avgpool2d_int8_ref(const Pool2dShape& shape, const int8_t* x, float input_s
 // x [N, C, H, W] -> y [N, C, 1, 1]
 void global_avgpool_int8_ref(const int8_t* x, int64_t n, int64_t c, int64_t h, int64_t w, float input_scale,
                              float output_scale, int8_t* y);
+// x, y [N, C, H, W]; gate [N, C] (gate_batched) or [1, C] shared by every image.
+void channel_scale_int8_ref(const int8_t* x, const float* gate, bool gate_batched, int64_t n, int64_t c, int64_t h,
+                            int64_t w, float input_scale, float output_scale, int8_t* y);
 
 // inputs[i]: [N, channels[i], H, W] with scale input_scales[i]; y: [N, sum(channels), H, W].
 void concat_int8_ref(const std::vector<const int8_t*>& inputs, const std::vector<int64_t>& channels,

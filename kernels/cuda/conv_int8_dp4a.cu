@@ -10,7 +10,7 @@
 // Pad channels are 0 in x and in w, so the padded words add nothing and odd channel counts need no
 // special case once the channels of a group start on a word (groups == 1, or Cg % 4 == 0).
 //
-// Two kernels:
+// Three kernels:
 //   conv_dp4a_tiled_kernel    a kBlockM x kBlockN tile of (pixels x output channels) per block, the
 //                             reduction walked kBlockK words at a time through shared memory; each
 //                             thread keeps a kThreadM x kThreadN micro-tile of int32 accumulators and
@@ -20,6 +20,9 @@
 //   conv_dp4a_direct_kernel   one thread per output (pixel, k), the group's channels gathered into words
 //                             (int32 loads when Cg % 4 == 0, bytes otherwise). Depthwise and small
 //                             groups, where a tile would be mostly empty.
+//   conv_depthwise_int8_kernel one thread per (pixel, 4 or 16 channels) of a depthwise convolution
+//                             (channel multiplier 1), filters staged in shared memory: vector loads
+//                             and per-channel products, no dp4a.
 // Indices are 32-bit: conv_int8_dp4a_supports refuses tensors of 2^31 elements or more.
 #include <cstdint>
 #include <initializer_list>
@@ -286,6 +289,83 @@ __global__ void conv_dp4a_direct_kernel(const int8_t* __restrict__ x, const int3
   }
 }
 
+// ---- depthwise kernel (one input channel and one filter per group) --------------------------------
+
+// The filters of a depthwise convolution as [R*S][Kp] bytes in shared memory, from the [K][R][S][4]
+// bytes of the packed weights (the [K][R][S][Cgp] words with Cg = 1: byte 0 of each tap's word is
+// the weight, the rest 0); pad channels get 0.
+__device__ void stage_depthwise_filters(const int8_t* __restrict__ w, const Dp4aConvGeometry& g, int8_t* filters) {
+  const int32_t taps = g.r * g.s;
+  for (int32_t i = threadIdx.x; i < taps * g.kp; i += blockDim.x) {
+    const int32_t tap = i / g.kp, k = i - tap * g.kp;
+    filters[i] = k < g.k ? w[(k * taps + tap) * 4] : int8_t{0};
+  }
+  __syncthreads();
+}
+
+// x: [N, H, W, Kp] bytes (C == K); w: the packed weights above. One thread per (pixel, V consecutive
+// channels): a tap is one V-byte load of the input pixel and one of the staged filters, then V
+// separate products (dp4a would sum across channels, which a depthwise filter never mixes).
+// kPixelsFastest orders the threads pixel-major for a float output, whose NCHW stores are then
+// coalesced across the warp; an INT8 output orders them channel-major, for coalesced NHWCp loads and
+// stores. The direct kernel instead spends a thread, a byte load and a word of weights per channel.
+template <int V, bool kPixelsFastest>
+__global__ void conv_depthwise_int8_kernel(const int8_t* __restrict__ x, const int8_t* __restrict__ w,
+                                           Dp4aConvGeometry g, Int8OutputView out, uint32_t total,
+                                           FastDivmod split) {
+  extern __shared__ __align__(16) int8_t filters[];
+  stage_depthwise_filters(w, g, filters);
+  const Int8ConvEpilogue& e = out.epilogue;
+  with_activation(e.activation.kind, [&](auto kind) {
+    constexpr Activation kKind = decltype(kind)::value;
+    for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+      uint32_t pixel, vector;
+      if (kPixelsFastest) {
+        split.divmod(i, vector, pixel);  // split = pixels
+      } else {
+        split.divmod(i, pixel, vector);  // split = Kp / V
+      }
+      const int32_t k0 = static_cast<int32_t>(vector) * V;
+      const WindowOrigin o = window_origin(g, pixel);
+      int32_t acc[V] = {};
+      for (int32_t fr = 0; fr < g.r; ++fr) {
+        const int32_t ih = o.ih0 + fr * g.dilation_h;
+        if (ih < 0 || ih >= g.h) continue;
+        for (int32_t fs = 0; fs < g.s; ++fs) {
+          const int32_t iw = o.iw0 + fs * g.dilation_w;
+          if (iw < 0 || iw >= g.w) continue;
+          const Int8Vector<V> xv =
+              *reinterpret_cast<const Int8Vector<V>*>(x + ((o.image_row + ih) * g.w + iw) * g.kp + k0);
+          const Int8Vector<V> wv = *reinterpret_cast<const Int8Vector<V>*>(filters + (fr * g.s + fs) * g.kp + k0);
+#pragma unroll
+          for (int c = 0; c < V; ++c) acc[c] += static_cast<int32_t>(xv.v[c]) * static_cast<int32_t>(wv.v[c]);
+        }
+      }
+      if (e.output_int8) {
+        store_int8_conv_output_vec<V, kKind>(out, static_cast<int32_t>(pixel), k0, acc);
+        continue;
+      }
+      // Float NCHW: channel k of this pixel at (n*K + k)*OH*OW + p.
+      const int32_t n = static_cast<int32_t>(pixel) / out.pixels_per_image;
+      const int64_t plane0 = static_cast<int64_t>(n) * out.k * out.pixels_per_image +
+                             (static_cast<int32_t>(pixel) - n * out.pixels_per_image);
+#pragma unroll
+      for (int c = 0; c < V; ++c) {
+        const int32_t k = k0 + c;
+        if (k >= out.k) break;
+        const int64_t at = plane0 + static_cast<int64_t>(k) * out.pixels_per_image;
+        float residual = 0.0f;
+        if (e.residual_int8)
+          residual = quant::dequantize(e.residual_int8[static_cast<int64_t>(pixel) * out.kp + k], e.residual_scale);
+        if (e.residual_f32) residual = e.residual_f32[at];
+        const float bias = e.bias ? e.bias[k] : 0.0f;
+        static_cast<float*>(out.out)[at] =
+            quant::epilogue_value_as<kKind>(acc[c], e.combined_scale[k], bias, residual, e.activation, e.rounding);
+      }
+    }
+  });
+}
+
 // ---- launchers -------------------------------------------------------------------------------------
 
 Dp4aConvGeometry make_geometry(const Conv2dShape& s) {
@@ -359,6 +439,39 @@ void launch_direct(const Int8ConvCudaArgs& args, const Dp4aConvGeometry& g, cons
   OCTET_CUDA_CHECK_LAUNCH("conv_dp4a_direct_kernel");
 }
 
+// Depthwise with channel multiplier 1: C == K == groups (so Cp == Kp and x's pixels are Kp bytes).
+bool is_depthwise(const Conv2dShape& s) { return s.groups > 1 && s.c == s.groups && s.k == s.groups; }
+
+// The staged filters ([R*S][Kp] bytes) fit the shared memory a block gets without opting in.
+constexpr int64_t kMaxDepthwiseFilterBytes = 48 * 1024;
+int64_t depthwise_filter_bytes(const Conv2dShape& s) { return s.r * s.s * padded_channels(s.k); }
+
+template <int V>
+void launch_depthwise_as(const Int8ConvCudaArgs& args, const Dp4aConvGeometry& g, const Int8OutputView& out,
+                         cudaStream_t stream) {
+  const int64_t total = static_cast<int64_t>(g.pixels) * (g.kp / V);
+  const auto* w = reinterpret_cast<const int8_t*>(args.w);
+  const auto shared = static_cast<size_t>(depthwise_filter_bytes(args.shape));
+  if (out.epilogue.output_int8) {
+    conv_depthwise_int8_kernel<V, false><<<grid_for(total), kThreadsPerBlock, shared, stream>>>(
+        args.x, w, g, out, static_cast<uint32_t>(total), FastDivmod(g.kp / V));
+  } else {
+    conv_depthwise_int8_kernel<V, true><<<grid_for(total), kThreadsPerBlock, shared, stream>>>(
+        args.x, w, g, out, static_cast<uint32_t>(total), FastDivmod(g.pixels));
+  }
+  OCTET_CUDA_CHECK_LAUNCH("conv_depthwise_int8_kernel");
+}
+
+void launch_depthwise(const Int8ConvCudaArgs& args, const Dp4aConvGeometry& g, const Int8OutputView& out,
+                      cudaStream_t stream) {
+  // 16 channels per thread when the rows allow 16-byte loads and stores, else 4 (always possible).
+  if (out.vector_width == 16 && reinterpret_cast<uintptr_t>(args.x) % 16 == 0) {
+    launch_depthwise_as<16>(args, g, out, stream);
+  } else {
+    launch_depthwise_as<4>(args, g, out, stream);
+  }
+}
+
 // a * b * ... without overflow: the product, or kMaxIndex + 1 once it passes kMaxIndex.
 int64_t bounded_product(std::initializer_list<int64_t> factors) {
   int64_t product = 1;
@@ -413,7 +526,9 @@ void conv_int8_dp4a(const Int8ConvCudaArgs& args, cudaStream_t stream) {
               "dp4a: x and w must be 4-byte aligned (NHWCp / [K][R][S][Cgp] words)");
   const gpu::Dp4aConvGeometry g = gpu::make_geometry(s);
   const Int8OutputView out = make_int8_output_view(args);
-  if (gpu::use_tiles(s)) {
+  if (gpu::is_depthwise(s) && gpu::depthwise_filter_bytes(s) <= gpu::kMaxDepthwiseFilterBytes) {
+    gpu::launch_depthwise(args, g, out, stream);
+  } else if (gpu::use_tiles(s)) {
     gpu::launch_tiled(args, g, out, stream);
   } else {
     gpu::launch_direct(args, g, out, stream);

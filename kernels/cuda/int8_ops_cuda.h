@@ -3,8 +3,9 @@
 // channels written as 0), FP32 tensors NCHW. A 2-D [N, C] tensor is the case h = w = 1.
 //   quantize_nchw_to_nhwcp_cuda     y(n,h,w,c) = quant::quantize(x[n][c][h][w], scale)
 //   dequantize_nhwcp_to_nchw_cuda   y[n][c][h][w] = quant::dequantize(x(n,h,w,c), scale)
-//   maxpool2d_int8_cuda / avgpool2d_int8_cuda / global_avgpool_int8_cuda / concat_int8_cuda
-//                                   as their _ref twins, NHWCp in and out.
+//   maxpool2d_int8_cuda / avgpool2d_int8_cuda / global_avgpool_int8_cuda / channel_scale_int8_cuda /
+//   concat_int8_cuda                as their _ref twins, NHWCp in and out (channel_scale's gate float
+//                                   [N or 1, C]).
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -26,6 +27,8 @@ void avgpool2d_int8_cuda(const Pool2dShape& shape, const int8_t* x, float input_
                          cudaStream_t stream);
 void global_avgpool_int8_cuda(const int8_t* x, int64_t n, int64_t c, int64_t h, int64_t w, float input_scale,
                               float output_scale, int8_t* y, cudaStream_t stream);
+void channel_scale_int8_cuda(const int8_t* x, const float* gate, bool gate_batched, int64_t n, int64_t c, int64_t h,
+                             int64_t w, float input_scale, float output_scale, int8_t* y, cudaStream_t stream);
 // inputs[i] NHWCp with channels[i] channels (padded to padded_channels(channels[i])), scale
 // input_scales[i]; y NHWCp with sum(channels) channels.
 void concat_int8_cuda(const std::vector<const int8_t*>& inputs, const std::vector<int64_t>& channels,

@@ -245,6 +245,9 @@ std::vector<Conv2dShape> chosen_shapes() {
       conv_shape(2, 32, 9, 9, 32, 3, 3, 1, 1, 1, 32),  // depthwise
       conv_shape(1, 7, 10, 10, 7, 3, 3, 2, 1, 1, 7),   // depthwise, odd C, stride 2
       conv_shape(1, 8, 6, 6, 16, 3, 3, 1, 1, 1, 8),    // depthwise with multiplier 2
+      conv_shape(2, 144, 9, 11, 144, 5, 5, 2, 2, 1, 144),  // depthwise 5x5, 16-channel vectors
+      conv_shape(1, 20, 9, 9, 20, 3, 3, 1, 2, 2, 20),      // depthwise, dilation 2
+      conv_shape(1, 1032, 3, 3, 1032, 7, 7, 1, 3, 1, 1032),  // depthwise, filters over 48 KB (direct)
       conv_shape(1, 6, 8, 8, 10, 3, 3, 1, 1, 1, 2),    // groups 2, 3 channels per group
       conv_shape(1, 32, 8, 8, 64, 3, 3, 1, 1, 1, 4),   // groups 4, 8 channels and 16 filters per group
       conv_shape(1, 64, 6, 6, 96, 1, 1, 1, 0, 1, 2),   // groups 2, 48 filters per group (tiled groups)
@@ -666,7 +669,9 @@ TEST(Int8OpsCuda, GlobalAveragePoolEqualsReference) {
     float input_scale, output_scale;
   };
   for (const Case& k : std::vector<Case>{{3, 7, 5, 3, 0.05f, 0.02f}, {2, 8, 2, 2, 1.0f, 1.0f}, {4, 13, 7, 7, 0.1f, 0.1f},
-                                         {1, 2, 1, 1, 0.5f, 0.25f}}) {
+                                         {1, 2, 1, 1, 0.5f, 0.25f},
+                                         // several 32-channel blocks, a plane not a multiple of 8 rows
+                                         {2, 70, 33, 31, 0.03f, 0.01f}, {1, 36, 112, 112, 0.02f, 0.004f}}) {
     std::mt19937 rng(static_cast<uint32_t>(k.h * 100 + k.c));
     const std::vector<int8_t> x = random_int8(static_cast<size_t>(k.n * k.c * k.h * k.w), -128, 127, rng);
     std::vector<int8_t> want(static_cast<size_t>(k.n * k.c));
@@ -684,6 +689,39 @@ TEST(Int8OpsCuda, GlobalAveragePoolEqualsReference) {
                        }),
               "")
         << "global avgpool n=" << k.n << " c=" << k.c << " h=" << k.h << " w=" << k.w;
+  }
+}
+
+// A squeeze-excitation product: one gate per (image, channel) or one per channel for every image;
+// gates in (0, 1) as a Sigmoid writes them, with ties for the output scale among the products.
+TEST(Int8OpsCuda, ChannelScaleEqualsReference) {
+  OCTET_SKIP_WITHOUT_CUDA();
+  struct Case {
+    int64_t n, c, h, w;
+    bool gate_batched;
+  };
+  for (const Case& k : std::vector<Case>{{2, 7, 5, 3, true}, {3, 16, 4, 4, false}, {2, 36, 9, 11, true}}) {
+    std::mt19937 rng(static_cast<uint32_t>(k.c * 10 + k.h));
+    const std::vector<int8_t> x = random_int8(static_cast<size_t>(k.n * k.c * k.h * k.w), -128, 127, rng);
+    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+    std::vector<float> gate(static_cast<size_t>((k.gate_batched ? k.n : 1) * k.c));
+    for (size_t i = 0; i < gate.size(); ++i) gate[i] = i % 5 == 0 ? 0.5f : unit(rng);  // 0.5 * odd q / 1: ties
+    for (const auto& [input_scale, output_scale] : std::vector<std::pair<float, float>>{{1.0f, 1.0f}, {0.04f, 0.03f}}) {
+      std::vector<int8_t> want(x.size());
+      kernels::channel_scale_int8_ref(x.data(), gate.data(), k.gate_batched, k.n, k.c, k.h, k.w, input_scale,
+                                      output_scale, want.data());
+      Stream stream;
+      DeviceArray<int8_t> x_dev(kernels::nchw_to_nhwc_padded(x.data(), k.n, k.c, k.h, k.w));
+      DeviceArray<float> gate_dev(gate);
+      DeviceArray<int8_t> y_dev(static_cast<size_t>(k.n * k.h * k.w * padded_channels(k.c)));
+      y_dev.poison(kPoison, stream.get());
+      kernels::channel_scale_int8_cuda(x_dev.get(), gate_dev.get(), k.gate_batched, k.n, k.c, k.h, k.w, input_scale,
+                                       output_scale, y_dev.get(), stream.get());
+      stream.sync();
+      EXPECT_EQ(compare_nhwcp_int8(y_dev.download(), want, k.n, k.c, k.h, k.w), "")
+          << "channel scale n=" << k.n << " c=" << k.c << " h=" << k.h << " w=" << k.w
+          << " gate_batched=" << k.gate_batched << " input_scale=" << input_scale << " output_scale=" << output_scale;
+    }
   }
 }
 

@@ -676,6 +676,74 @@ TEST(Int8Builder, PoolAndConcatThatNoLayerReadsAsInt8RunFp32) {
   EXPECT_EQ(report.dequantize_nodes, 0);
 }
 
+// A squeeze-excitation block as PyTorch writes it, the gate first:
+// x [2, 4, 5, 5] -> expand (1x1, 8) -> pool (GlobalAveragePool) -> fc (1x1) -> gate (Sigmoid)
+//   -> scale = Mul(gate, expand) -> project (1x1, 4) -> output
+GraphBuilder squeeze_excitation_graph() {
+  GraphBuilder gb;
+  const ValueId x = gb.input("x", {2, 4, 5, 5});
+  const ValueId expand = gb.node(OpKind::Conv, "expand", {x, gb.constant("we", {8, 4, 1, 1}, wave(32, 0.0f))}, ConvAttrs{});
+  const ValueId pool = gb.node(OpKind::GlobalAveragePool, "pool", {expand});
+  const ValueId fc = gb.node(OpKind::Conv, "fc", {pool, gb.constant("wf", {8, 8, 1, 1}, wave(64, 0.5f))}, ConvAttrs{});
+  const ValueId gate = gb.node(OpKind::Sigmoid, "gate", {fc});
+  const ValueId scaled = gb.node(OpKind::Mul, "scale", {gate, expand});
+  const ValueId project =
+      gb.node(OpKind::Conv, "project", {scaled, gb.constant("wp", {4, 8, 1, 1}, wave(32, 1.0f))}, ConvAttrs{});
+  gb.output(project);
+  infer_shapes(gb.graph);
+  return gb;
+}
+
+TEST(Int8Builder, SqueezeExcitationProductRunsInt8AsAChannelScale) {
+  // optimize_fp32 puts x first; the Mul reads expand's int8 output and the float gate, and writes
+  // the int8 that project reads: one reformat (the graph input) for the whole block.
+  GraphBuilder gb = squeeze_excitation_graph();
+  optimize_fp32(gb.graph);
+  BuildReport report;
+  const Graph g = build_int8_graph(gb.graph, scale_every_activation(gb.graph), int8_config(), &report);
+  expect_valid(g);
+  const Node& scale = node_named(g, "scale");
+  EXPECT_EQ(scale.precision, Precision::kInt8);
+  EXPECT_EQ(g.value(scale.inputs[0]).type, DataType::kInt8);
+  EXPECT_EQ(g.value(scale.inputs[1]).type, DataType::kFloat32);
+  EXPECT_EQ(g.value(scale.outputs[0]).type, DataType::kInt8);
+  EXPECT_EQ(decision_of(report, "fc").output_type, DataType::kFloat32);  // the gate stays float
+  EXPECT_EQ(report.quantize_nodes, 1);
+
+  // Without a scale for the product, the Mul runs FP32 and says why.
+  std::map<std::string, float> scales = scale_every_activation(gb.graph);
+  scales.erase(g.value(scale.outputs[0]).name);
+  const Graph f = build_int8_graph(gb.graph, scales, int8_config(), &report);
+  EXPECT_EQ(node_named(f, "scale").precision, Precision::kFloat32);
+  EXPECT_EQ(decision_of(report, "scale").reason, "no scale for output 'scale:0'");
+
+  // Any other Mul stays FP32: an elementwise product of two full tensors.
+  GraphBuilder square;
+  const ValueId y = square.input("y", {1, 2, 3, 3});
+  square.output(square.node(OpKind::Mul, "square", {y, y}));
+  infer_shapes(square.graph);
+  build_int8_graph(square.graph, scale_every_activation(square.graph), int8_config(), &report);
+  expect_contains(decision_of(report, "square").reason, "a Mul has an INT8 layer only as a channel scale");
+}
+
+TEST(Int8Builder, ChannelScaleOnTheCpuIsTheQuantizedProduct) {
+  // The INT8 block against the FP32 one on the CPU: the product is quantize(dequantize(x) * gate),
+  // so the outputs differ by the roundings of the INT8 tensors only (scales 0.05 around values of a
+  // few units: well under 0.5).
+  GraphBuilder gb = squeeze_excitation_graph();
+  optimize_fp32(gb.graph);
+  const Graph int8 = build_int8_graph(gb.graph, scale_every_activation(gb.graph), int8_config(), nullptr);
+  Tensor x(DataType::kFloat32, {2, 4, 5, 5});
+  const std::vector<float> values = wave(200, 0.3f);
+  std::copy(values.begin(), values.end(), x.data<float>());
+  const Tensor want = create_context(gb.graph, BackendKind::kCpu)->run({x}).at(0);
+  const Tensor got = create_context(int8, BackendKind::kCpu)->run({x}).at(0);
+  ASSERT_EQ(got.dims(), want.dims());
+  float worst = 0.0f;
+  for (int64_t i = 0; i < want.numel(); ++i) worst = std::max(worst, std::abs(got.data<float>()[i] - want.data<float>()[i]));
+  EXPECT_LT(worst, 0.5f);
+}
+
 // ---- reference models ---------------------------------------------------------------------------
 
 struct ModelExpectation {

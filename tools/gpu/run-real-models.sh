@@ -72,10 +72,14 @@ PY
       "$octet" build "$model" "${shapes[@]}" --batch "$b" --int8 --calib "$cache" --backend cuda --save-engine "/tmp/$m.b$b.plan" \
         --export-layer-info "$out/${m}_b${b}_int8_layers.json" >"$out/build_${m}_b$b.log" 2>&1 || { status=1; echo "build $m b$b failed"; tail -3 "$out/build_${m}_b$b.log"; continue; }
       grep -E '^layers' "$out/build_${m}_b$b.log" | tee -a "$out/speed.txt"
-      bench "$m octet INT8" "$b" "/tmp/$m.b$b.plan"
+      bench "$m octet INT8" "$b" "/tmp/$m.b$b.plan" --export-profile "$out/${m}_b${b}_int8_profile.json"
       bench "$m octet FP32" "$b" "$model" "${shapes[@]}" --backend cuda
     done
     python3 tools/bench/pytorch_models.py "${peer[@]}" --batch-sizes 1,32 2>&1 | grep -v Warning | tee -a "$out/speed_pytorch.jsonl"
   done
 fi
+
+# The device tool brings a handful of files back: the summaries stay loose, the logs go into one archive.
+(cd "$out" && ls | grep -vE '^(device\.txt|speed\.txt|speed_pytorch\.jsonl|zoo_cuda\.(md|json)|logs\.tar\.gz)$' |
+  tar czf logs.tar.gz -T - --remove-files)
 exit $status
