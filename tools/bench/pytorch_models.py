@@ -7,8 +7,9 @@ torch.compile, one JSON line per (mode, batch).
 
 The model: a torchvision architecture (`--arch`, random weights, seed 0: the same network
 tools/models/export_torchvision.py writes for octet), or an ONNX file converted to PyTorch modules by
-onnx2torch (`--onnx`; the same graph octet runs, e.g. a YOLOv8n export; `--onnx2torch-wheel` puts a
-downloaded wheel on the path where the package is not installed). Eval mode, float16 weights and
+onnx2torch (`--onnx`; the same graph octet runs, e.g. a YOLOv8n export, with its input fixed to each batch size and
+its shape arithmetic folded by ONNX Runtime, see static_onnx; `--onnx2torch-wheel` puts a downloaded wheel on the
+path where the package is not installed). Eval mode, float16 weights and
 activations, torch.channels_last, cudnn.benchmark, under torch.inference_mode(); TF32 off (it does not
 touch FP16 math).
 
@@ -27,7 +28,7 @@ import time
 import torch
 
 
-def load_model(args):
+def load_model(args, batch, sample):
     if args.arch:
         import torchvision
         torch.manual_seed(args.seed)
@@ -36,7 +37,31 @@ def load_model(args):
         sys.path.insert(0, args.onnx2torch_wheel)  # a pure-Python wheel imports from the zip as it is
     import onnx
     from onnx2torch import convert
-    return convert(onnx.load(args.onnx)), f"onnx2torch({args.onnx})"
+    return convert(onnx.load(static_onnx(args.onnx, batch, sample))), f"onnx2torch({args.onnx}, shapes folded)"
+
+
+def static_onnx(path, batch, sample):
+    """`path` with its input fixed to [batch, *sample] and its shape arithmetic folded to constants by ONNX Runtime's
+    basic optimizations (constant folding, standard ONNX ops only). Why: torch.compile cannot trace the modules
+    onnx2torch makes of shape sub-graphs (YOLOv8's head: Shape -> Range -> Reshape gives an
+    InternalTorchDynamoError), and octet itself folds them once --shapes fixes the input."""
+    import os
+    import tempfile
+
+    import onnx
+    import onnxruntime as ort
+    m = onnx.load(path)
+    for d, v in zip(m.graph.input[0].type.tensor_type.shape.dim, [batch, *sample]):
+        d.ClearField("dim_param")
+        d.dim_value = v
+    folder = tempfile.mkdtemp(prefix="pytorch_models_")
+    fixed, folded = os.path.join(folder, "fixed.onnx"), os.path.join(folder, "folded.onnx")
+    onnx.save(m, fixed)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.optimized_model_filepath = folded
+    ort.InferenceSession(fixed, options, providers=["CPUExecutionProvider"])
+    return folded
 
 
 def time_forwards(model, x, warmup, iters):
@@ -82,18 +107,19 @@ def main():
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cudnn.benchmark = True
     dev = torch.device("cuda")
-    model, what = load_model(args)
-    model = model.eval().to(device=dev, dtype=torch.float16, memory_format=torch.channels_last)
     name = args.name or args.arch or args.onnx.rsplit("/", 1)[-1]
-    common = {"model": name, "source": what, "device": torch.cuda.get_device_name(dev), "torch": torch.__version__,
-              "cudnn": torch.backends.cudnn.version(), "dtype": "float16", "channels_last": True}
-
     gen = torch.Generator(device=dev).manual_seed(args.seed)
     with torch.inference_mode():
-        for mode in modes:
-            for b in batches:
-                x = torch.randn(b, *sample, device=dev, generator=gen).to(dtype=torch.float16,
-                                                                         memory_format=torch.channels_last)
+        for b in batches:
+            # A model per batch size: an ONNX graph is specialised to it (static_onnx).
+            model, what = load_model(args, b, sample)
+            model = model.eval().to(device=dev, dtype=torch.float16, memory_format=torch.channels_last)
+            common = {"model": name, "source": what, "device": torch.cuda.get_device_name(dev),
+                      "torch": torch.__version__, "cudnn": torch.backends.cudnn.version(), "dtype": "float16",
+                      "channels_last": True}
+            x = torch.randn(b, *sample, device=dev, generator=gen).to(dtype=torch.float16,
+                                                                     memory_format=torch.channels_last)
+            for mode in modes:
                 row = {"peer": f"pytorch-fp16-{mode}", "batch": b, **common}
                 try:
                     run = model
