@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <random>
 #include <sstream>
 
 #include "calibration/calibration_io.h"
@@ -349,6 +350,15 @@ SourceOptions read_data_options(const po::variables_map& vm, const Graph* model,
   options.hdf5_images = vm["hdf5-images"].as<std::string>();
   options.hdf5_labels = vm["hdf5-labels"].as<std::string>();
   return options;
+}
+
+Tensor random_input(const Dims& dims, uint32_t seed) {
+  Tensor t(DataType::kFloat32, dims);
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  float* x = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) x[i] = normal(rng);
+  return t;
 }
 
 }  // namespace octet::cli

@@ -30,6 +30,7 @@ int command_inspect(const Args& args);
 int command_build(const Args& args);
 int command_bench(const Args& args);
 int command_export_qdq(const Args& args);
+int command_compare(const Args& args);
 
 // Parses `args` against `options` (+ positional names); prints `usage` and the options on --help
 // (returns false: the caller exits 0). Unknown or malformed options throw Error.
@@ -113,6 +114,9 @@ class Progress {
   int last_decile_ = -1;
   std::chrono::steady_clock::time_point start_;
 };
+
+// A float32 tensor of `dims` drawn from N(0, 1) with `seed` (octet run / compare --random).
+Tensor random_input(const Dims& dims, uint32_t seed);
 
 // "12,345,678"
 std::string with_thousands(int64_t n);

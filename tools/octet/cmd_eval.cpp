@@ -38,7 +38,6 @@ int64_t top1_class(const float* logits, int64_t classes) {
 // The logits of a [N, classes] output; Error naming the file otherwise.
 int64_t classes_of(const LoadedGraph& loaded, int64_t batch) {
   const Graph& graph = loaded.graph;
-  const Dims& input_dims = graph.value(graph.inputs[0]).dims;
   OCTET_CHECK(graph.inputs.size() == 1 && graph.outputs.size() >= 1, loaded.kind(), " '", loaded.path,
               "': octet eval needs a single-input classifier");
   const Value& out = graph.value(graph.outputs[0]);

@@ -2,22 +2,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
-#include <random>
 
 #include "engine/tensor_io.h"
 #include "tools/octet/cli.h"
 
 namespace octet::cli {
 namespace {
-
-Tensor random_input(const Dims& dims, uint32_t seed) {
-  Tensor t(DataType::kFloat32, dims);
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  float* x = t.data<float>();
-  for (int64_t i = 0; i < t.numel(); ++i) x[i] = normal(rng);
-  return t;
-}
 
 // Top-k of each row of a [N, classes...] output, flattened per sample.
 void print_topk(const Tensor& output, const std::string& name, int k) {

@@ -1,0 +1,99 @@
+// octet compare as a user runs it: a model against itself, an INT8 plan against its FP32 model (the
+// tolerance decides the exit status), outputs saved to .npz and compared again, and bad input.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "engine/npz.h"
+#include "tests/support/cli_runner.h"
+#include "tests/support/paths.h"
+
+namespace fs = std::filesystem;
+
+namespace octet {
+namespace {
+
+using test::arg;
+using test::CliResult;
+using test::expect_contains;
+using test::expect_error;
+using test::expect_ok;
+using test::model_path;
+using test::run_cli;
+
+class CompareCli : public test::FashionMnistCliTest {
+ protected:
+  CompareCli() : FashionMnistCliTest("octet_compare_cli_") {}
+
+  // resnet_fmnist INT8 on the CPU, calibrated on 64 test images.
+  fs::path int8_plan() {
+    const fs::path cache = file("resnet.cache"), plan = file("resnet_int8.plan");
+    expect_ok(run_cli("calibrate " + arg(model_path("resnet_fmnist")) + " --data " +
+                      test::fashion_mnist_test_images() + " --max-images 64 --method percentile --cache " + arg(cache)));
+    expect_ok(run_cli("build " + arg(model_path("resnet_fmnist")) + " --int8 --calib " + arg(cache) +
+                      " --save-engine " + arg(plan)));
+    return plan;
+  }
+};
+
+TEST_F(CompareCli, AModelEqualsItself) {
+  const std::string model = arg(model_path("mlp_fmnist"));
+  expect_ok(run_cli("compare " + model + " --reference " + model + " --random --batch 3"),
+            {"logits", "PASS", "inf", "PASSED: 0 of 1"});
+}
+
+TEST_F(CompareCli, Int8PlanAgainstItsFp32ModelPassesOrFailsByTheTolerance) {
+  const std::string plan = arg(int8_plan()), model = arg(model_path("resnet_fmnist"));
+  const fs::path inputs = file("inputs.npz"), json = file("compare.json");
+  // Default tolerances (1e-5): INT8 logits are not that close, so the check fails with exit 1 and no error.
+  const CliResult strict = run_cli("compare " + plan + " --reference " + model + " --random --batch 4 --save-inputs " +
+                                   arg(inputs) + " --export-json " + arg(json));
+  EXPECT_EQ(strict.exit_code, 1) << strict.output;
+  expect_contains(strict, {"FAIL", "FAILED: 1 of 1", "SQNR dB"});
+  EXPECT_EQ(strict.output.find("error:"), std::string::npos) << strict.output;
+  const nlohmann::json doc = nlohmann::json::parse(test::read_bytes(json));
+  EXPECT_FALSE(doc["outputs"][0]["passed"].get<bool>());
+  const double sqnr = doc["outputs"][0]["sqnr_db"].get<double>();
+  EXPECT_GT(sqnr, 10.0) << "an INT8 ResNet's logits keep most of the signal";
+
+  // The same input again (saved by the first run), judged by the mean error against a loose atol.
+  expect_ok(run_cli("compare " + plan + " --reference " + model + " --input " + arg(inputs) +
+                    " --check-error-stat mean --atol 1.0"),
+            {"PASSED: 0 of 1", "check: mean with atol 1"});
+}
+
+TEST_F(CompareCli, SavedOutputsAreAReference) {
+  const std::string model = arg(model_path("mlp_fmnist"));
+  const fs::path inputs = file("in.npz"), outputs = file("out.npz");
+  expect_ok(run_cli("compare " + model + " --reference " + model + " --random --batch 2 --save-inputs " +
+                    arg(inputs) + " --save-outputs " + arg(outputs)));
+  const NamedTensors saved = read_npz_file(outputs.string());
+  ASSERT_EQ(saved.size(), 1u);
+  EXPECT_EQ(saved[0].first, "logits");
+  EXPECT_EQ(saved[0].second.dims(), (Dims{2, 10}));
+  expect_ok(run_cli("compare " + model + " --load-outputs " + arg(outputs) + " --input " + arg(inputs)),
+            {"loaded 1 reference output(s)", "PASSED"});
+
+  // Outputs under other names, as many of them: compared by position, and said so.
+  write_npz_file(file("renamed.npz").string(), {{"probabilities", saved[0].second}});
+  expect_ok(run_cli("compare " + model + " --load-outputs " + arg(file("renamed.npz")) + " --input " + arg(inputs)),
+            {"compared by position", "compared with the reference's 'probabilities'"});
+}
+
+TEST_F(CompareCli, BadInputNamesWhatIsWrong) {
+  const std::string model = arg(model_path("mlp_fmnist"));
+  expect_error(run_cli("compare " + model + " --random"), {"--reference", "--load-outputs"});
+  expect_error(run_cli("compare " + model + " --reference " + model), {"--input", "--random"});
+  write_npz_file(file("two.npz").string(), {{"a", Tensor(DataType::kFloat32, {1, 10})},
+                                            {"b", Tensor(DataType::kFloat32, {1, 10})}});
+  expect_error(run_cli("compare " + model + " --load-outputs " + arg(file("two.npz")) + " --random"),
+               {"matches", "'a', 'b'", "1 vs 2"});
+  expect_error(run_cli("compare " + model + " --reference " + model + " --random --check-error-stat p99"),
+               {"--check-error-stat 'p99'", "elemwise, max, mean or median"});
+  expect_error(run_cli("compare " + model + " --reference " + model + " --input " + arg(file("two.npz"))),
+               {"holds 2 tensors", "none is named 'input'"});
+}
+
+}  // namespace
+}  // namespace octet

@@ -1,0 +1,260 @@
+// octet compare MODEL|PLAN (--reference MODEL|PLAN | --load-outputs FILE.npz) (--input FILE | --random)
+// — Polygraphy's `run --compare` for octet: the same input through two executions, every graph output
+// checked against the reference's with engine/tensor_diff.h (atol / rtol / --check-error-stat), a
+// table of the statistics, exit status 1 when a check fails.
+//
+// Outputs are matched by name; when no name matches and both sides have as many outputs, by position
+// (a reference exported under other names), which the table says. The reference runs at the
+// subject's batch, on --reference-backend (default: the subject's backend; a plan runs on its own).
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/file_util.h"
+#include "engine/npz.h"
+#include "engine/tensor_diff.h"
+#include "engine/tensor_io.h"
+#include "tools/octet/cli.h"
+
+namespace octet::cli {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The input of a single-input model from the tensors of an --input file: a .npy / .pb holds one; of an
+// .npz, the one named as the model's input, else its only one.
+Tensor pick_input(NamedTensors& tensors, const std::string& path, const std::string& input_name) {
+  for (auto& [name, tensor] : tensors)
+    if (name == input_name) return std::move(tensor);
+  OCTET_CHECK(tensors.size() == 1, "'", path, "' holds ", tensors.size(), " tensors and none is named '", input_name,
+              "' (the model's input)");
+  return std::move(tensors[0].second);
+}
+
+struct Match {
+  std::string name;       // the subject's output
+  std::string reference;  // the reference tensor it is compared with
+  TensorDiff diff;
+};
+
+// Pairs the subject's outputs with the reference's: by name, else by position when the counts agree.
+std::vector<std::pair<size_t, size_t>> pair_outputs(const std::vector<std::string>& subject,
+                                                    const std::vector<std::string>& reference, bool& by_position,
+                                                    const std::string& reference_label) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < reference.size(); ++i) index[reference[i]] = i;
+  std::vector<std::pair<size_t, size_t>> pairs;
+  for (size_t i = 0; i < subject.size(); ++i)
+    if (const auto it = index.find(subject[i]); it != index.end()) pairs.emplace_back(i, it->second);
+  by_position = pairs.empty() && subject.size() == reference.size();
+  if (by_position)
+    for (size_t i = 0; i < subject.size(); ++i) pairs.emplace_back(i, i);
+  std::string names;
+  for (const std::string& n : reference) names += (names.empty() ? "'" : ", '") + n + "'";
+  OCTET_CHECK(!pairs.empty(), "no output of the compared model matches ", reference_label, " by name (it has ",
+              names.empty() ? std::string("no tensors") : names, ") and the counts differ (", subject.size(), " vs ",
+              reference.size(), ")");
+  return pairs;
+}
+
+std::string number(double v, const char* format = "%.3g") {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, format, v);
+  return buffer;
+}
+
+nlohmann::ordered_json json_number(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(number(v));
+}
+
+void print_table(const std::vector<Match>& matches, const Tolerance& tolerance) {
+  std::printf("%-28s %10s %10s %10s %10s %10s %9s %9s %10s  %s\n", "output", "max abs", "mean abs", "median abs",
+              "max rel", "rel L2", "SQNR dB", "cosine", "failing", "check");
+  for (const Match& m : matches) {
+    const TensorDiff& d = m.diff;
+    std::printf("%-28s %10s %10s %10s %10s %10s %9s %9s %10s  %s\n", m.name.c_str(), number(d.max_abs).c_str(),
+                number(d.mean_abs).c_str(), number(d.median_abs).c_str(), number(d.max_rel).c_str(),
+                number(d.rel_l2).c_str(), number(d.sqnr_db, "%.1f").c_str(), number(d.cosine, "%.6f").c_str(),
+                with_thousands(d.failing).c_str(), d.passed ? "PASS" : "FAIL");
+    if (m.reference != m.name) std::printf("  (compared with the reference's '%s')\n", m.reference.c_str());
+    if (d.nans > 0) std::printf("  %s NaN value(s)\n", with_thousands(d.nans).c_str());
+  }
+  static const char* stats[] = {"elemwise", "max", "mean", "median"};
+  std::printf("check: %s with atol %g, rtol %g (absdiff <= atol or reldiff <= rtol)\n",
+              stats[static_cast<int>(tolerance.stat)], tolerance.atol, tolerance.rtol);
+}
+
+void write_json(const std::string& path, const std::vector<Match>& matches, const Tolerance& tolerance) {
+  nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
+  for (const Match& m : matches) {
+    const TensorDiff& d = m.diff;
+    outputs.push_back({{"output", m.name}, {"reference", m.reference}, {"elements", d.elements},
+                       {"max_abs", json_number(d.max_abs)}, {"mean_abs", json_number(d.mean_abs)},
+                       {"median_abs", json_number(d.median_abs)}, {"max_rel", json_number(d.max_rel)},
+                       {"mean_rel", json_number(d.mean_rel)}, {"median_rel", json_number(d.median_rel)},
+                       {"rel_l2", json_number(d.rel_l2)}, {"sqnr_db", json_number(d.sqnr_db)},
+                       {"cosine", json_number(d.cosine)}, {"failing", d.failing}, {"nans", d.nans},
+                       {"passed", d.passed}});
+  }
+  static const char* stats[] = {"elemwise", "max", "mean", "median"};
+  const nlohmann::ordered_json doc = {
+      {"check", {{"stat", stats[static_cast<int>(tolerance.stat)]}, {"atol", tolerance.atol}, {"rtol", tolerance.rtol}}},
+      {"outputs", outputs}};
+  write_file_atomic(path, doc.dump(2) + "\n");
+}
+
+}  // namespace
+
+int command_compare(const Args& args) {
+  po::options_description options("Options");
+  options.add_options()
+    ("model", po::value<std::string>()->required(), "the ONNX model or plan to check")
+    ("reference", po::value<std::string>(), "the ONNX model or plan to compare with (e.g. the FP32 model of an "
+                                            "INT8 plan)")
+    ("load-outputs", po::value<std::string>(), "compare with outputs saved earlier (.npz, one array per output "
+                                               "name: octet compare --save-outputs, numpy.savez of ONNX Runtime's "
+                                               "outputs)")
+    ("input", po::value<std::string>(), "the input: .npy, .pb (ONNX TensorProto) or .npz (the array named as the "
+                                        "model's input, or its only one); dim 0 is the batch")
+    ("random", po::bool_switch(), "a random N(0, 1) input of the model's shape instead of --input")
+    ("seed", po::value<uint32_t>()->default_value(0), "seed for --random")
+    ("atol", po::value<double>()->default_value(1e-5, "1e-5"), "absolute tolerance")
+    ("rtol", po::value<double>()->default_value(1e-5, "1e-5"), "relative tolerance (of the reference's value)")
+    ("check-error-stat", po::value<std::string>()->default_value("elemwise"),
+     "what must be within tolerance: elemwise (every element), max, mean or median (of the differences)")
+    ("reference-backend", po::value<std::string>(), "backend of a --reference model: cpu or cuda (default: the "
+                                                    "compared one's)")
+    ("save-inputs", po::value<std::string>(), "write the input to this .npz (to replay a --random run)")
+    ("save-outputs", po::value<std::string>(), "write the compared model's outputs to this .npz")
+    ("export-json", po::value<std::string>(), "write the statistics as JSON to this file");
+  options.add(execution_options());
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  po::variables_map vm;
+  if (!parse_command_line(
+          args,
+          "usage: octet compare MODEL|PLAN (--reference MODEL|PLAN | --load-outputs FILE.npz) (--input FILE | "
+          "--random)\n                     [--atol X] [--rtol X] [--check-error-stat elemwise|max|mean|median] "
+          "[--save-outputs FILE.npz] [--export-json FILE]\n\n"
+          "Runs MODEL|PLAN and a reference on the same input and checks every graph output against the reference's "
+          "(matched by name; by position when no name matches and the counts agree): an element passes when "
+          "|x - r| <= atol or |x - r| <= rtol * |r| (Polygraphy's check). Prints max / mean / median absolute and "
+          "relative error, relative L2, SQNR and cosine similarity per output. Exit status 1 when a check fails.",
+          options, positional, vm))
+    return 0;
+
+  const bool random = vm["random"].as<bool>();
+  OCTET_CHECK(random != (vm.count("input") > 0), "give exactly one of --input FILE or --random");
+  OCTET_CHECK((vm.count("reference") > 0) != (vm.count("load-outputs") > 0),
+              "give exactly one of --reference MODEL|PLAN or --load-outputs FILE.npz");
+  for (const char* option : {"save-inputs", "save-outputs", "export-json"})
+    if (vm.count(option)) check_output_path(std::string("--") + option, vm[option].as<std::string>());
+  Tolerance tolerance;
+  tolerance.atol = vm["atol"].as<double>();
+  tolerance.rtol = vm["rtol"].as<double>();
+  OCTET_CHECK(tolerance.atol >= 0 && tolerance.rtol >= 0, "--atol and --rtol must be >= 0");
+  tolerance.stat = parse_error_stat(vm["check-error-stat"].as<std::string>());
+
+  ExecutionChoice exec = read_execution_options(vm);
+  const std::string model_path = vm["model"].as<std::string>();
+  const std::string input_path = random ? "" : vm["input"].as<std::string>();
+  NamedTensors input_file;  // --input's tensors; the batch is the first one's dim 0
+  if (!random) {
+    if (ends_with(input_path, ".npz")) {
+      input_file = read_npz_file(input_path);
+    } else {
+      input_file.emplace_back("", read_tensor_file(input_path));
+    }
+    OCTET_CHECK(!input_file.empty() && input_file[0].second.rank() >= 1, "input '", input_path,
+                "' holds no tensor with a batch dimension");
+    const int64_t file_batch = input_file[0].second.dims()[0];
+    if (!vm["batch"].defaulted())
+      OCTET_CHECK(exec.batch == file_batch, "--batch ", exec.batch, " differs from the batch of '", input_path, "' (",
+                  file_batch, ")");
+    exec.batch = file_batch;
+  }
+  const int64_t batch = random && vm["batch"].defaulted() ? 0 : exec.batch;  // 0: a plan's own batch
+  const LoadedGraph subject = load_model_or_plan(model_path, batch, exec);
+  OCTET_CHECK(subject.graph.inputs.size() == 1, subject.kind(), " '", model_path, "' has ",
+              subject.graph.inputs.size(), " inputs; octet compare feeds single-input models");
+  const Value& in_value = subject.graph.value(subject.graph.inputs[0]);
+  const Tensor input =
+      random ? random_input(in_value.dims, vm["seed"].as<uint32_t>()) : pick_input(input_file, input_path, in_value.name);
+  OCTET_CHECK(input.type() == DataType::kFloat32 && input.dims() == in_value.dims, "the input is ",
+              to_string(input.type()), " ", to_string(input.dims()), ", ", subject.kind(), " '", model_path,
+              "' takes float32 ", to_string(in_value.dims), " ('", in_value.name, "')");
+
+  const std::vector<Tensor> outputs = create_context(subject.graph, exec.backend, exec.options)->run({input});
+  std::vector<std::string> names;
+  for (ValueId id : subject.graph.outputs) names.push_back(subject.graph.value(id).name);
+  std::printf("ran %s '%s' on %s, batch %lld\n", subject.kind(), model_path.c_str(), to_string(exec.backend),
+              static_cast<long long>(exec.batch));
+
+  std::vector<Tensor> reference_outputs;
+  std::vector<std::string> reference_names;
+  std::string reference_label;
+  if (vm.count("reference")) {
+    const std::string path = vm["reference"].as<std::string>();
+    ExecutionChoice reference_exec = exec;
+    reference_exec.backend_given = vm.count("reference-backend") > 0;
+    if (reference_exec.backend_given) reference_exec.backend = parse_backend(vm["reference-backend"].as<std::string>());
+    const LoadedGraph reference = load_model_or_plan(path, exec.batch, reference_exec);
+    OCTET_CHECK(reference.graph.inputs.size() == 1 &&
+                    reference.graph.value(reference.graph.inputs[0]).dims == in_value.dims,
+                "the reference ", reference.kind(), " '", path, "' does not take the compared one's input ",
+                to_string(in_value.dims));
+    reference_outputs = create_context(reference.graph, reference_exec.backend, reference_exec.options)->run({input});
+    for (ValueId id : reference.graph.outputs) reference_names.push_back(reference.graph.value(id).name);
+    reference_label = std::string("the reference ") + reference.kind() + " '" + path + "'";
+    std::printf("ran reference %s '%s' on %s\n", reference.kind(), path.c_str(), to_string(reference_exec.backend));
+  } else {
+    const std::string path = vm["load-outputs"].as<std::string>();
+    for (auto& [name, tensor] : read_npz_file(path)) {
+      reference_names.push_back(name);
+      reference_outputs.push_back(std::move(tensor));
+    }
+    reference_label = "the outputs in '" + path + "'";
+    std::printf("loaded %zu reference output(s) from '%s'\n", reference_outputs.size(), path.c_str());
+  }
+
+  bool by_position = false;
+  std::vector<Match> matches;
+  for (const auto& [s, r] : pair_outputs(names, reference_names, by_position, reference_label))
+    matches.push_back({names[s], reference_names[r],
+                       diff_tensors(outputs[s], reference_outputs[r], tolerance, "output '" + names[s] + "'")});
+  if (by_position) std::printf("no output name matches: outputs compared by position\n");
+  print_table(matches, tolerance);
+  for (size_t i = 0; i < names.size(); ++i) {
+    bool compared = false;
+    for (const Match& m : matches) compared = compared || m.name == names[i];
+    if (!compared) std::printf("not compared: output '%s' (the reference has no such tensor)\n", names[i].c_str());
+  }
+
+  if (vm.count("save-inputs")) {
+    write_npz_file(vm["save-inputs"].as<std::string>(), {{in_value.name, input}});
+    std::printf("wrote '%s'\n", vm["save-inputs"].as<std::string>().c_str());
+  }
+  if (vm.count("save-outputs")) {
+    NamedTensors saved;
+    for (size_t i = 0; i < names.size(); ++i) saved.emplace_back(names[i], outputs[i]);
+    write_npz_file(vm["save-outputs"].as<std::string>(), saved);
+    std::printf("wrote '%s'\n", vm["save-outputs"].as<std::string>().c_str());
+  }
+  if (vm.count("export-json")) {
+    write_json(vm["export-json"].as<std::string>(), matches, tolerance);
+    std::printf("wrote '%s'\n", vm["export-json"].as<std::string>().c_str());
+  }
+  int failed = 0;
+  for (const Match& m : matches) failed += m.diff.passed ? 0 : 1;
+  std::printf("%s: %d of %zu compared output(s) outside the tolerance\n", failed ? "FAILED" : "PASSED", failed,
+              matches.size());
+  return failed ? 1 : 0;
+}
+
+}  // namespace octet::cli
