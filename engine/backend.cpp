@@ -4,6 +4,8 @@
 // for "cuda" is an Error that says so, and cuda_available() is false.
 #include "engine/backend.h"
 
+#include <cstring>
+
 #include "engine/cpu_backend.h"
 #include "octet/build_config.h"
 
@@ -54,6 +56,19 @@ std::string cuda_device_description() {
   }
 #else
   return kWithoutCuda;
+#endif
+}
+
+Tensor copy_observed_to_host(const TensorView& view) {
+  if (view.location == MemoryLocation::kHost) {
+    Tensor t(view.type, view.dims);
+    if (t.bytes() != 0) std::memcpy(t.raw(), view.data, t.bytes());
+    return t;
+  }
+#if OCTET_HAVE_CUDA
+  return cuda_observed_to_host(view);
+#else
+  throw Error(kWithoutCuda);
 #endif
 }
 

@@ -59,6 +59,12 @@ class ExecutionContext {
   virtual std::vector<double> profile_nodes(const std::vector<Tensor>& inputs, int iterations) = 0;
 };
 
+// A node output an observer was shown, copied to a host tensor in the graph's layout: host memory as
+// it is; CUDA device memory copied back, an INT8 activation ([N, C, H, W] or [N, C]) from its NHWCp
+// device layout (kernels/int8_layout.h) to NCHW. For tools that keep what they observe (octet
+// compare --mark all); call it inside the observer, while the view is valid.
+Tensor copy_observed_to_host(const TensorView& view);
+
 // True when this build has CUDA and a device is present (never throws).
 bool cuda_available();
 // A short description of the CUDA device, or why there is none.

@@ -1025,6 +1025,23 @@ CudaMemoryPlan plan_cuda_memory(const Graph& graph, const CudaBackendTuning& tun
   return GraphPlan(graph, tuning, batch_invariant).memory;
 }
 
+Tensor cuda_observed_to_host(const TensorView& view) {
+  Tensor t(view.type, view.dims);
+  if (t.bytes() == 0) return t;
+  const bool nhwcp = view.type == DataType::kInt8 && (view.dims.size() == 4 || view.dims.size() == 2);
+  if (!nhwcp) {
+    OCTET_CUDA_CHECK(cudaMemcpy(t.raw(), view.data, t.bytes(), cudaMemcpyDeviceToHost));
+    return t;
+  }
+  int64_t nchw[4];
+  as_nchw(view.dims, nchw);
+  std::vector<int8_t> device_layout(device_bytes(view.type, view.dims, false));
+  OCTET_CUDA_CHECK(cudaMemcpy(device_layout.data(), view.data, device_layout.size(), cudaMemcpyDeviceToHost));
+  const std::vector<int8_t> y = kernels::nhwc_padded_to_nchw(device_layout.data(), nchw[0], nchw[1], nchw[2], nchw[3]);
+  std::memcpy(t.raw(), y.data(), y.size());
+  return t;
+}
+
 bool cuda_device_present() {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);

@@ -123,4 +123,7 @@ bool cuda_device_present();
 // "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB)", or the reason there is no device; never throws.
 std::string cuda_describe_device(int device);
 
+// copy_observed_to_host (engine/backend.h) for a view of device memory this backend showed an observer.
+Tensor cuda_observed_to_host(const TensorView& view);
+
 }  // namespace octet

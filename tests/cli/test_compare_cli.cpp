@@ -63,6 +63,27 @@ TEST_F(CompareCli, Int8PlanAgainstItsFp32ModelPassesOrFailsByTheTolerance) {
             {"PASSED: 0 of 1", "check: mean with atol 1"});
 }
 
+TEST_F(CompareCli, MarkAllFollowsTheErrorThroughTheInt8Layers) {
+  const std::string plan = arg(int8_plan()), model = arg(model_path("resnet_fmnist"));
+  const fs::path json = file("marked.json");
+  const CliResult r = run_cli("compare " + plan + " --reference " + model + " --random --batch 2 --mark all " +
+                              "--check-error-stat mean --atol 10 --export-json " + arg(json));
+  expect_ok(r, {"--mark all:", "tensor(s) computed by both", "Conv int8", "loss dB", "largest SQNR losses",
+                "PASSED"});
+  const nlohmann::json doc = nlohmann::json::parse(test::read_bytes(json));
+  ASSERT_TRUE(doc.contains("tensors"));
+  ASSERT_GE(doc["tensors"].size(), 5u);
+  int int8_rows = 0;
+  for (const auto& t : doc["tensors"]) {
+    int8_rows += t["precision"] == "int8" ? 1 : 0;
+    if (t["sqnr_db"].is_number()) EXPECT_GT(t["sqnr_db"].get<double>(), 0.0) << t["tensor"];
+  }
+  EXPECT_GT(int8_rows, 0) << "INT8 layers' outputs are compared dequantized";
+  // Intermediate tensors need a model or plan to run, not saved outputs.
+  expect_error(run_cli("compare " + model + " --load-outputs " + arg(json) + " --random --mark all"),
+               {"--mark all needs --reference"});
+}
+
 TEST_F(CompareCli, SavedOutputsAreAReference) {
   const std::string model = arg(model_path("mlp_fmnist"));
   const fs::path inputs = file("in.npz"), outputs = file("out.npz");

@@ -6,17 +6,29 @@
 // Outputs are matched by name; when no name matches and both sides have as many outputs, by position
 // (a reference exported under other names), which the table says. The reference runs at the
 // subject's batch, on --reference-backend (default: the subject's backend; a plan runs on its own).
+//
+// --mark all (Polygraphy's spelling) also compares every intermediate tensor both executions
+// compute, by ONNX name: an INT8 tensor dequantized with its scale, under its name without the
+// ":int8" the builder appends to an int8 copy; tensors a fusion made internal exist on one side only
+// and are skipped. They are reported, not checked: INT8 intermediates are never within FP32
+// tolerances, and the exit status stays the graph outputs'. Each row says how much SQNR its
+// producer lost against the worst of its compared inputs, and the largest losses are listed: where
+// the error first grows.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "engine/backend.h"
 #include "engine/file_util.h"
 #include "engine/npz.h"
 #include "engine/tensor_diff.h"
 #include "engine/tensor_io.h"
+#include "quantize/qscheme.h"
 #include "tools/octet/cli.h"
 
 namespace octet::cli {
@@ -73,6 +85,91 @@ nlohmann::ordered_json json_number(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(number(v));
 }
 
+// Every float tensor a run computes, by ONNX name, in the order the graph produces them.
+struct MarkedTensors {
+  std::map<std::string, Tensor> by_name;
+  std::vector<std::string> order;
+  std::map<std::string, const Node*> producer;
+};
+
+std::string onnx_name(const std::string& name) {
+  static const std::string kSuffix = ":int8";
+  return ends_with(name, kSuffix) ? name.substr(0, name.size() - kSuffix.size()) : name;
+}
+
+// Sets an observer on `context` that keeps a host copy of each float or int8 node output (int8
+// dequantized with its scale; the first tensor of a name wins, the float original before an int8 copy).
+void mark_all(const Graph& graph, ExecutionContext& context, MarkedTensors& marked) {
+  context.set_observer([&graph, &marked](const Node& node, ValueId id, const TensorView& view) {
+    const Value& v = graph.value(id);
+    if (v.type != DataType::kFloat32 && v.type != DataType::kInt8) return;
+    const std::string name = onnx_name(v.name);
+    if (marked.by_name.count(name)) return;
+    Tensor t = copy_observed_to_host(view);
+    if (v.type == DataType::kInt8) {
+      Tensor f(DataType::kFloat32, t.dims());
+      const float scale = v.scale.value_or(1.0f);
+      for (int64_t i = 0; i < t.numel(); ++i) f.data<float>()[i] = quant::dequantize(t.data<int8_t>()[i], scale);
+      t = std::move(f);
+    }
+    marked.by_name.emplace(name, std::move(t));
+    marked.order.push_back(name);
+    marked.producer[name] = &node;
+  });
+}
+
+struct MarkedRow {
+  std::string tensor, op, precision;
+  TensorDiff diff;
+  // SQNR of the worst compared input minus this tensor's (> 0: the error grew here); not finite when
+  // no input was compared (the graph input, which both sides share exactly, or fused-away tensors).
+  double loss_db = 0;
+};
+
+std::vector<MarkedRow> compare_marked(const Graph& graph, const MarkedTensors& subject,
+                                      const MarkedTensors& reference, const Tolerance& tolerance) {
+  std::vector<MarkedRow> rows;
+  std::map<std::string, double> sqnr;
+  for (const std::string& name : subject.order) {
+    const auto it = reference.by_name.find(name);
+    const Tensor& x = subject.by_name.at(name);
+    if (it == reference.by_name.end() || it->second.dims() != x.dims()) continue;
+    const Node& node = *subject.producer.at(name);
+    MarkedRow row{name, to_string(node.op), node.precision == Precision::kInt8 ? "int8" : "fp32",
+                  diff_tensors(x, it->second, tolerance, "tensor '" + name + "'")};
+    double worst_input = std::numeric_limits<double>::infinity();
+    for (ValueId in : node.inputs)
+      if (in != kNoValue)
+        if (const auto s = sqnr.find(onnx_name(graph.value(in).name)); s != sqnr.end())
+          worst_input = std::min(worst_input, s->second);
+    row.loss_db = std::isinf(worst_input) && std::isinf(row.diff.sqnr_db) ? 0 : worst_input - row.diff.sqnr_db;
+    sqnr[name] = row.diff.sqnr_db;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void print_marked(const std::vector<MarkedRow>& rows, size_t skipped) {
+  std::printf("\n--mark all: %zu tensor(s) computed by both (%zu on one side only: fused or renamed)\n", rows.size(),
+              skipped);
+  std::printf("%-40s %-22s %9s %9s %10s %10s %9s\n", "tensor", "producer", "SQNR dB", "cosine", "rel L2", "max abs",
+              "loss dB");
+  for (const MarkedRow& r : rows)
+    std::printf("%-40s %-22s %9s %9s %10s %10s %9s\n", r.tensor.c_str(), (r.op + " " + r.precision).c_str(),
+                number(r.diff.sqnr_db, "%.1f").c_str(), number(r.diff.cosine, "%.6f").c_str(),
+                number(r.diff.rel_l2).c_str(), number(r.diff.max_abs).c_str(),
+                std::isfinite(r.loss_db) ? number(r.loss_db, "%.1f").c_str() : "-");
+  std::vector<const MarkedRow*> worst;
+  for (const MarkedRow& r : rows)
+    if (r.loss_db > 0 && std::isfinite(r.loss_db)) worst.push_back(&r);
+  std::sort(worst.begin(), worst.end(), [](const MarkedRow* a, const MarkedRow* b) { return a->loss_db > b->loss_db; });
+  if (worst.size() > 5) worst.resize(5);
+  if (!worst.empty()) std::printf("largest SQNR losses (where the error grows):\n");
+  for (const MarkedRow* r : worst)
+    std::printf("  %-40s %s %s: -%.1f dB (SQNR %s dB)\n", r->tensor.c_str(), r->op.c_str(), r->precision.c_str(),
+                r->loss_db, number(r->diff.sqnr_db, "%.1f").c_str());
+}
+
 void print_table(const std::vector<Match>& matches, const Tolerance& tolerance) {
   std::printf("%-28s %10s %10s %10s %10s %10s %9s %9s %10s  %s\n", "output", "max abs", "mean abs", "median abs",
               "max rel", "rel L2", "SQNR dB", "cosine", "failing", "check");
@@ -90,7 +187,8 @@ void print_table(const std::vector<Match>& matches, const Tolerance& tolerance) 
               stats[static_cast<int>(tolerance.stat)], tolerance.atol, tolerance.rtol);
 }
 
-void write_json(const std::string& path, const std::vector<Match>& matches, const Tolerance& tolerance) {
+void write_json(const std::string& path, const std::vector<Match>& matches, const Tolerance& tolerance,
+                const std::vector<MarkedRow>* marked) {
   nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
   for (const Match& m : matches) {
     const TensorDiff& d = m.diff;
@@ -106,7 +204,17 @@ void write_json(const std::string& path, const std::vector<Match>& matches, cons
   const nlohmann::ordered_json doc = {
       {"check", {{"stat", stats[static_cast<int>(tolerance.stat)]}, {"atol", tolerance.atol}, {"rtol", tolerance.rtol}}},
       {"outputs", outputs}};
-  write_file_atomic(path, doc.dump(2) + "\n");
+  nlohmann::ordered_json full = doc;
+  if (marked) {
+    nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
+    for (const MarkedRow& r : *marked)
+      tensors.push_back({{"tensor", r.tensor}, {"op", r.op}, {"precision", r.precision},
+                         {"sqnr_db", json_number(r.diff.sqnr_db)}, {"cosine", json_number(r.diff.cosine)},
+                         {"rel_l2", json_number(r.diff.rel_l2)}, {"max_abs", json_number(r.diff.max_abs)},
+                         {"loss_db", json_number(r.loss_db)}});
+    full["tensors"] = tensors;
+  }
+  write_file_atomic(path, full.dump(2) + "\n");
 }
 
 }  // namespace
@@ -132,7 +240,9 @@ int command_compare(const Args& args) {
                                                     "compared one's)")
     ("save-inputs", po::value<std::string>(), "write the input to this .npz (to replay a --random run)")
     ("save-outputs", po::value<std::string>(), "write the compared model's outputs to this .npz")
-    ("export-json", po::value<std::string>(), "write the statistics as JSON to this file");
+    ("export-json", po::value<std::string>(), "write the statistics as JSON to this file")
+    ("mark", po::value<std::string>(), "all: also compare every intermediate tensor both executions compute "
+                                       "(reported with the SQNR each layer loses, not checked; needs --reference)");
   options.add(execution_options());
   po::positional_options_description positional;
   positional.add("model", 1);
@@ -141,11 +251,13 @@ int command_compare(const Args& args) {
           args,
           "usage: octet compare MODEL|PLAN (--reference MODEL|PLAN | --load-outputs FILE.npz) (--input FILE | "
           "--random)\n                     [--atol X] [--rtol X] [--check-error-stat elemwise|max|mean|median] "
-          "[--save-outputs FILE.npz] [--export-json FILE]\n\n"
+          "[--save-outputs FILE.npz] [--export-json FILE] [--mark all]\n\n"
           "Runs MODEL|PLAN and a reference on the same input and checks every graph output against the reference's "
           "(matched by name; by position when no name matches and the counts agree): an element passes when "
           "|x - r| <= atol or |x - r| <= rtol * |r| (Polygraphy's check). Prints max / mean / median absolute and "
-          "relative error, relative L2, SQNR and cosine similarity per output. Exit status 1 when a check fails.",
+          "relative error, relative L2, SQNR and cosine similarity per output. Exit status 1 when a check fails. "
+          "--mark all adds every intermediate tensor both compute (INT8 ones dequantized), with the SQNR each layer "
+          "loses against its inputs: where the error grows.",
           options, positional, vm))
     return 0;
 
@@ -160,6 +272,13 @@ int command_compare(const Args& args) {
   tolerance.rtol = vm["rtol"].as<double>();
   OCTET_CHECK(tolerance.atol >= 0 && tolerance.rtol >= 0, "--atol and --rtol must be >= 0");
   tolerance.stat = parse_error_stat(vm["check-error-stat"].as<std::string>());
+  const bool mark_all_tensors = vm.count("mark") > 0;
+  if (mark_all_tensors) {
+    OCTET_CHECK(vm["mark"].as<std::string>() == "all", "--mark '", vm["mark"].as<std::string>(),
+                "': only 'all' is supported (every tensor)");
+    OCTET_CHECK(vm.count("reference") > 0, "--mark all needs --reference MODEL|PLAN (saved outputs hold no "
+                                           "intermediate tensors)");
+  }
 
   ExecutionChoice exec = read_execution_options(vm);
   const std::string model_path = vm["model"].as<std::string>();
@@ -190,7 +309,10 @@ int command_compare(const Args& args) {
               to_string(input.type()), " ", to_string(input.dims()), ", ", subject.kind(), " '", model_path,
               "' takes float32 ", to_string(in_value.dims), " ('", in_value.name, "')");
 
-  const std::vector<Tensor> outputs = create_context(subject.graph, exec.backend, exec.options)->run({input});
+  MarkedTensors subject_marked, reference_marked;
+  auto subject_context = create_context(subject.graph, exec.backend, exec.options);
+  if (mark_all_tensors) mark_all(subject.graph, *subject_context, subject_marked);
+  const std::vector<Tensor> outputs = subject_context->run({input});
   std::vector<std::string> names;
   for (ValueId id : subject.graph.outputs) names.push_back(subject.graph.value(id).name);
   std::printf("ran %s '%s' on %s, batch %lld\n", subject.kind(), model_path.c_str(), to_string(exec.backend),
@@ -209,7 +331,9 @@ int command_compare(const Args& args) {
                     reference.graph.value(reference.graph.inputs[0]).dims == in_value.dims,
                 "the reference ", reference.kind(), " '", path, "' does not take the compared one's input ",
                 to_string(in_value.dims));
-    reference_outputs = create_context(reference.graph, reference_exec.backend, reference_exec.options)->run({input});
+    auto reference_context = create_context(reference.graph, reference_exec.backend, reference_exec.options);
+    if (mark_all_tensors) mark_all(reference.graph, *reference_context, reference_marked);
+    reference_outputs = reference_context->run({input});
     for (ValueId id : reference.graph.outputs) reference_names.push_back(reference.graph.value(id).name);
     reference_label = std::string("the reference ") + reference.kind() + " '" + path + "'";
     std::printf("ran reference %s '%s' on %s\n", reference.kind(), path.c_str(), to_string(reference_exec.backend));
@@ -229,6 +353,12 @@ int command_compare(const Args& args) {
     matches.push_back({names[s], reference_names[r],
                        diff_tensors(outputs[s], reference_outputs[r], tolerance, "output '" + names[s] + "'")});
   if (by_position) std::printf("no output name matches: outputs compared by position\n");
+  std::vector<MarkedRow> marked;
+  if (mark_all_tensors) {
+    marked = compare_marked(subject.graph, subject_marked, reference_marked, tolerance);
+    print_marked(marked, subject_marked.order.size() - marked.size());
+    std::printf("\n");
+  }
   print_table(matches, tolerance);
   for (size_t i = 0; i < names.size(); ++i) {
     bool compared = false;
@@ -247,7 +377,7 @@ int command_compare(const Args& args) {
     std::printf("wrote '%s'\n", vm["save-outputs"].as<std::string>().c_str());
   }
   if (vm.count("export-json")) {
-    write_json(vm["export-json"].as<std::string>(), matches, tolerance);
+    write_json(vm["export-json"].as<std::string>(), matches, tolerance, mark_all_tensors ? &marked : nullptr);
     std::printf("wrote '%s'\n", vm["export-json"].as<std::string>().c_str());
   }
   int failed = 0;
