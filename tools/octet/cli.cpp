@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -189,8 +190,8 @@ LoadedGraph load_model_or_plan(const std::string& path, int64_t batch, Execution
   return loaded;
 }
 
-Progress::Progress(std::string label, int64_t total)
-    : label_(std::move(label)), total_(total), terminal_(::isatty(STDERR_FILENO) != 0),
+Progress::Progress(std::string label, int64_t total, std::string unit)
+    : label_(std::move(label)), unit_(std::move(unit)), total_(total), terminal_(::isatty(STDERR_FILENO) != 0),
       start_(std::chrono::steady_clock::now()) {}
 
 void Progress::update(int64_t done) {
@@ -198,9 +199,9 @@ void Progress::update(int64_t done) {
   const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
   const double fraction = total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
   const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
-  char tail[96];
-  std::snprintf(tail, sizeof tail, " %lld/%lld  %.0f images/s  ETA %.0fs", static_cast<long long>(done),
-                static_cast<long long>(total_), rate, eta);
+  char tail[128];
+  std::snprintf(tail, sizeof tail, " %lld/%lld  %.*f %s/s  ETA %.0fs", static_cast<long long>(done),
+                static_cast<long long>(total_), rate < 10 ? 1 : 0, rate, unit_.c_str(), eta);
   if (terminal_) {
     const int width = 30, filled = static_cast<int>(fraction * width);
     std::fprintf(stderr, "\r%s [%s%s]%s", label_.c_str(), std::string(static_cast<size_t>(filled), '#').c_str(),
@@ -350,6 +351,22 @@ SourceOptions read_data_options(const po::variables_map& vm, const Graph* model,
   options.hdf5_images = vm["hdf5-images"].as<std::string>();
   options.hdf5_labels = vm["hdf5-labels"].as<std::string>();
   return options;
+}
+
+std::string rules_argument(const std::string& option, const std::string& value) {
+  if (value.empty() || value[0] != '@') return value;
+  const std::string path = value.substr(1);
+  std::ifstream in(path);
+  OCTET_CHECK(in.good(), option, " ", value, ": cannot read the rules file '", path, "'");
+  std::string joined;
+  for (std::string line; std::getline(in, line);) {
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    const size_t last = line.find_last_not_of(" \t\r");
+    joined += (joined.empty() ? "" : ",") + line.substr(first, last - first + 1);
+  }
+  OCTET_CHECK(!joined.empty(), option, " ", value, ": the rules file '", path, "' holds no rule");
+  return joined;
 }
 
 Tensor random_input(const Dims& dims, uint32_t seed) {

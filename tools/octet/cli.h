@@ -31,6 +31,7 @@ int command_build(const Args& args);
 int command_bench(const Args& args);
 int command_export_qdq(const Args& args);
 int command_compare(const Args& args);
+int command_debug(const Args& args);
 
 // Parses `args` against `options` (+ positional names); prints `usage` and the options on --help
 // (returns false: the caller exits 0). Unknown or malformed options throw Error.
@@ -103,17 +104,24 @@ void check_output_path(const std::string& option, const std::string& path);
 // Progress on stderr: a redrawn bar on a terminal, a plain line every ~10% otherwise.
 class Progress {
  public:
-  Progress(std::string label, int64_t total);
+  // `unit`: what `total` counts, for the rate ("12 images/s").
+  Progress(std::string label, int64_t total, std::string unit = "images");
   void update(int64_t done);
   void finish();
 
  private:
   std::string label_;
+  std::string unit_;
   int64_t total_;
   bool terminal_;
   int last_decile_ = -1;
   std::chrono::steady_clock::time_point start_;
 };
+
+// A --layer-precisions / --layer-output-types value: as given, or, written @FILE, the rules in FILE
+// (one or more per line, comma separated; blank lines and lines starting with # ignored), joined with
+// commas. octet debug precision --save-rules writes such files.
+std::string rules_argument(const std::string& option, const std::string& value);
 
 // A float32 tensor of `dims` drawn from N(0, 1) with `seed` (octet run / compare --random).
 Tensor random_input(const Dims& dims, uint32_t seed);

@@ -108,7 +108,8 @@ int command_build(const Args& args) {
     ("calib", po::value<std::string>(), "scales: a TensorRT calibration cache or an octet JSON table "
                                         "(octet calibrate --cache / --table)")
     ("layer-precisions", po::value<std::string>(), "per-layer precision, NAME:fp32|int8 comma separated; "
-                                                   "* and ? match names (alias --layerPrecisions)")
+                                                   "* and ? match names; @FILE reads them from a file (octet "
+                                                   "debug precision --save-rules) (alias --layerPrecisions)")
     ("layerPrecisions", po::value<std::string>(), "same as --layer-precisions")
     ("layer-output-types", po::value<std::string>(), "per-layer output type, NAME:fp32|int8 comma separated "
                                                      "(alias --layerOutputTypes)")
@@ -171,8 +172,10 @@ int command_build(const Args& args) {
   BuildConfig config;
   config.int8 = int8;
   config.explicit_quantization = explicit_qdq;
-  config.layer_precisions = parse_layer_precisions(option_or_alias(vm, "layer-precisions", "layerPrecisions"));
-  config.layer_output_types = parse_layer_output_types(option_or_alias(vm, "layer-output-types", "layerOutputTypes"));
+  config.layer_precisions = parse_layer_precisions(
+      rules_argument("--layer-precisions", option_or_alias(vm, "layer-precisions", "layerPrecisions")));
+  config.layer_output_types = parse_layer_output_types(
+      rules_argument("--layer-output-types", option_or_alias(vm, "layer-output-types", "layerOutputTypes")));
   const std::string constraints = option_or_alias(vm, "precision-constraints", "precisionConstraints");
   config.constraints = parse_precision_constraints(constraints.empty() ? "none" : constraints);
   OCTET_CHECK(int8 || (config.layer_precisions.empty() && config.layer_output_types.empty()),

@@ -21,6 +21,8 @@ const std::map<std::string, Command>& commands() {
       {"run", {octet::cli::command_run, "run a model or plan once on an input file or random data; top-5"}},
       {"compare", {octet::cli::command_compare, "two executions on the same input, every output checked with "
                                                  "atol/rtol; exit 1 on a mismatch"}},
+      {"debug", {octet::cli::command_debug, "debug precision: rank INT8 layers by sensitivity, keep the fewest FP32 "
+                                             "for a target"}},
       {"eval", {octet::cli::command_eval, "top-1/top-5 accuracy on a labelled dataset; --reference: agreement"}},
       {"build", {octet::cli::command_build, "build a plan: FP32, or INT8 from a calibration cache (--int8 --calib)"}},
       {"bench", {octet::cli::command_bench, "trtexec-style throughput, latency, GPU time, per-layer profile"}},

@@ -1,0 +1,76 @@
+// octet debug precision as a user runs it on the shipped ResNet (Fashion-MNIST): a target the INT8
+// engine already meets, one that needs layers in FP32 (ranked, fallen back, written as rules that
+// octet build reads with @FILE), and bad input.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/support/cli_runner.h"
+#include "tests/support/paths.h"
+
+namespace fs = std::filesystem;
+
+namespace octet {
+namespace {
+
+using test::arg;
+using test::CliResult;
+using test::expect_contains;
+using test::expect_error;
+using test::expect_ok;
+using test::model_path;
+using test::run_cli;
+
+class DebugPrecisionCli : public test::FashionMnistCliTest {
+ protected:
+  DebugPrecisionCli() : FashionMnistCliTest("octet_debug_cli_") {}
+
+  void SetUp() override {
+    FashionMnistCliTest::SetUp();
+    if (IsSkipped()) return;
+    expect_ok(run_cli("calibrate " + arg(model_path("resnet_fmnist")) + " --data " + test::fashion_mnist_test_images() +
+                      " --max-images 64 --method percentile --cache " + arg(file("resnet.cache"))));
+  }
+
+  CliResult debug(const std::string& extra) {
+    return run_cli("debug precision " + arg(model_path("resnet_fmnist")) + " --calib " + arg(file("resnet.cache")) +
+                   " --data " + test::fashion_mnist_test_images() + " --max-images 128 " + extra);
+  }
+};
+
+TEST_F(DebugPrecisionCli, AMetTargetKeepsEveryLayerInt8) {
+  // The percentile engine is at ~33 dB on these samples.
+  const CliResult r = debug("--min-sqnr 20 --save-rules " + arg(file("none.rules")));
+  expect_ok(r, {"INT8 ", "result", "0 of 15 INT8 layers kept FP32"});
+  EXPECT_EQ(r.output.find("sensitivity  the engine"), std::string::npos) << r.output;
+  EXPECT_EQ(test::read_bytes(file("none.rules")), "");
+}
+
+TEST_F(DebugPrecisionCli, FallsBackTheMostSensitiveLayersAndWritesRulesBuildReads) {
+  const fs::path rules = file("resnet.rules"), plan = file("resnet.plan");
+  const CliResult r = debug("--min-sqnr 35 --save-rules " + arg(rules) + " --save-engine " + arg(plan));
+  expect_ok(r, {"sensitivity  the engine with only this layer FP32", "/stem/stem.0/Conv", "fallback", "result",
+                "--layer-precisions", rules.string(), plan.string()});
+  const std::string text = test::read_bytes(rules);
+  ASSERT_FALSE(text.empty());
+  EXPECT_NE(text.find(":fp32\n"), std::string::npos) << text;
+  // The rules file is what octet build --layer-precisions @FILE reads.
+  expect_ok(run_cli("build " + arg(model_path("resnet_fmnist")) + " --int8 --calib " + arg(file("resnet.cache")) +
+                    " --layer-precisions @" + rules.string() + " --save-engine " + arg(file("again.plan"))),
+            {"fp32: --layer-precisions asks fp32"});
+  ASSERT_TRUE(fs::exists(plan));
+  expect_ok(run_cli("info " + arg(plan)), {"INT8"});
+}
+
+TEST_F(DebugPrecisionCli, BadInputNamesWhatIsWrong) {
+  expect_error(debug(""), {"--min-agreement", "--min-sqnr"});
+  expect_error(debug("--min-agreement 99 --min-sqnr 30"), {"exactly one target"});
+  expect_error(debug("--min-agreement 120"), {"--min-agreement must be in (0, 100]"});
+  expect_error(run_cli("debug quantize " + arg(model_path("resnet_fmnist"))), {"unknown tool 'quantize'", "precision"});
+  expect_error(run_cli("build " + arg(model_path("resnet_fmnist")) + " --int8 --calib " + arg(file("resnet.cache")) +
+                       " --layer-precisions @" + file("missing.rules").string() + " --save-engine " + arg(file("x.plan"))),
+               {"cannot read the rules file", "missing.rules"});
+}
+
+}  // namespace
+}  // namespace octet

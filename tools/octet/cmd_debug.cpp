@@ -1,0 +1,306 @@
+// octet debug precision MODEL --calib CACHE --data DATA (--min-agreement PCT | --min-sqnr DB) — Polygraphy's
+// `debug precision` for octet's INT8 builder: which layers lose the accuracy, and the fewest to keep in
+// FP32 for a target, measured on the user's own samples against the FP32 model.
+//
+//   1. The FP32 model runs once over the samples; its outputs are the reference.
+//   2. The INT8 engine with every scaled layer INT8 (what `octet build --int8` makes) is measured.
+//   3. Sensitivity: for each INT8 layer, the engine with only that layer FP32 is measured; the layers
+//      are ranked by the metric they give (best first).
+//   4. Fallback (greedy, Polygraphy's "linear" mode in sensitivity order): layers go to FP32 one at a
+//      time in that order, the engine re-measured after each, until the target holds. Nothing is
+//      written when even every candidate in FP32 misses it.
+// Metrics, over the samples (a short last batch's padding is never counted):
+//   agreement  share of samples whose top-1 (argmax of output 0, per sample) equals FP32's, in %
+//   sqnr       10 log10(sum r^2 / sum (x - r)^2) over every graph output, in dB (engine/tensor_diff.h)
+// The rules go to --save-rules (one `NAME:fp32` per line; `octet build --layer-precisions @FILE` reads
+// them) and, with --save-engine, into a plan built here.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/file_util.h"
+#include "octet/build_config.h"
+#include "engine/onnx_import.h"
+#include "engine/passes.h"
+#include "engine/plan.h"
+#include "engine/shape_inference.h"
+#include "quantize/int8_builder.h"
+#include "tools/octet/cli.h"
+
+#if OCTET_HAVE_CUDA
+#include "engine/cuda_backend.h"
+#endif
+
+namespace octet::cli {
+namespace {
+
+enum class Metric { kAgreement, kSqnr };
+
+struct Target {
+  Metric metric = Metric::kAgreement;
+  double value = 0;  // % or dB
+  const char* unit() const { return metric == Metric::kAgreement ? "%" : " dB"; }
+  const char* name() const { return metric == Metric::kAgreement ? "top-1 agreement" : "SQNR"; }
+};
+
+// The samples, in batches of the context's size (the last padded with zeros), and FP32's outputs.
+struct Samples {
+  std::vector<Tensor> batches;
+  std::vector<int64_t> rows;  // real samples in each batch
+  std::vector<std::vector<Tensor>> reference;
+  int64_t total = 0;
+};
+
+int64_t argmax(const float* x, int64_t n) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i)
+    if (x[i] > x[best]) best = i;
+  return best;
+}
+
+// Both metrics of an engine on the samples; `of(target)` is the one the target names.
+struct Measured {
+  double agreement = 0, sqnr = 0;
+  double of(const Target& target) const { return target.metric == Metric::kAgreement ? agreement : sqnr; }
+  // Ranking order: the target's metric, then SQNR, which is continuous where agreement on a few
+  // samples moves in steps (ties would otherwise leave the order to chance).
+  bool better_than(const Measured& other, const Target& target) const {
+    if (of(target) != other.of(target)) return of(target) > other.of(target);
+    return sqnr > other.sqnr;
+  }
+};
+
+// The metrics of `graph` on the samples against the FP32 reference.
+Measured measure(const Graph& graph, const Samples& samples, const ExecutionChoice& exec) {
+  auto context = create_context(graph, exec.backend, exec.options);
+  int64_t agree = 0;
+  double signal = 0, noise = 0;
+  for (size_t b = 0; b < samples.batches.size(); ++b) {
+    const std::vector<Tensor> outputs = context->run({samples.batches[b]});
+    const int64_t rows = samples.rows[b];
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      const Tensor& x = outputs[o];
+      const Tensor& r = samples.reference[b][o];
+      const int64_t per_row = x.numel() / x.dims()[0];
+      if (o == 0) {
+        for (int64_t i = 0; i < rows; ++i)
+          agree += argmax(x.data<float>() + i * per_row, per_row) == argmax(r.data<float>() + i * per_row, per_row);
+      }
+      for (int64_t i = 0; i < rows * per_row; ++i) {
+        const double d = static_cast<double>(x.data<float>()[i]) - r.data<float>()[i];
+        signal += static_cast<double>(r.data<float>()[i]) * r.data<float>()[i];
+        noise += d * d;
+      }
+    }
+  }
+  Measured m;
+  m.agreement = 100.0 * static_cast<double>(agree) / static_cast<double>(samples.total);
+  m.sqnr = noise == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(signal / noise);
+  return m;
+}
+
+std::string rules_text(const std::vector<std::string>& layers) {
+  std::string text;
+  for (const std::string& layer : layers) text += (text.empty() ? "" : ",") + layer + ":fp32";
+  return text;
+}
+
+Graph build_with_fallback(const Graph& fp32, const Scales& scales, const std::vector<std::string>& fp32_layers,
+                          BuildReport* report = nullptr) {
+  BuildConfig config;
+  config.int8 = true;
+  for (const std::string& layer : fp32_layers) config.layer_precisions.push_back({layer, Precision::kFloat32});
+  return build_int8_graph(fp32, scales.by_tensor, config, report);
+}
+
+std::string format(double v, const Target& target) {
+  if (std::isinf(v)) return "inf";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, target.metric == Metric::kAgreement ? "%.2f%%" : "%.1f dB", v);
+  return buffer;
+}
+
+int debug_precision(const Args& args) {
+  po::options_description options("Options");
+  options.add_options()
+    ("model", po::value<std::string>()->required(), "the FP32 ONNX model")
+    ("calib", po::value<std::string>()->required(), "its activation scales (octet calibrate --cache / --table)")
+    ("max-images", po::value<int64_t>()->default_value(200), "samples measured on (the first N of --data)")
+    ("min-agreement", po::value<double>(), "target: top-1 agreement with FP32 of output 0, in % (classifiers)")
+    ("min-sqnr", po::value<double>(), "target: SQNR of every graph output against FP32, in dB (any model)")
+    ("save-rules", po::value<std::string>(), "write the layers kept FP32, one NAME:fp32 per line "
+                                             "(octet build --layer-precisions @FILE)")
+    ("save-engine", po::value<std::string>(), "build the plan with those layers FP32 and write it here");
+  options.add(data_options());
+  options.add(execution_options());
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  po::variables_map vm;
+  if (!parse_command_line(
+          args,
+          "usage: octet debug precision MODEL --calib CACHE --data DATA [preprocessing] [--max-images N]\n"
+          "                             (--min-agreement PCT | --min-sqnr DB) [--save-rules FILE] "
+          "[--save-engine PLAN]\n\n"
+          "Measures the INT8 engine against the FP32 model on the samples, ranks the INT8 layers by what running "
+          "each alone in FP32 gives, then moves layers to FP32 in that order, re-measuring, until the target "
+          "holds. Prints the ranking and the layers kept FP32; writes them as rules (--save-rules) and builds the "
+          "plan (--save-engine). Nothing is written when the target cannot be met.",
+          options, positional, vm))
+    return 0;
+  OCTET_CHECK(vm.count("data"), "octet debug precision needs --data PATH (the samples to measure on)");
+  OCTET_CHECK((vm.count("min-agreement") > 0) != (vm.count("min-sqnr") > 0),
+              "give exactly one target: --min-agreement PCT or --min-sqnr DB");
+  Target target;
+  if (vm.count("min-agreement")) {
+    target.value = vm["min-agreement"].as<double>();
+    OCTET_CHECK(target.value > 0 && target.value <= 100, "--min-agreement must be in (0, 100], got ", target.value);
+  } else {
+    target.metric = Metric::kSqnr;
+    target.value = vm["min-sqnr"].as<double>();
+  }
+  const int64_t max_images = vm["max-images"].as<int64_t>();
+  OCTET_CHECK(max_images >= 1, "--max-images must be >= 1, got ", max_images);
+  for (const char* option : {"save-rules", "save-engine"})
+    if (vm.count(option)) check_output_path(std::string("--") + option, vm[option].as<std::string>());
+
+  ExecutionChoice exec = read_execution_options(vm);
+  if (vm["batch"].defaulted()) exec.batch = 32;
+  const std::string model_path = vm["model"].as<std::string>();
+  ImportOptions import_options;
+  import_options.batch = exec.batch;
+  import_options.input_shapes = exec.shapes;
+  const Graph imported = import_onnx_file(model_path, import_options);
+  const Scales scales = read_scales(vm["calib"].as<std::string>(), model_path, imported);
+  Graph fp32 = imported;
+  optimize_fp32(fp32);
+  set_batch(fp32, exec.batch);
+
+  // The samples and the FP32 reference.
+  const std::string data_path = vm["data"].as<std::string>();
+  auto source = open_batch_source(data_path, read_data_options(vm, &fp32, model_path));
+  feed_samples(fp32, source->sample_dims());
+  OCTET_CHECK(fp32.inputs.size() == 1, "'", model_path, "' has ", fp32.inputs.size(),
+              " inputs; octet debug precision feeds single-input models");
+  const Dims& input_dims = fp32.value(fp32.inputs[0]).dims;
+  Samples samples;
+  {
+    auto reference = create_context(fp32, exec.backend, exec.options);
+    Batch batch;
+    const int64_t sample_elements = numel(source->sample_dims());
+    while (samples.total < max_images && source->next(std::min(exec.batch, max_images - samples.total), batch)) {
+      const int64_t n = batch.images.dims()[0];
+      Tensor padded(DataType::kFloat32, input_dims);
+      std::memset(padded.raw(), 0, padded.bytes());
+      std::memcpy(padded.raw(), batch.images.raw(), static_cast<size_t>(n * sample_elements) * sizeof(float));
+      samples.reference.push_back(reference->run({padded}));
+      samples.batches.push_back(std::move(padded));
+      samples.rows.push_back(n);
+      samples.total += n;
+    }
+  }
+  OCTET_CHECK(samples.total > 0, "dataset '", data_path, "' is empty");
+  std::printf("model        %s\n", model_path.c_str());
+  std::printf("data         %s, %lld samples\n", source->describe().c_str(), static_cast<long long>(samples.total));
+  std::printf("target       %s >= %s against FP32\n", target.name(), format(target.value, target).c_str());
+
+  // The engine as `octet build --int8` makes it, and its INT8 layers.
+  BuildReport report;
+  const Measured baseline_measured = measure(build_with_fallback(fp32, scales, {}, &report), samples, exec);
+  const double baseline = baseline_measured.of(target);
+  std::vector<std::string> candidates;
+  for (const LayerDecision& d : report.layers)
+    if (d.precision == Precision::kInt8) candidates.push_back(d.layer);
+  std::printf("INT8         %s with %zu INT8 layers (top-1 agreement %.2f%%, SQNR %.1f dB)\n",
+              format(baseline, target).c_str(), candidates.size(), baseline_measured.agreement, baseline_measured.sqnr);
+
+  std::vector<std::string> kept_fp32;
+  double reached = baseline;
+  if (baseline < target.value) {
+    // Sensitivity: each INT8 layer alone in FP32.
+    struct Ranked {
+      std::string layer;
+      Measured measured;
+    };
+    std::vector<Ranked> ranked;
+    Progress progress("sensitivity", static_cast<int64_t>(candidates.size()), "layers");
+    for (const std::string& layer : candidates) {
+      ranked.push_back({layer, measure(build_with_fallback(fp32, scales, {layer}), samples, exec)});
+      progress.update(static_cast<int64_t>(ranked.size()));
+    }
+    progress.finish();
+    std::stable_sort(ranked.begin(), ranked.end(), [&target](const Ranked& a, const Ranked& b) {
+      return a.measured.better_than(b.measured, target);
+    });
+    std::printf("\nsensitivity  the engine with only this layer FP32, best first (top %zu of %zu):\n",
+                std::min<size_t>(ranked.size(), 15), ranked.size());
+    for (size_t i = 0; i < ranked.size() && i < 15; ++i)
+      std::printf("  %3zu  %-48s %10s  (%+.2f; SQNR %.1f dB)\n", i + 1, ranked[i].layer.c_str(),
+                  format(ranked[i].measured.of(target), target).c_str(), ranked[i].measured.of(target) - baseline,
+                  ranked[i].measured.sqnr);
+
+    // Greedy fallback in that order.
+    std::printf("\nfallback\n");
+    for (const Ranked& r : ranked) {
+      kept_fp32.push_back(r.layer);
+      reached = measure(build_with_fallback(fp32, scales, kept_fp32), samples, exec).of(target);
+      std::printf("  + %-48s -> %s\n", r.layer.c_str(), format(reached, target).c_str());
+      if (reached >= target.value) break;
+    }
+    OCTET_CHECK(reached >= target.value, "the target ", target.name(), " >= ", format(target.value, target),
+                " is not met even with all ", candidates.size(), " INT8 layers in FP32 (", format(reached, target),
+                "): nothing written");
+  }
+  std::printf("\nresult       %s with %zu of %zu INT8 layers kept FP32\n", format(reached, target).c_str(),
+              kept_fp32.size(), candidates.size());
+  if (!kept_fp32.empty()) std::printf("rules        --layer-precisions %s\n", rules_text(kept_fp32).c_str());
+
+  if (vm.count("save-rules")) {
+    std::string text;
+    for (const std::string& layer : kept_fp32) text += layer + ":fp32\n";
+    write_file_atomic(vm["save-rules"].as<std::string>(), text);
+    std::printf("wrote        %s\n", vm["save-rules"].as<std::string>().c_str());
+  }
+  if (vm.count("save-engine")) {
+    Plan plan;
+    plan.backend = exec.backend;
+    plan.build_settings = "octet debug precision " + model_path + " --calib " + vm["calib"].as<std::string>() +
+                          (kept_fp32.empty() ? "" : " --layer-precisions " + rules_text(kept_fp32));
+    plan.graph = build_with_fallback(fp32, scales, kept_fp32);
+#if OCTET_HAVE_CUDA
+    if (exec.backend == BackendKind::kCuda) {
+      choose_int8_tactics(plan.graph, exec.options, {});  // every tactic, timed on this device
+      plan.gpu_arch = cuda_device_arch(exec.options.device);
+      plan.gpu_name = cuda_describe_device(exec.options.device);
+    }
+#endif
+    save_plan(vm["save-engine"].as<std::string>(), plan);
+    std::printf("plan         %s\n", vm["save-engine"].as<std::string>().c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int command_debug(const Args& args) {
+  if (!args.empty() && args[0] == "precision") return debug_precision(Args(args.begin() + 1, args.end()));
+  const bool help = !args.empty() && (args[0] == "--help" || args[0] == "-h");
+  if (help || args.empty()) {
+    std::printf("usage: octet debug precision MODEL --calib CACHE --data DATA (--min-agreement PCT | --min-sqnr DB) "
+                "...
+
+tools:
+  precision   rank the INT8 layers by sensitivity and keep the fewest in FP32 for a "
+                "target (octet debug precision --help)
+");
+    return help ? 0 : 1;
+  }
+  OCTET_CHECK(false, "unknown tool '", args[0], "' (tools: precision)");
+  return 1;
+}
+
+}  // namespace octet::cli
