@@ -291,12 +291,8 @@ int command_debug(const Args& args) {
   const bool help = !args.empty() && (args[0] == "--help" || args[0] == "-h");
   if (help || args.empty()) {
     std::printf("usage: octet debug precision MODEL --calib CACHE --data DATA (--min-agreement PCT | --min-sqnr DB) "
-                "...
-
-tools:
-  precision   rank the INT8 layers by sensitivity and keep the fewest in FP32 for a "
-                "target (octet debug precision --help)
-");
+                "...\n\ntools:\n  precision   rank the INT8 layers by sensitivity and keep the fewest in FP32 for a "
+                "target (octet debug precision --help)\n");
     return help ? 0 : 1;
   }
   OCTET_CHECK(false, "unknown tool '", args[0], "' (tools: precision)");
