@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "datasets/image_transform.h"
+#include "engine/file_util.h"
 
 namespace octet {
 namespace {
@@ -56,10 +57,6 @@ Dims read_idx_header(GzReader& in, const std::string& path) {
     d = (int64_t(b[0]) << 24) | (int64_t(b[1]) << 16) | (int64_t(b[2]) << 8) | int64_t(b[3]);
   }
   return dims;
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 class IdxSource final : public BatchSource {

@@ -11,10 +11,6 @@
 namespace octet {
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // NumPy dtype strings for octet's types (little-endian; one-byte types use '|').
 const char* npy_descr(DataType type) {
   switch (type) {

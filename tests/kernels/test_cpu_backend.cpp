@@ -25,7 +25,7 @@ using Floats = std::vector<float>;
 class GraphBuilder {
  public:
   ValueId input(const std::string& name, const Dims& dims, DataType type = DataType::kFloat32) {
-    const ValueId id = graph_.add_value(Value{name, type, dims, std::nullopt, std::nullopt});
+    const ValueId id = graph_.add_value(Value{name, type, dims, std::nullopt, std::nullopt, std::nullopt});
     graph_.inputs.push_back(id);
     graph_.input_batched.push_back(true);
     return id;
@@ -34,11 +34,11 @@ class GraphBuilder {
     Tensor t(DataType::kFloat32, dims);
     EXPECT_EQ(static_cast<size_t>(t.numel()), values.size()) << name;
     std::memcpy(t.raw(), values.data(), t.bytes());
-    return graph_.add_value(Value{name, DataType::kFloat32, dims, std::move(t), std::nullopt});
+    return graph_.add_value(Value{name, DataType::kFloat32, dims, std::move(t), std::nullopt, std::nullopt});
   }
   ValueId node(OpKind op, const std::string& name, std::vector<ValueId> inputs, const Dims& out_dims,
                NodeAttributes attrs = {}) {
-    const ValueId out = graph_.add_value(Value{name + "_out", DataType::kFloat32, out_dims, std::nullopt, std::nullopt});
+    const ValueId out = graph_.add_value(Value{name + "_out", DataType::kFloat32, out_dims, std::nullopt, std::nullopt, std::nullopt});
     Node n;
     n.name = name;
     n.op = op;
@@ -440,7 +440,7 @@ TEST(CpuBackendErrors, GraphsAreValidatedAtCreationNamingTheNode) {
     GraphBuilder b;
     const ValueId x = b.input("x", {1, 1, 2, 2});
     const ValueId y = b.node(OpKind::MaxPool, "mp", {x}, {1, 1, 1, 1}, pool_attrs(2, 2, 2, 2));
-    b.graph().nodes.back().outputs.push_back(b.graph().add_value(Value{"indices", DataType::kInt64, {1, 1, 1, 1}, {}, {}}));
+    b.graph().nodes.back().outputs.push_back(b.graph().add_value(Value{"indices", DataType::kInt64, {1, 1, 1, 1}, {}, {}, {}}));
     b.output(y);
     EXPECT_NE(error_of([&] { create_cpu_context(b.graph(), {}); }).find("node 'mp' (MaxPool)"), std::string::npos);
     EXPECT_THROW(create_cpu_context(b.graph(), {}), UnsupportedError);  // valid ONNX, not implemented
@@ -448,7 +448,7 @@ TEST(CpuBackendErrors, GraphsAreValidatedAtCreationNamingTheNode) {
   {
     // A node that reads a value no earlier node wrote.
     Graph g = relu_graph();
-    const ValueId later = g.add_value(Value{"later", DataType::kFloat32, {2, 3}, {}, {}});
+    const ValueId later = g.add_value(Value{"later", DataType::kFloat32, {2, 3}, {}, {}, {}});
     g.nodes[0].inputs[0] = later;
     const std::string message = error_of([&] { create_cpu_context(g, {}); });
     EXPECT_NE(message.find("reads 'later' before any node writes it"), std::string::npos) << message;

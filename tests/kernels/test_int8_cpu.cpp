@@ -589,12 +589,12 @@ class Int8GraphBuilder {
     return id;
   }
   ValueId value(const std::string& name, DataType type, const Dims& dims, std::optional<float> scale) {
-    return graph.add_value(Value{name, type, dims, std::nullopt, scale});
+    return graph.add_value(Value{name, type, dims, std::nullopt, scale, std::nullopt});
   }
   ValueId constant(const std::string& name, Tensor tensor) {
     const DataType type = tensor.type();
     const Dims dims = tensor.dims();
-    return graph.add_value(Value{name, type, dims, std::move(tensor), std::nullopt});
+    return graph.add_value(Value{name, type, dims, std::move(tensor), std::nullopt, std::nullopt});
   }
   template <typename T>
   ValueId constant(const std::string& name, const Dims& dims, const std::vector<T>& values) {

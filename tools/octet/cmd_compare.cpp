@@ -34,10 +34,6 @@
 namespace octet::cli {
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // The input of a single-input model from the tensors of an --input file: a .npy / .pb holds one; of an
 // .npz, the one named as the model's input, else its only one.
 Tensor pick_input(NamedTensors& tensors, const std::string& path, const std::string& input_name) {
