@@ -84,6 +84,24 @@ TEST_F(CompareCli, MarkAllFollowsTheErrorThroughTheInt8Layers) {
                {"--mark all needs --reference"});
 }
 
+TEST_F(CompareCli, DataComparesEverySampleOfADataset) {
+  const std::string plan = arg(int8_plan()), model = arg(model_path("resnet_fmnist"));
+  const std::string data = " --data " + test::fashion_mnist_test_images() + " --max-images 100 --batch 32";
+  const fs::path outputs = file("outputs.npz");
+  // 100 samples in batches of 32: the last batch's 28 padding rows are left out.
+  expect_ok(run_cli("compare " + plan + " --reference " + model + data + " --check-error-stat mean --atol 0.1" +
+                    " --save-outputs " + arg(outputs)),
+            {"100 sample(s) of IDX", "PASSED"});
+  const NamedTensors saved = read_npz_file(outputs.string());
+  ASSERT_EQ(saved.size(), 1u);
+  EXPECT_EQ(saved[0].second.dims(), (Dims{100, 10}));
+  expect_ok(run_cli("compare " + plan + " --load-outputs " + arg(outputs) + data), {"inf", "PASSED: 0 of 1"});
+  expect_error(run_cli("compare " + plan + " --reference " + model + data + " --mark all"),
+               {"--mark all compares one batch"});
+  expect_error(run_cli("compare " + plan + " --reference " + model + data + " --random"),
+               {"exactly one of --input FILE, --random or --data DATA"});
+}
+
 TEST_F(CompareCli, SavedOutputsAreAReference) {
   const std::string model = arg(model_path("mlp_fmnist"));
   const fs::path inputs = file("in.npz"), outputs = file("out.npz");
@@ -105,7 +123,7 @@ TEST_F(CompareCli, SavedOutputsAreAReference) {
 TEST_F(CompareCli, BadInputNamesWhatIsWrong) {
   const std::string model = arg(model_path("mlp_fmnist"));
   expect_error(run_cli("compare " + model + " --random"), {"--reference", "--load-outputs"});
-  expect_error(run_cli("compare " + model + " --reference " + model), {"--input", "--random"});
+  expect_error(run_cli("compare " + model + " --reference " + model), {"--input", "--random", "--data"});
   write_npz_file(file("two.npz").string(), {{"a", Tensor(DataType::kFloat32, {1, 10})},
                                             {"b", Tensor(DataType::kFloat32, {1, 10})}});
   expect_error(run_cli("compare " + model + " --load-outputs " + arg(file("two.npz")) + " --random"),

@@ -17,12 +17,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "datasets/batch_source.h"
 #include "engine/backend.h"
 #include "engine/file_util.h"
 #include "engine/npz.h"
@@ -166,6 +170,46 @@ void print_marked(const std::vector<MarkedRow>& rows, size_t skipped) {
                 r->loss_db, number(r->diff.sqnr_db, "%.1f").c_str());
 }
 
+// The first `rows` samples (dim 0) of each tensor, gathered batch after batch and joined at the end.
+class RowCollector {
+ public:
+  void add(const std::vector<Tensor>& tensors, int64_t rows) {
+    if (parts_.empty()) parts_.resize(tensors.size());
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      const Tensor& t = tensors[i];
+      OCTET_CHECK(t.rank() >= 1, "--data compares outputs with the batch as dim 0; output ", i, " is a scalar");
+      Dims dims = t.dims();
+      dims[0] = rows;
+      Tensor part(t.type(), dims);
+      std::memcpy(part.raw(), t.raw(), part.bytes());
+      parts_[i].push_back(std::move(part));
+    }
+  }
+  std::vector<Tensor> joined() const {
+    std::vector<Tensor> out;
+    for (const std::vector<Tensor>& parts : parts_) {
+      if (parts.size() == 1) {
+        out.push_back(parts[0]);
+        continue;
+      }
+      Dims dims = parts[0].dims();
+      dims[0] = 0;
+      for (const Tensor& p : parts) dims[0] += p.dims()[0];
+      Tensor t(parts[0].type(), dims);
+      size_t offset = 0;
+      for (const Tensor& p : parts) {
+        std::memcpy(static_cast<char*>(t.raw()) + offset, p.raw(), p.bytes());
+        offset += p.bytes();
+      }
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::vector<Tensor>> parts_;  // per tensor, per batch
+};
+
 void print_table(const std::vector<Match>& matches, const Tolerance& tolerance) {
   std::printf("%-28s %10s %10s %10s %10s %10s %9s %9s %10s  %s\n", "output", "max abs", "mean abs", "median abs",
               "max rel", "rel L2", "SQNR dB", "cosine", "failing", "check");
@@ -227,6 +271,8 @@ int command_compare(const Args& args) {
     ("input", po::value<std::string>(), "the input: .npy, .pb (ONNX TensorProto) or .npz (the array named as the "
                                         "model's input, or its only one); dim 0 is the batch")
     ("random", po::bool_switch(), "a random N(0, 1) input of the model's shape instead of --input")
+    ("max-images", po::value<int64_t>()->default_value(0), "with --data: compare on at most this many samples "
+                                                           "(0 = all)")
     ("seed", po::value<uint32_t>()->default_value(0), "seed for --random")
     ("atol", po::value<double>()->default_value(1e-5, "1e-5"), "absolute tolerance")
     ("rtol", po::value<double>()->default_value(1e-5, "1e-5"), "relative tolerance (of the reference's value)")
@@ -239,6 +285,7 @@ int command_compare(const Args& args) {
     ("export-json", po::value<std::string>(), "write the statistics as JSON to this file")
     ("mark", po::value<std::string>(), "all: also compare every intermediate tensor both executions compute "
                                        "(reported with the SQNR each layer loses, not checked; needs --reference)");
+  options.add(data_options());
   options.add(execution_options());
   po::positional_options_description positional;
   positional.add("model", 1);
@@ -246,19 +293,23 @@ int command_compare(const Args& args) {
   if (!parse_command_line(
           args,
           "usage: octet compare MODEL|PLAN (--reference MODEL|PLAN | --load-outputs FILE.npz) (--input FILE | "
-          "--random)\n                     [--atol X] [--rtol X] [--check-error-stat elemwise|max|mean|median] "
+          "--random | --data DATA [preprocessing])\n                     [--atol X] [--rtol X] [--check-error-stat elemwise|max|mean|median] "
           "[--save-outputs FILE.npz] [--export-json FILE] [--mark all]\n\n"
           "Runs MODEL|PLAN and a reference on the same input and checks every graph output against the reference's "
           "(matched by name; by position when no name matches and the counts agree): an element passes when "
           "|x - r| <= atol or |x - r| <= rtol * |r| (Polygraphy's check). Prints max / mean / median absolute and "
           "relative error, relative L2, SQNR and cosine similarity per output. Exit status 1 when a check fails. "
+          "With --data the samples of a dataset (images, IDX, HDF5; preprocessing as octet eval) run in batches "
+          "and the statistics cover all of them. "
           "--mark all adds every intermediate tensor both compute (INT8 ones dequantized), with the SQNR each layer "
           "loses against its inputs: where the error grows.",
           options, positional, vm))
     return 0;
 
   const bool random = vm["random"].as<bool>();
-  OCTET_CHECK(random != (vm.count("input") > 0), "give exactly one of --input FILE or --random");
+  const bool data = vm.count("data") > 0;
+  OCTET_CHECK(int(random) + int(vm.count("input") > 0) + int(data) == 1,
+              "give exactly one of --input FILE, --random or --data DATA");
   OCTET_CHECK((vm.count("reference") > 0) != (vm.count("load-outputs") > 0),
               "give exactly one of --reference MODEL|PLAN or --load-outputs FILE.npz");
   for (const char* option : {"save-inputs", "save-outputs", "export-json"})
@@ -268,19 +319,23 @@ int command_compare(const Args& args) {
   tolerance.rtol = vm["rtol"].as<double>();
   OCTET_CHECK(tolerance.atol >= 0 && tolerance.rtol >= 0, "--atol and --rtol must be >= 0");
   tolerance.stat = parse_error_stat(vm["check-error-stat"].as<std::string>());
+  const int64_t max_images = vm["max-images"].as<int64_t>();
+  OCTET_CHECK(max_images >= 0, "--max-images must be >= 0, got ", max_images);
   const bool mark_all_tensors = vm.count("mark") > 0;
   if (mark_all_tensors) {
     OCTET_CHECK(vm["mark"].as<std::string>() == "all", "--mark '", vm["mark"].as<std::string>(),
                 "': only 'all' is supported (every tensor)");
     OCTET_CHECK(vm.count("reference") > 0, "--mark all needs --reference MODEL|PLAN (saved outputs hold no "
                                            "intermediate tensors)");
+    OCTET_CHECK(!data, "--mark all compares one batch: use --input FILE or --random, not --data");
   }
 
   ExecutionChoice exec = read_execution_options(vm);
+  if (data && vm["batch"].defaulted()) exec.batch = 32;
   const std::string model_path = vm["model"].as<std::string>();
-  const std::string input_path = random ? "" : vm["input"].as<std::string>();
+  const std::string input_path = vm.count("input") ? vm["input"].as<std::string>() : "";
   NamedTensors input_file;  // --input's tensors; the batch is the first one's dim 0
-  if (!random) {
+  if (!input_path.empty()) {
     if (ends_with(input_path, ".npz")) {
       input_file = read_npz_file(input_path);
     } else {
@@ -295,44 +350,88 @@ int command_compare(const Args& args) {
     exec.batch = file_batch;
   }
   const int64_t batch = random && vm["batch"].defaulted() ? 0 : exec.batch;  // 0: a plan's own batch
-  const LoadedGraph subject = load_model_or_plan(model_path, batch, exec);
+  LoadedGraph subject = load_model_or_plan(model_path, batch, exec);
   OCTET_CHECK(subject.graph.inputs.size() == 1, subject.kind(), " '", model_path, "' has ",
               subject.graph.inputs.size(), " inputs; octet compare feeds single-input models");
+  std::unique_ptr<BatchSource> source;
+  if (data) {
+    source = open_batch_source(vm["data"].as<std::string>(), read_data_options(vm, &subject.graph, model_path));
+    feed_samples(subject.graph, source->sample_dims());
+  }
   const Value& in_value = subject.graph.value(subject.graph.inputs[0]);
-  const Tensor input =
-      random ? random_input(in_value.dims, vm["seed"].as<uint32_t>()) : pick_input(input_file, input_path, in_value.name);
-  OCTET_CHECK(input.type() == DataType::kFloat32 && input.dims() == in_value.dims, "the input is ",
-              to_string(input.type()), " ", to_string(input.dims()), ", ", subject.kind(), " '", model_path,
-              "' takes float32 ", to_string(in_value.dims), " ('", in_value.name, "')");
 
+  // The reference, when it is a model or plan, runs beside the subject on every batch.
+  std::optional<LoadedGraph> reference;
+  std::unique_ptr<ExecutionContext> reference_context;
+  ExecutionChoice reference_exec = exec;
+  if (vm.count("reference")) {
+    const std::string path = vm["reference"].as<std::string>();
+    reference_exec.backend_given = vm.count("reference-backend") > 0;
+    if (reference_exec.backend_given) reference_exec.backend = parse_backend(vm["reference-backend"].as<std::string>());
+    reference = load_model_or_plan(path, exec.batch, reference_exec);
+    if (source) feed_samples(reference->graph, source->sample_dims());
+    OCTET_CHECK(reference->graph.inputs.size() == 1 &&
+                    reference->graph.value(reference->graph.inputs[0]).dims == in_value.dims,
+                "the reference ", reference->kind(), " '", path, "' does not take the compared one's input ",
+                to_string(in_value.dims));
+    reference_context = create_context(reference->graph, reference_exec.backend, reference_exec.options);
+  }
   MarkedTensors subject_marked, reference_marked;
   auto subject_context = create_context(subject.graph, exec.backend, exec.options);
-  if (mark_all_tensors) mark_all(subject.graph, *subject_context, subject_marked);
-  const std::vector<Tensor> outputs = subject_context->run({input});
+  if (mark_all_tensors) {
+    mark_all(subject.graph, *subject_context, subject_marked);
+    mark_all(reference->graph, *reference_context, reference_marked);
+  }
+
+  // Batches: the one input (--input, --random), or the dataset's, the last padded with zeros whose
+  // rows are left out.
+  RowCollector subject_rows, reference_rows, input_rows;
+  int64_t samples = 0;
+  const auto run_batch = [&](const Tensor& in, int64_t rows) {
+    subject_rows.add(subject_context->run({in}), rows);
+    if (reference_context) reference_rows.add(reference_context->run({in}), rows);
+    if (vm.count("save-inputs")) input_rows.add({in}, rows);
+    samples += rows;
+  };
+  if (source) {
+    const int64_t total = max_images > 0 ? std::min(max_images, source->size()) : source->size();
+    Progress progress("compare", total);
+    Batch next;
+    const int64_t sample_elements = numel(source->sample_dims());
+    Tensor padded(DataType::kFloat32, in_value.dims);
+    while (samples < total && source->next(std::min(exec.batch, total - samples), next)) {
+      const int64_t n = next.images.dims()[0];
+      std::memset(padded.raw(), 0, padded.bytes());
+      std::memcpy(padded.raw(), next.images.raw(), static_cast<size_t>(n * sample_elements) * sizeof(float));
+      run_batch(padded, n);
+      progress.update(samples);
+    }
+    progress.finish();
+    OCTET_CHECK(samples > 0, "dataset '", vm["data"].as<std::string>(), "' is empty");
+  } else {
+    const Tensor input = random ? random_input(in_value.dims, vm["seed"].as<uint32_t>())
+                                : pick_input(input_file, input_path, in_value.name);
+    OCTET_CHECK(input.type() == DataType::kFloat32 && input.dims() == in_value.dims, "the input is ",
+                to_string(input.type()), " ", to_string(input.dims()), ", ", subject.kind(), " '", model_path,
+                "' takes float32 ", to_string(in_value.dims), " ('", in_value.name, "')");
+    run_batch(input, input.dims()[0]);
+  }
+  const std::vector<Tensor> outputs = subject_rows.joined();
   std::vector<std::string> names;
   for (ValueId id : subject.graph.outputs) names.push_back(subject.graph.value(id).name);
-  std::printf("ran %s '%s' on %s, batch %lld\n", subject.kind(), model_path.c_str(), to_string(exec.backend),
-              static_cast<long long>(exec.batch));
+  std::printf("ran %s '%s' on %s, batch %lld, %lld sample(s)%s\n", subject.kind(), model_path.c_str(),
+              to_string(exec.backend), static_cast<long long>(exec.batch), static_cast<long long>(samples),
+              source ? (" of " + source->describe()).c_str() : "");
 
   std::vector<Tensor> reference_outputs;
   std::vector<std::string> reference_names;
   std::string reference_label;
-  if (vm.count("reference")) {
-    const std::string path = vm["reference"].as<std::string>();
-    ExecutionChoice reference_exec = exec;
-    reference_exec.backend_given = vm.count("reference-backend") > 0;
-    if (reference_exec.backend_given) reference_exec.backend = parse_backend(vm["reference-backend"].as<std::string>());
-    const LoadedGraph reference = load_model_or_plan(path, exec.batch, reference_exec);
-    OCTET_CHECK(reference.graph.inputs.size() == 1 &&
-                    reference.graph.value(reference.graph.inputs[0]).dims == in_value.dims,
-                "the reference ", reference.kind(), " '", path, "' does not take the compared one's input ",
-                to_string(in_value.dims));
-    auto reference_context = create_context(reference.graph, reference_exec.backend, reference_exec.options);
-    if (mark_all_tensors) mark_all(reference.graph, *reference_context, reference_marked);
-    reference_outputs = reference_context->run({input});
-    for (ValueId id : reference.graph.outputs) reference_names.push_back(reference.graph.value(id).name);
-    reference_label = std::string("the reference ") + reference.kind() + " '" + path + "'";
-    std::printf("ran reference %s '%s' on %s\n", reference.kind(), path.c_str(), to_string(reference_exec.backend));
+  if (reference) {
+    reference_outputs = reference_rows.joined();
+    for (ValueId id : reference->graph.outputs) reference_names.push_back(reference->graph.value(id).name);
+    reference_label = std::string("the reference ") + reference->kind() + " '" + reference->path + "'";
+    std::printf("ran reference %s '%s' on %s\n", reference->kind(), reference->path.c_str(),
+                to_string(reference_exec.backend));
   } else {
     const std::string path = vm["load-outputs"].as<std::string>();
     for (auto& [name, tensor] : read_npz_file(path)) {
@@ -363,7 +462,7 @@ int command_compare(const Args& args) {
   }
 
   if (vm.count("save-inputs")) {
-    write_npz_file(vm["save-inputs"].as<std::string>(), {{in_value.name, input}});
+    write_npz_file(vm["save-inputs"].as<std::string>(), {{in_value.name, input_rows.joined().at(0)}});
     std::printf("wrote '%s'\n", vm["save-inputs"].as<std::string>().c_str());
   }
   if (vm.count("save-outputs")) {
