@@ -62,8 +62,14 @@ TEST_F(DebugPrecisionCli, FallsBackTheMostSensitiveLayersAndWritesRulesBuildRead
   expect_ok(run_cli("info " + arg(plan)), {"INT8"});
 }
 
+TEST_F(DebugPrecisionCli, MaxDropIsAgainstFp32sLabelledTop1) {
+  const CliResult r = debug("--max-drop 0");
+  expect_ok(r, {"FP32         labelled top-1", "target       labelled top-1 >= ", "result"});
+}
+
 TEST_F(DebugPrecisionCli, BadInputNamesWhatIsWrong) {
-  expect_error(debug(""), {"--min-agreement", "--min-sqnr"});
+  expect_error(debug(""), {"--min-agreement", "--min-sqnr", "--max-drop"});
+  expect_error(debug("--max-drop -1"), {"--max-drop must be >= 0"});
   expect_error(debug("--min-agreement 99 --min-sqnr 30"), {"exactly one target"});
   expect_error(debug("--min-agreement 120"), {"--min-agreement must be in (0, 100]"});
   expect_error(run_cli("debug quantize " + arg(model_path("resnet_fmnist"))), {"unknown tool 'quantize'", "precision"});

@@ -1,6 +1,6 @@
-// octet debug precision MODEL --calib CACHE --data DATA (--min-agreement PCT | --min-sqnr DB) — Polygraphy's
-// `debug precision` for octet's INT8 builder: which layers lose the accuracy, and the fewest to keep in
-// FP32 for a target, measured on the user's own samples against the FP32 model.
+// octet debug precision MODEL --calib CACHE --data DATA (--min-agreement PCT | --min-sqnr DB | --max-drop PTS)
+// — Polygraphy's `debug precision` for octet's INT8 builder: which layers lose the accuracy, and the fewest
+// to keep in FP32 for a target, measured on the user's own samples against the FP32 model.
 //
 //   1. The FP32 model runs once over the samples; its outputs are the reference.
 //   2. The INT8 engine with every scaled layer INT8 (what `octet build --int8` makes) is measured.
@@ -12,6 +12,8 @@
 // Metrics, over the samples (a short last batch's padding is never counted):
 //   agreement  share of samples whose top-1 (argmax of output 0, per sample) equals FP32's, in %
 //   sqnr       10 log10(sum r^2 / sum (x - r)^2) over every graph output, in dB (engine/tensor_diff.h)
+//   top-1      labelled accuracy of output 0 (argmax per sample == label), in %; --max-drop PTS asks
+//              for FP32's own top-1 on the samples minus PTS
 // The rules go to --save-rules (one `NAME:fp32` per line; `octet build --layer-precisions @FILE` reads
 // them) and, with --save-engine, into a plan built here.
 #include <algorithm>
@@ -39,19 +41,22 @@
 namespace octet::cli {
 namespace {
 
-enum class Metric { kAgreement, kSqnr };
+enum class Metric { kAgreement, kSqnr, kTop1 };
 
+// What must hold: the metric at or above `value` (for --max-drop, FP32's labelled top-1 minus the drop).
 struct Target {
   Metric metric = Metric::kAgreement;
   double value = 0;  // % or dB
-  const char* unit() const { return metric == Metric::kAgreement ? "%" : " dB"; }
-  const char* name() const { return metric == Metric::kAgreement ? "top-1 agreement" : "SQNR"; }
+  const char* name() const {
+    return metric == Metric::kAgreement ? "top-1 agreement" : metric == Metric::kSqnr ? "SQNR" : "labelled top-1";
+  }
 };
 
 // The samples, in batches of the context's size (the last padded with zeros), and FP32's outputs.
 struct Samples {
   std::vector<Tensor> batches;
   std::vector<int64_t> rows;  // real samples in each batch
+  std::vector<std::vector<int64_t>> labels;  // per batch, per real sample; -1 where the data has none
   std::vector<std::vector<Tensor>> reference;
   int64_t total = 0;
 };
@@ -66,7 +71,10 @@ int64_t argmax(const float* x, int64_t n) {
 // Both metrics of an engine on the samples; `of(target)` is the one the target names.
 struct Measured {
   double agreement = 0, sqnr = 0;
-  double of(const Target& target) const { return target.metric == Metric::kAgreement ? agreement : sqnr; }
+  double top1 = 0;  // labelled top-1 accuracy of output 0, % (samples without a label count as wrong)
+  double of(const Target& target) const {
+    return target.metric == Metric::kAgreement ? agreement : target.metric == Metric::kSqnr ? sqnr : top1;
+  }
   // Ranking order: the target's metric, then SQNR, which is continuous where agreement on a few
   // samples moves in steps (ties would otherwise leave the order to chance).
   bool better_than(const Measured& other, const Target& target) const {
@@ -78,7 +86,7 @@ struct Measured {
 // The metrics of `graph` on the samples against the FP32 reference.
 Measured measure(const Graph& graph, const Samples& samples, const ExecutionChoice& exec) {
   auto context = create_context(graph, exec.backend, exec.options);
-  int64_t agree = 0;
+  int64_t agree = 0, correct = 0;
   double signal = 0, noise = 0;
   for (size_t b = 0; b < samples.batches.size(); ++b) {
     const std::vector<Tensor> outputs = context->run({samples.batches[b]});
@@ -92,8 +100,11 @@ Measured measure(const Graph& graph, const Samples& samples, const ExecutionChoi
                   to_string(x.dims()), " (FP32: ", to_string(r.dims()), ")");
       const int64_t per_row = x.numel() / x.dims()[0];
       if (o == 0) {
-        for (int64_t i = 0; i < rows; ++i)
-          agree += argmax(x.data<float>() + i * per_row, per_row) == argmax(r.data<float>() + i * per_row, per_row);
+        for (int64_t i = 0; i < rows; ++i) {
+          const int64_t top = argmax(x.data<float>() + i * per_row, per_row);
+          agree += top == argmax(r.data<float>() + i * per_row, per_row);
+          correct += top == samples.labels[b][static_cast<size_t>(i)];
+        }
       }
       for (int64_t i = 0; i < rows * per_row; ++i) {
         const double d = static_cast<double>(x.data<float>()[i]) - r.data<float>()[i];
@@ -104,6 +115,7 @@ Measured measure(const Graph& graph, const Samples& samples, const ExecutionChoi
   }
   Measured m;
   m.agreement = 100.0 * static_cast<double>(agree) / static_cast<double>(samples.total);
+  m.top1 = 100.0 * static_cast<double>(correct) / static_cast<double>(samples.total);
   m.sqnr = noise == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(signal / noise);
   return m;
 }
@@ -125,7 +137,7 @@ Graph build_with_fallback(const Graph& fp32, const Scales& scales, const std::ve
 std::string format(double v, const Target& target) {
   if (std::isinf(v)) return "inf";
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, target.metric == Metric::kAgreement ? "%.2f%%" : "%.1f dB", v);
+  std::snprintf(buffer, sizeof buffer, target.metric == Metric::kSqnr ? "%.1f dB" : "%.2f%%", v);
   return buffer;
 }
 
@@ -137,6 +149,8 @@ int debug_precision(const Args& args) {
     ("max-images", po::value<int64_t>()->default_value(200), "samples measured on (the first N of --data)")
     ("min-agreement", po::value<double>(), "target: top-1 agreement with FP32 of output 0, in % (classifiers)")
     ("min-sqnr", po::value<double>(), "target: SQNR of every graph output against FP32, in dB (any model)")
+    ("max-drop", po::value<double>(), "target: labelled top-1 accuracy of output 0 at most this many points below "
+                                      "FP32's (labelled data)")
     ("save-rules", po::value<std::string>(), "write the layers kept FP32, one NAME:fp32 per line "
                                              "(octet build --layer-precisions @FILE)")
     ("save-engine", po::value<std::string>(), "build the plan with those layers FP32 and write it here");
@@ -148,7 +162,7 @@ int debug_precision(const Args& args) {
   if (!parse_command_line(
           args,
           "usage: octet debug precision MODEL --calib CACHE --data DATA [preprocessing] [--max-images N]\n"
-          "                             (--min-agreement PCT | --min-sqnr DB) [--save-rules FILE] "
+          "                             (--min-agreement PCT | --min-sqnr DB | --max-drop PTS) [--save-rules FILE] "
           "[--save-engine PLAN]\n\n"
           "Measures the INT8 engine against the FP32 model on the samples, ranks the INT8 layers by what running "
           "each alone in FP32 gives, then moves layers to FP32 in that order, re-measuring, until the target "
@@ -157,15 +171,20 @@ int debug_precision(const Args& args) {
           options, positional, vm))
     return 0;
   OCTET_CHECK(vm.count("data"), "octet debug precision needs --data PATH (the samples to measure on)");
-  OCTET_CHECK((vm.count("min-agreement") > 0) != (vm.count("min-sqnr") > 0),
-              "give exactly one target: --min-agreement PCT or --min-sqnr DB");
+  OCTET_CHECK(vm.count("min-agreement") + vm.count("min-sqnr") + vm.count("max-drop") == 1,
+              "give exactly one target: --min-agreement PCT, --min-sqnr DB or --max-drop PTS");
   Target target;
+  double max_drop = 0;
   if (vm.count("min-agreement")) {
     target.value = vm["min-agreement"].as<double>();
     OCTET_CHECK(target.value > 0 && target.value <= 100, "--min-agreement must be in (0, 100], got ", target.value);
-  } else {
+  } else if (vm.count("min-sqnr")) {
     target.metric = Metric::kSqnr;
     target.value = vm["min-sqnr"].as<double>();
+  } else {
+    target.metric = Metric::kTop1;
+    max_drop = vm["max-drop"].as<double>();
+    OCTET_CHECK(max_drop >= 0, "--max-drop must be >= 0 points, got ", max_drop);
   }
   const int64_t max_images = vm["max-images"].as<int64_t>();
   OCTET_CHECK(max_images >= 1, "--max-images must be >= 1, got ", max_images);
@@ -202,6 +221,11 @@ int debug_precision(const Args& args) {
       std::memset(padded.raw(), 0, padded.bytes());
       std::memcpy(padded.raw(), batch.images.raw(), static_cast<size_t>(n * sample_elements) * sizeof(float));
       samples.reference.push_back(reference->run({padded}));
+      samples.labels.push_back(batch.labels);
+      if (target.metric == Metric::kTop1)
+        for (int64_t label : batch.labels)
+          OCTET_CHECK(label >= 0, "--max-drop needs labelled samples; '", data_path, "' has none for sample ",
+                      samples.total);
       samples.batches.push_back(std::move(padded));
       samples.rows.push_back(n);
       samples.total += n;
@@ -210,7 +234,20 @@ int debug_precision(const Args& args) {
   OCTET_CHECK(samples.total > 0, "dataset '", data_path, "' is empty");
   std::printf("model        %s\n", model_path.c_str());
   std::printf("data         %s, %lld samples\n", source->describe().c_str(), static_cast<long long>(samples.total));
-  std::printf("target       %s >= %s against FP32\n", target.name(), format(target.value, target).c_str());
+  if (target.metric == Metric::kTop1) {
+    double fp32_top1 = 0;
+    for (size_t b = 0; b < samples.batches.size(); ++b)
+      for (int64_t i = 0; i < samples.rows[b]; ++i) {
+        const Tensor& r = samples.reference[b][0];
+        const int64_t per_row = r.numel() / r.dims()[0];
+        fp32_top1 += argmax(r.data<float>() + i * per_row, per_row) == samples.labels[b][static_cast<size_t>(i)];
+      }
+    fp32_top1 = 100.0 * fp32_top1 / static_cast<double>(samples.total);
+    target.value = fp32_top1 - max_drop;
+    std::printf("FP32         labelled top-1 %.2f%%\n", fp32_top1);
+  }
+  std::printf("target       %s >= %s%s\n", target.name(), format(target.value, target).c_str(),
+              target.metric == Metric::kTop1 ? "" : " against FP32");
 
   // The engine as `octet build --int8` makes it, and its INT8 layers.
   BuildReport report;
