@@ -79,6 +79,16 @@ TEST_F(CompareCli, MarkAllFollowsTheErrorThroughTheInt8Layers) {
     if (t["sqnr_db"].is_number()) EXPECT_GT(t["sqnr_db"].get<double>(), 0.0) << t["tensor"];
   }
   EXPECT_GT(int8_rows, 0) << "INT8 layers' outputs are compared dequantized";
+  // The same tensors drawn along the network.
+  const fs::path png = file("sqnr.png");
+  const CliResult plotted = run_cli("compare " + plan + " --reference " + model + " --random --batch 2 --mark all " +
+                                    "--check-error-stat mean --atol 10 --plot " + arg(png));
+  if (plotted.output.find("built without OpenCV") == std::string::npos) {
+    expect_ok(plotted, {png.string()});
+    EXPECT_EQ(test::read_bytes(png).substr(1, 3), "PNG");
+  }
+  expect_error(run_cli("compare " + plan + " --reference " + model + " --random --plot " + arg(png)),
+               {"--plot draws the tensors of --mark all"});
   // Intermediate tensors need a model or plan to run, not saved outputs.
   expect_error(run_cli("compare " + model + " --load-outputs " + arg(json) + " --random --mark all"),
                {"--mark all needs --reference"});

@@ -34,6 +34,7 @@
 #include "engine/tensor_io.h"
 #include "quantize/qscheme.h"
 #include "tools/octet/cli.h"
+#include "tools/octet/plot.h"
 
 namespace octet::cli {
 namespace {
@@ -149,6 +150,16 @@ std::vector<MarkedRow> compare_marked(const Graph& graph, const MarkedTensors& s
   return rows;
 }
 
+// The rows where the most SQNR is lost (at most `count`, largest first).
+std::vector<size_t> largest_losses(const std::vector<MarkedRow>& rows, size_t count) {
+  std::vector<size_t> worst;
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i].loss_db > 0 && std::isfinite(rows[i].loss_db)) worst.push_back(i);
+  std::sort(worst.begin(), worst.end(), [&](size_t a, size_t b) { return rows[a].loss_db > rows[b].loss_db; });
+  if (worst.size() > count) worst.resize(count);
+  return worst;
+}
+
 void print_marked(const std::vector<MarkedRow>& rows, size_t skipped) {
   std::printf("\n--mark all: %zu tensor(s) computed by both (%zu on one side only: fused or renamed)\n", rows.size(),
               skipped);
@@ -159,15 +170,11 @@ void print_marked(const std::vector<MarkedRow>& rows, size_t skipped) {
                 number(r.diff.sqnr_db, "%.1f").c_str(), number(r.diff.cosine, "%.6f").c_str(),
                 number(r.diff.rel_l2).c_str(), number(r.diff.max_abs).c_str(),
                 std::isfinite(r.loss_db) ? number(r.loss_db, "%.1f").c_str() : "-");
-  std::vector<const MarkedRow*> worst;
-  for (const MarkedRow& r : rows)
-    if (r.loss_db > 0 && std::isfinite(r.loss_db)) worst.push_back(&r);
-  std::sort(worst.begin(), worst.end(), [](const MarkedRow* a, const MarkedRow* b) { return a->loss_db > b->loss_db; });
-  if (worst.size() > 5) worst.resize(5);
+  const std::vector<size_t> worst = largest_losses(rows, 5);
   if (!worst.empty()) std::printf("largest SQNR losses (where the error grows):\n");
-  for (const MarkedRow* r : worst)
-    std::printf("  %-40s %s %s: -%.1f dB (SQNR %s dB)\n", r->tensor.c_str(), r->op.c_str(), r->precision.c_str(),
-                r->loss_db, number(r->diff.sqnr_db, "%.1f").c_str());
+  for (size_t i : worst)
+    std::printf("  %-40s %s %s: -%.1f dB (SQNR %s dB)\n", rows[i].tensor.c_str(), rows[i].op.c_str(),
+                rows[i].precision.c_str(), rows[i].loss_db, number(rows[i].diff.sqnr_db, "%.1f").c_str());
 }
 
 // The first `rows` samples (dim 0) of each tensor, gathered batch after batch and joined at the end.
@@ -284,7 +291,9 @@ int command_compare(const Args& args) {
     ("save-outputs", po::value<std::string>(), "write the compared model's outputs to this .npz")
     ("export-json", po::value<std::string>(), "write the statistics as JSON to this file")
     ("mark", po::value<std::string>(), "all: also compare every intermediate tensor both executions compute "
-                                       "(reported with the SQNR each layer loses, not checked; needs --reference)");
+                                       "(reported with the SQNR each layer loses, not checked; needs --reference)")
+    ("plot", po::value<std::string>(), "with --mark all: draw the SQNR of every tensor along the network into this "
+                                       "PNG");
   options.add(data_options());
   options.add(execution_options());
   po::positional_options_description positional;
@@ -312,7 +321,8 @@ int command_compare(const Args& args) {
               "give exactly one of --input FILE, --random or --data DATA");
   OCTET_CHECK((vm.count("reference") > 0) != (vm.count("load-outputs") > 0),
               "give exactly one of --reference MODEL|PLAN or --load-outputs FILE.npz");
-  for (const char* option : {"save-inputs", "save-outputs", "export-json"})
+  OCTET_CHECK(!vm.count("plot") || vm.count("mark"), "--plot draws the tensors of --mark all; add --mark all");
+  for (const char* option : {"save-inputs", "save-outputs", "export-json", "plot"})
     if (vm.count(option)) check_output_path(std::string("--") + option, vm[option].as<std::string>());
   Tolerance tolerance;
   tolerance.atol = vm["atol"].as<double>();
@@ -452,6 +462,18 @@ int command_compare(const Args& args) {
   if (mark_all_tensors) {
     marked = compare_marked(subject.graph, subject_marked, reference_marked, tolerance);
     print_marked(marked, subject_marked.order.size() - marked.size());
+    if (vm.count("plot")) {
+      SqnrPlot plot;
+      plot.title = std::string(subject.kind()) + " '" + model_path + "' against '" + reference->path + "'";
+      for (const MarkedRow& r : marked) {
+        plot.tensors.push_back(r.tensor);
+        plot.sqnr_db.push_back(r.diff.sqnr_db);
+        plot.int8.push_back(r.precision == "int8");
+      }
+      plot.marked = largest_losses(marked, 5);
+      write_file_atomic(vm["plot"].as<std::string>(), render_sqnr_png(plot));
+      std::printf("wrote '%s'\n", vm["plot"].as<std::string>().c_str());
+    }
     std::printf("\n");
   }
   print_table(matches, tolerance);

@@ -212,11 +212,87 @@ std::string render_histogram_png(const HistogramPlot& plot) {
   return std::string(png.begin(), png.end());
 }
 
+std::string render_sqnr_png(const SqnrPlot& plot) {
+  constexpr int kWidth = 1100;
+  cv::Mat img(kPlotHeight, kWidth, CV_8UC3, kWhite);
+  const int left = 70, right = kWidth - 24, top = 64, bottom = kPlotHeight - 56;
+  const int plot_w = right - left, plot_h = bottom - top;
+  put(img, fit_width(plot.title, kWidth - 24, kTitle), {12, 28}, kTitle, kBlack);
+  put(img, "SQNR of each tensor against the reference, in graph order (blue: INT8 layer, gray: FP32 layer)", {12, 52},
+      kLabel, kGray);
+
+  double y_max = 10;
+  for (double v : plot.sqnr_db)
+    if (std::isfinite(v)) y_max = std::max(y_max, v);
+  double y_min = 0;
+  for (double v : plot.sqnr_db)
+    if (std::isfinite(v)) y_min = std::min(y_min, v);
+  const double step = tick_step(y_max - y_min);
+  y_max = std::ceil(y_max / step) * step;
+  y_min = std::floor(y_min / step) * step;
+  const size_t n = plot.tensors.size();
+  const auto x_pixel = [&](size_t i) {
+    return left + (n > 1 ? static_cast<int>(std::lround(static_cast<double>(i) / (n - 1) * plot_w)) : plot_w / 2);
+  };
+  const auto y_pixel = [&](double v) {
+    const double clipped = std::isfinite(v) ? v : y_max;
+    return bottom - static_cast<int>(std::lround((clipped - y_min) / (y_max - y_min) * plot_h));
+  };
+  for (double v = y_min; v <= y_max + 1e-9; v += step) {
+    const int y = y_pixel(v);
+    cv::line(img, {left, y}, {right, y}, kGrid, 1);
+    const std::string label = format("%.0f", v);
+    const cv::Size size = text_size(label, kLabel);
+    put(img, label, {left - 9 - size.width, y + size.height / 2}, kLabel, kBlack);
+  }
+  for (size_t i = 1; i < n; ++i)
+    cv::line(img, {x_pixel(i - 1), y_pixel(plot.sqnr_db[i - 1])}, {x_pixel(i), y_pixel(plot.sqnr_db[i])}, kGrid * 0.6,
+             1, cv::LINE_AA);
+  for (size_t i = 0; i < n; ++i)
+    cv::circle(img, {x_pixel(i), y_pixel(plot.sqnr_db[i])}, 3, plot.int8[i] ? kBars : kGray, cv::FILLED, cv::LINE_AA);
+  // The marked tensors: a numbered red ring at each, the names in a legend at the top right (labels
+  // beside the points collide where the losses sit close together).
+  std::vector<std::string> legend;
+  for (size_t k = 0; k < plot.marked.size(); ++k) {
+    const size_t i = plot.marked[k];
+    if (i >= n) continue;
+    const cv::Point p{x_pixel(i), y_pixel(plot.sqnr_db[i])};
+    cv::circle(img, p, 6, kAmax, 2, cv::LINE_AA);
+    put(img, std::to_string(k + 1), {p.x + 7, p.y - 7}, kLabel, kAmax);
+    legend.push_back(std::to_string(k + 1) + "  " + fit_width(plot.tensors[i], 300, kLabel) + "  " +
+                     format("%.1f dB", plot.sqnr_db[i]));
+  }
+  if (!legend.empty()) {
+    int width = 0;
+    for (const std::string& line : legend) width = std::max(width, text_size(line, kLabel).width);
+    const int row = 18, x0 = right - width - 16, y0 = top + 8;
+    cv::rectangle(img, {x0 - 6, y0}, {right - 6, y0 + row * static_cast<int>(legend.size() + 1) + 4}, kWhite,
+                  cv::FILLED);
+    cv::rectangle(img, {x0 - 6, y0}, {right - 6, y0 + row * static_cast<int>(legend.size() + 1) + 4}, kGrid, 1);
+    put(img, "largest SQNR losses", {x0, y0 + row - 2}, kLabel, kBlack);
+    for (size_t k = 0; k < legend.size(); ++k)
+      put(img, legend[k], {x0, y0 + row * static_cast<int>(k + 2) - 2}, kLabel, kAmax);
+  }
+  cv::rectangle(img, {left, top}, {right, bottom}, kBlack, 1);
+  const std::string x_title = "tensor (graph order), " + std::to_string(n) + " compared";
+  put(img, x_title, {left + (plot_w - text_size(x_title, kLabel).width) / 2, kPlotHeight - 16}, kLabel, kBlack);
+  put(img, "dB", {12, top + plot_h / 2}, kLabel, kBlack);
+  std::vector<uchar> png;
+  OCTET_CHECK(cv::imencode(".png", img, png), "cannot encode the SQNR plot as PNG");
+  return std::string(png.begin(), png.end());
+}
+
 #else
 
 std::string render_histogram_png(const HistogramPlot& plot) {
   OCTET_CHECK(false, "cannot plot tensor '", plot.tensor, "': this octet was built without OpenCV, which draws the "
               "PNGs (install libopencv-dev and rebuild with OCTET_OPENCV=ON)");
+  return {};
+}
+
+std::string render_sqnr_png(const SqnrPlot& plot) {
+  OCTET_CHECK(false, "cannot draw '", plot.title, "': this octet was built without OpenCV, which draws the PNGs "
+              "(install libopencv-dev and rebuild with OCTET_OPENCV=ON)");
   return {};
 }
 

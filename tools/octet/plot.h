@@ -1,4 +1,5 @@
-// PNG plots of calibration histograms, for `octet inspect FILE.h5 --plot DIR`.
+// PNG plots: calibration histograms (`octet inspect FILE.h5 --plot DIR`) and the SQNR of every
+// tensor along a network (`octet compare --mark all --plot FILE.png`).
 //
 // One 900x500 image per tensor: the counts of the 2048 |x| bins on a log10(count + 1) axis against
 // |x| from 0 to the histogram's range, a vertical line at the chosen amax ("amax 1.234 (entropy)")
@@ -34,6 +35,18 @@ bool plot_available();
 
 // The PNG file's bytes. Error when this build has no OpenCV.
 std::string render_histogram_png(const HistogramPlot& plot);
+
+// SQNR (dB) of each compared tensor in graph order: a line over the tensors, INT8-produced points and
+// FP32 ones in two colours, the `marked` tensors (where the error grows most) labelled in red.
+// Infinite SQNR (identical tensors) is drawn at the top edge.
+struct SqnrPlot {
+  std::string title;
+  std::vector<std::string> tensors;
+  std::vector<double> sqnr_db;
+  std::vector<bool> int8;    // the producing layer ran INT8
+  std::vector<size_t> marked;  // indices into tensors
+};
+std::string render_sqnr_png(const SqnrPlot& plot);
 
 // One file name per tensor name, in order: characters outside [A-Za-z0-9._-] become '_', names are
 // cut to 180 characters, a leading '.' becomes '_' (no hidden files), and names equal to an earlier
