@@ -1,7 +1,8 @@
-// octet compare MODEL|PLAN (--reference MODEL|PLAN | --load-outputs FILE.npz) (--input FILE | --random)
-// — Polygraphy's `run --compare` for octet: the same input through two executions, every graph output
-// checked against the reference's with engine/tensor_diff.h (atol / rtol / --check-error-stat), a
-// table of the statistics, exit status 1 when a check fails.
+// octet compare MODEL|PLAN (--reference MODEL|PLAN | --load-outputs FILE.npz) (--input FILE | --random |
+// --data DATA) — Polygraphy's `run --compare` for octet: the same input through two executions, every
+// graph output checked against the reference's with engine/tensor_diff.h (atol / rtol /
+// --check-error-stat), a table of the statistics, exit status 1 when a check fails. With --data the
+// dataset runs in batches and the statistics cover every sample.
 //
 // Outputs are matched by name; when no name matches and both sides have as many outputs, by position
 // (a reference exported under other names), which the table says. The reference runs at the
@@ -13,16 +14,16 @@
 // and are skipped. They are reported, not checked: INT8 intermediates are never within FP32
 // tolerances, and the exit status stays the graph outputs'. Each row says how much SQNR its
 // producer lost against the worst of its compared inputs, and the largest losses are listed: where
-// the error first grows.
+// the error first grows; --plot draws them along the network (tools/octet/plot.h).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <memory>
 #include <map>
-#include <optional>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
