@@ -50,7 +50,7 @@ TEST_F(DebugPrecisionCli, FallsBackTheMostSensitiveLayersAndWritesRulesBuildRead
   const fs::path rules = file("resnet.rules"), plan = file("resnet.plan");
   const CliResult r = debug("--min-sqnr 35 --save-rules " + arg(rules) + " --save-engine " + arg(plan));
   expect_ok(r, {"sensitivity  the engine with only this layer FP32", "/stem/stem.0/Conv", "fallback", "result",
-                "--layer-precisions", rules.string(), plan.string()});
+                "--layer-precisions", "images/s with the fallback", rules.string(), plan.string()});
   const std::string text = test::read_bytes(rules);
   ASSERT_FALSE(text.empty());
   EXPECT_NE(text.find(":fp32\n"), std::string::npos) << text;

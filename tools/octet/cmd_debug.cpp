@@ -17,6 +17,7 @@
 // The rules go to --save-rules (one `NAME:fp32` per line; `octet build --layer-precisions @FILE` reads
 // them) and, with --save-engine, into a plan built here.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -72,6 +73,7 @@ int64_t argmax(const float* x, int64_t n) {
 struct Measured {
   double agreement = 0, sqnr = 0;
   double top1 = 0;  // labelled top-1 accuracy of output 0, % (samples without a label count as wrong)
+  double images_per_second = 0;  // the engine's runs over the samples (what a fallback costs in speed)
   double of(const Target& target) const {
     return target.metric == Metric::kAgreement ? agreement : target.metric == Metric::kSqnr ? sqnr : top1;
   }
@@ -88,8 +90,12 @@ Measured measure(const Graph& graph, const Samples& samples, const ExecutionChoi
   auto context = create_context(graph, exec.backend, exec.options);
   int64_t agree = 0, correct = 0;
   double signal = 0, noise = 0;
+  double seconds = 0;
+  context->run({samples.batches[0]});  // untimed: a context's first run also sets itself up
   for (size_t b = 0; b < samples.batches.size(); ++b) {
+    const auto start = std::chrono::steady_clock::now();
     const std::vector<Tensor> outputs = context->run({samples.batches[b]});
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const int64_t rows = samples.rows[b];
     for (size_t o = 0; o < outputs.size(); ++o) {
       const Tensor& x = outputs[o];
@@ -117,6 +123,7 @@ Measured measure(const Graph& graph, const Samples& samples, const ExecutionChoi
   m.agreement = 100.0 * static_cast<double>(agree) / static_cast<double>(samples.total);
   m.top1 = 100.0 * static_cast<double>(correct) / static_cast<double>(samples.total);
   m.sqnr = noise == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(signal / noise);
+  m.images_per_second = seconds > 0 ? static_cast<double>(samples.total) / seconds : 0;
   return m;
 }
 
@@ -261,6 +268,7 @@ int debug_precision(const Args& args) {
 
   std::vector<std::string> kept_fp32;
   double reached = baseline;
+  Measured final_measured = baseline_measured;
   if (baseline < target.value) {
     // Sensitivity: each INT8 layer alone in FP32.
     struct Ranked {
@@ -288,7 +296,8 @@ int debug_precision(const Args& args) {
     std::printf("\nfallback\n");
     for (const Ranked& r : ranked) {
       kept_fp32.push_back(r.layer);
-      reached = measure(build_with_fallback(fp32, scales, kept_fp32), samples, exec).of(target);
+      final_measured = measure(build_with_fallback(fp32, scales, kept_fp32), samples, exec);
+      reached = final_measured.of(target);
       std::printf("  + %-48s -> %s\n", r.layer.c_str(), format(reached, target).c_str());
       if (reached >= target.value) break;
     }
@@ -298,7 +307,13 @@ int debug_precision(const Args& args) {
   }
   std::printf("\nresult       %s with %zu of %zu INT8 layers kept FP32\n", format(reached, target).c_str(),
               kept_fp32.size(), candidates.size());
-  if (!kept_fp32.empty()) std::printf("rules        --layer-precisions %s\n", rules_text(kept_fp32).c_str());
+  if (!kept_fp32.empty()) {
+    std::printf("rules        --layer-precisions %s\n", rules_text(kept_fp32).c_str());
+    // On these few samples and this backend; octet bench measures a plan properly.
+    std::printf("speed        %.0f images/s with the fallback, %.0f with every layer INT8 (%s, batch %lld)\n",
+                final_measured.images_per_second, baseline_measured.images_per_second, to_string(exec.backend),
+                static_cast<long long>(exec.batch));
+  }
 
   if (vm.count("save-rules")) {
     std::string text;
