@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -367,6 +368,20 @@ std::string rules_argument(const std::string& option, const std::string& value) 
   }
   OCTET_CHECK(!joined.empty(), option, " ", value, ": the rules file '", path, "' holds no rule");
   return joined;
+}
+
+void fill_padded(Tensor& padded, const Batch& batch) {
+  OCTET_CHECK(batch.images.bytes() <= padded.bytes(), "a batch of ", to_string(batch.images.dims()),
+              " does not fit the model input ", to_string(padded.dims()));
+  std::memset(padded.raw(), 0, padded.bytes());
+  std::memcpy(padded.raw(), batch.images.raw(), batch.images.bytes());
+}
+
+int64_t top1_class(const float* scores, int64_t classes) {
+  int64_t best = 0;
+  for (int64_t c = 1; c < classes; ++c)
+    if (scores[c] > scores[best]) best = c;
+  return best;
 }
 
 Tensor random_input(const Dims& dims, uint32_t seed) {

@@ -123,6 +123,13 @@ class Progress {
 // commas. octet debug precision --save-rules writes such files.
 std::string rules_argument(const std::string& option, const std::string& value);
 
+// `batch`'s samples at the start of `padded` (the context's input, sized for its batch), the rest
+// zeros: a short last batch runs at the context's size and its padding rows are ignored by the caller.
+void fill_padded(Tensor& padded, const Batch& batch);
+
+// The class with the largest score among `classes`, the lowest index among equal ones.
+int64_t top1_class(const float* scores, int64_t classes);
+
 // A float32 tensor of `dims` drawn from N(0, 1) with `seed` (octet run / compare --random).
 Tensor random_input(const Dims& dims, uint32_t seed);
 

@@ -408,12 +408,10 @@ int command_compare(const Args& args) {
     const int64_t total = max_images > 0 ? std::min(max_images, source->size()) : source->size();
     Progress progress("compare", total);
     Batch next;
-    const int64_t sample_elements = numel(source->sample_dims());
     Tensor padded(DataType::kFloat32, in_value.dims);
     while (samples < total && source->next(std::min(exec.batch, total - samples), next)) {
       const int64_t n = next.images.dims()[0];
-      std::memset(padded.raw(), 0, padded.bytes());
-      std::memcpy(padded.raw(), next.images.raw(), static_cast<size_t>(n * sample_elements) * sizeof(float));
+      fill_padded(padded, next);
       run_batch(padded, n);
       progress.update(samples);
     }

@@ -62,13 +62,6 @@ struct Samples {
   int64_t total = 0;
 };
 
-int64_t argmax(const float* x, int64_t n) {
-  int64_t best = 0;
-  for (int64_t i = 1; i < n; ++i)
-    if (x[i] > x[best]) best = i;
-  return best;
-}
-
 // Both metrics of an engine on the samples; `of(target)` is the one the target names.
 struct Measured {
   double agreement = 0, sqnr = 0;
@@ -107,8 +100,8 @@ Measured measure(const Graph& graph, const Samples& samples, const ExecutionChoi
       const int64_t per_row = x.numel() / x.dims()[0];
       if (o == 0) {
         for (int64_t i = 0; i < rows; ++i) {
-          const int64_t top = argmax(x.data<float>() + i * per_row, per_row);
-          agree += top == argmax(r.data<float>() + i * per_row, per_row);
+          const int64_t top = top1_class(x.data<float>() + i * per_row, per_row);
+          agree += top == top1_class(r.data<float>() + i * per_row, per_row);
           correct += top == samples.labels[b][static_cast<size_t>(i)];
         }
       }
@@ -221,12 +214,10 @@ int debug_precision(const Args& args) {
   {
     auto reference = create_context(fp32, exec.backend, exec.options);
     Batch batch;
-    const int64_t sample_elements = numel(source->sample_dims());
     while (samples.total < max_images && source->next(std::min(exec.batch, max_images - samples.total), batch)) {
       const int64_t n = batch.images.dims()[0];
       Tensor padded(DataType::kFloat32, input_dims);
-      std::memset(padded.raw(), 0, padded.bytes());
-      std::memcpy(padded.raw(), batch.images.raw(), static_cast<size_t>(n * sample_elements) * sizeof(float));
+      fill_padded(padded, batch);
       samples.reference.push_back(reference->run({padded}));
       samples.labels.push_back(batch.labels);
       if (target.metric == Metric::kTop1)
@@ -247,7 +238,7 @@ int debug_precision(const Args& args) {
       for (int64_t i = 0; i < samples.rows[b]; ++i) {
         const Tensor& r = samples.reference[b][0];
         const int64_t per_row = r.numel() / r.dims()[0];
-        fp32_top1 += argmax(r.data<float>() + i * per_row, per_row) == samples.labels[b][static_cast<size_t>(i)];
+        fp32_top1 += top1_class(r.data<float>() + i * per_row, per_row) == samples.labels[b][static_cast<size_t>(i)];
       }
     fp32_top1 = 100.0 * fp32_top1 / static_cast<double>(samples.total);
     target.value = fp32_top1 - max_drop;

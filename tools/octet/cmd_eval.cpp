@@ -27,14 +27,6 @@ int64_t rank_of(const float* logits, int64_t classes, int64_t label) {
   return rank;
 }
 
-// The class with the largest logit, the lowest index among equal ones (rank_of's order).
-int64_t top1_class(const float* logits, int64_t classes) {
-  int64_t best = 0;
-  for (int64_t c = 1; c < classes; ++c)
-    if (logits[c] > logits[best]) best = c;
-  return best;
-}
-
 // The logits of a [N, classes] output; Error naming the file otherwise.
 int64_t classes_of(const LoadedGraph& loaded, int64_t batch) {
   const Graph& graph = loaded.graph;
@@ -123,12 +115,10 @@ int command_eval(const Args& args) {
   // The context is built for exactly exec.batch samples; a short last batch is padded with zeros and
   // the padded rows are ignored.
   Tensor padded(DataType::kFloat32, input_dims);
-  const int64_t sample_elems = numel(sample);
   const auto start = std::chrono::steady_clock::now();
   while (tally.seen < total && source->next(std::min(exec.batch, total - tally.seen), batch)) {
     const int64_t n = batch.images.dims()[0];
-    std::memset(padded.raw(), 0, padded.bytes());
-    std::memcpy(padded.raw(), batch.images.raw(), static_cast<size_t>(n * sample_elems) * sizeof(float));
+    fill_padded(padded, batch);
     const std::vector<Tensor> outputs = context->run({padded});
     const float* logits = outputs[0].data<float>();
     std::vector<Tensor> reference_outputs;
