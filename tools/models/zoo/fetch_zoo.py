@@ -162,7 +162,8 @@ def build_model(model, archive, out, stamp, build_python):
         raise ZooError("needs a build step with onnx+numpy: create the venv (python3 -m venv build/zoo-venv && "
                        "build/zoo-venv/bin/pip install -r tools/models/zoo/requirements.txt) or pass --build-python")
     script = os.path.join(REPO, model["build"]["script"])
-    r = subprocess.run([build_python, script, weights, out + ".part"], stdout=subprocess.PIPE,
+    extra = [str(a) for a in model["build"].get("args", [])]
+    r = subprocess.run([build_python, script, weights, out + ".part"] + extra, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         sys.stdout.write(r.stdout)

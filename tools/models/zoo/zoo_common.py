@@ -221,3 +221,36 @@ def preprocess(path, model):
     if list(x.shape) != list(shape):
         raise AssertionError("%s: preprocessed shape %s != run shape %s" % (model["id"], x.shape, shape))
     return {name: x}
+
+
+def set_files(set_dir):
+    """The image files of a fetched set, sorted by name."""
+    return [os.path.join(set_dir, f) for f in sorted(os.listdir(set_dir)) if not f.endswith(".part")]
+
+
+def split_image_set(set_dir, n_calib, n_compare=0):
+    """Disjoint calibration and comparison images of one set (check_zoo.py --image-set, ort_peer.py): n_calib
+    files evenly spread over the sorted names (every len // n_calib-th from the first: on a set sorted by class,
+    classes from the whole range), then the first n_compare of the others (0: all). Returns (calib, compare,
+    stride)."""
+    files = set_files(set_dir)
+    n = min(n_calib, len(files))
+    stride = max(1, len(files) // max(1, n))
+    calib = files[::stride][:n]
+    chosen = set(calib)
+    rest = [f for f in files if f not in chosen]
+    return calib, (rest[:n_compare] if n_compare > 0 else rest), stride
+
+
+def image_labels(kind, set_dir, files):
+    """True class index per file for a labelled set (manifest image_sets.<set>.labels), or None. "imagenet_synset":
+    the name after the source prefix starts with the WordNet id (imagenet__n01440764_tench.JPEG) and the sorted
+    synsets of the whole set are the standard ImageNet-1k class index (0 = n01440764 tench, ..., 999)."""
+    if kind != "imagenet_synset":
+        return None
+    wnid = lambda f: os.path.basename(f).split("__", 1)[-1].split("_", 1)[0]  # noqa: E731
+    synsets = sorted({wnid(f) for f in set_files(set_dir)})
+    if len(synsets) != 1000:
+        raise ValueError("%s has %d synsets, not ImageNet's 1000" % (set_dir, len(synsets)))
+    index = {w: i for i, w in enumerate(synsets)}
+    return [index[wnid(f)] for f in files]

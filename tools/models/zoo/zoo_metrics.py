@@ -5,6 +5,7 @@ and returns a dict with "value" (a percentage, higher is better, or None when it
 the table shows) and "detail" (counts behind the value).
 
   top1_agreement       classifiers: share of samples whose argmax over the last axis is the same
+  top1_accuracy        classifiers on a labelled set: FP32 and INT8 top-1 against the true classes
   dense_agreement      probability maps and masks: share of pixels on the same side of a threshold, plus the IoU
                        of the foreground (pixel agreement alone is dominated by background)
   frame_agreement      CTC recognizers / sequence decoders: share of frames (time steps) with the same argmax
@@ -58,6 +59,22 @@ def top1_agreement(f, q):
                                 % (v, same, len(f), sure_same, int(sure.sum()), CONFIDENT),
             "detail": {"agree": same, "samples": len(f), "confident_agree": sure_same,
                        "confident_samples": int(sure.sum())}}
+
+
+def top1_accuracy(f, q, labels):
+    """FP32's and INT8's top-1 against true class indices (one per sample), and how INT8 moves them: images FP32
+    gets right and INT8 wrong, and the other way round."""
+    f = np.asarray(f).reshape(len(f), -1).argmax(axis=1)
+    q = np.asarray(q).reshape(len(q), -1).argmax(axis=1)
+    y = np.asarray(labels)
+    fr, qr = f == y, q == y
+    n = len(y)
+    return {"value": _pct(int(qr.sum()), n),
+            "text": "top-1 vs labels FP32 %.1f%% INT8 %.1f%% (%d/%d, %d/%d; INT8 lost %d, gained %d)" % (
+                _pct(int(fr.sum()), n), _pct(int(qr.sum()), n), int(fr.sum()), n, int(qr.sum()), n,
+                int((fr & ~qr).sum()), int((~fr & qr).sum())),
+            "detail": {"fp32_correct": int(fr.sum()), "int8_correct": int(qr.sum()), "labelled": n,
+                       "lost": int((fr & ~qr).sum()), "gained": int((~fr & qr).sum())}}
 
 
 def dense_agreement(f, q, threshold):
