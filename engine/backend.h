@@ -35,6 +35,15 @@ struct BackendOptions {
   // one output at a time in k order). Slower; the calibrator uses it so that a calibration cache
   // does not depend on --batch. Ignored with `reference`, whose loops already are batch-invariant.
   bool batch_invariant = false;
+  // The CPU and CUDA backends give the same bits for every output (and batch_invariant's property):
+  // convolutions, Gemm and MatMul sum every output in k order with one rounding per product and per
+  // sum (the CPU reference's arithmetic: octet's blocked sgemm on the CPU, kernels/cuda/
+  // gemm_ordered_cuda.h on the GPU) instead of OpenBLAS or cuBLAS. Every other float kernel already
+  // is bit-identical across backends (shared formulas, kernels/float_math.h, kernels/reduce.h's
+  // order), and INT8 kernels equal their references. Slower float GEMMs and convolutions; what `octet
+  // run --reproducible` and `octet compare --reproducible` ask for. The reference CPU backend always
+  // is.
+  bool reproducible = false;
 };
 
 // Called after each node, for each of its outputs, with a view of the output (host memory on the

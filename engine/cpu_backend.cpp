@@ -15,6 +15,9 @@
 // and every other kernel already computes a sample from that sample alone in a fixed order. So no
 // operation's shape depends on N, and OpenBLAS, given the same shape and thread count, splits and
 // sums the same way; parallel_for only splits independent outputs between threads.
+// BackendOptions::reproducible (fast path only): convolutions, Gemm and MatMul through octet's
+// blocked sgemm, which sums every output in k order (the reference's arithmetic and the CUDA
+// backend's with the same option), never OpenBLAS.
 //
 // INT8 layers (Node::precision kInt8, quantize/qscheme.h): int8 values are NCHW int8 buffers
 // (kernels/int8_layout.h). Conv and Gemm run conv2d_int8_ref with `reference`, conv2d_int8_im2col
@@ -71,6 +74,7 @@ class CpuContext final : public ExecutionContext {
       : graph_(graph),
         reference_(options.reference),
         batch_invariant_(options.batch_invariant && !options.reference),
+        reproducible_(options.reproducible && !options.reference),
         threads_(kernels::resolve_thread_count(options.threads)) {
     validate_wiring(graph_);
     plans_.resize(graph_.nodes.size());
@@ -82,8 +86,8 @@ class CpuContext final : public ExecutionContext {
         plans_[i].combined_scale = combined_scales(node);
       } else if (node.op == OpKind::Conv && !reference_) {
         // A zero budget plans one image per sgemm (kernels/cpu/conv_im2col.h).
-        plans_[i].conv = kernels::plan_conv2d_im2col(conv_shape(node),
-                                                     batch_invariant_ ? 0 : kernels::kIm2colWorkspaceBudgetFloats);
+        plans_[i].conv = kernels::plan_conv2d_im2col(
+            conv_shape(node), batch_invariant_ ? 0 : kernels::kIm2colWorkspaceBudgetFloats, reproducible_);
         workspace_floats = std::max(workspace_floats, plans_[i].conv.workspace_floats);
       }
     }
@@ -401,7 +405,7 @@ class CpuContext final : public ExecutionContext {
                         input_f32(node, 3), output_f32(node));
     } else {
       kernels::gemm_sgemm(a, y_dims[0], y_dims[1], k, input_f32(node, 0), input_f32(node, 1), c, c_dims,
-                          input_f32(node, 3), output_f32(node), threads_, batch_invariant_);
+                          input_f32(node, 3), output_f32(node), threads_, k_ordered_gemms());
     }
   }
 
@@ -415,7 +419,7 @@ class CpuContext final : public ExecutionContext {
                           output_f32(node));
     } else {
       kernels::matmul_sgemm(input_f32(node, 0), a_dims, input_f32(node, 1), b_dims, input_f32(node, 3), activation,
-                            output_f32(node), threads_, batch_invariant_);
+                            output_f32(node), threads_, k_ordered_gemms());
     }
   }
 
@@ -444,6 +448,10 @@ class CpuContext final : public ExecutionContext {
   Graph graph_;  // a copy: the context owns everything a run needs, weights included
   bool reference_;
   bool batch_invariant_;
+  bool reproducible_;  // BackendOptions::reproducible (fast path only: the reference always is)
+
+  // Gemm and MatMul through sgemm_blocked (kernels/cpu/gemm_sgemm.h): batch-invariant, and k-ordered.
+  bool k_ordered_gemms() const { return batch_invariant_ || reproducible_; }
   int threads_;
   std::vector<NodePlan> plans_;   // per node
   std::vector<Tensor> buffers_;   // per value: the outputs of nodes

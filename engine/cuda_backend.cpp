@@ -253,7 +253,7 @@ constexpr BackendCapabilities kCudaCapabilities{"CUDA", /*maxpool_indices=*/true
 
 // The plan of a node that validate_node() accepted: what it guarantees is not checked again.
 NodePlan plan_node(const Graph& graph, const Node& node, const ValidatedNode& validated,
-                   const CudaBackendTuning& tuning, bool batch_invariant) {
+                   const CudaBackendTuning& tuning, bool batch_invariant, bool reproducible) {
   if (node.precision == Precision::kInt8) return plan_int8_node(graph, node);
   NodePlan plan;
   plan.activation = validated.activation;
@@ -265,7 +265,7 @@ NodePlan plan_node(const Graph& graph, const Node& node, const ValidatedNode& va
       try {
         plan.conv_plan =
             kernels::plan_conv2d_cuda(plan.conv, tuning.im2col_workspace_limit_bytes, tuning.conv1x1_gemm_min_pixels,
-                                      batch_invariant);
+                                      batch_invariant, /*k_ordered=*/reproducible);
       } catch (const UnsupportedError& error) {
         throw UnsupportedError(node_label(node) + ": " + error.what());
       } catch (const Error& error) {
@@ -376,8 +376,9 @@ class GraphPlan {
     bool constant;
   };
 
-  GraphPlan(const Graph& graph, const CudaBackendTuning& tuning, bool invariant)
-      : nodes(graph.nodes), inputs(graph.inputs), outputs(graph.outputs), batch_invariant(invariant) {
+  GraphPlan(const Graph& graph, const CudaBackendTuning& tuning, bool invariant, bool exact)
+      : nodes(graph.nodes), inputs(graph.inputs), outputs(graph.outputs), batch_invariant(invariant),
+        reproducible(exact) {
     values.reserve(graph.values.size());
     for (const Value& v : graph.values) values.push_back({v.name, v.type, v.dims, v.is_constant()});
     validate_wiring(graph);
@@ -385,7 +386,8 @@ class GraphPlan {
     size_t workspace_bytes = 0;
     for (size_t i = 0; i < nodes.size(); ++i) {
       node_plans.push_back(
-          plan_node(graph, nodes[i], validate_node(graph, nodes[i], kCudaCapabilities), tuning, batch_invariant));
+          plan_node(graph, nodes[i], validate_node(graph, nodes[i], kCudaCapabilities), tuning, batch_invariant,
+                    reproducible));
       if (node_plans[i].int8_conv) {
         workspace_bytes = std::max(workspace_bytes,
                                    kernels::conv_int8_cuda_workspace_bytes(node_plans[i].tactic, node_plans[i].conv));
@@ -413,6 +415,7 @@ class GraphPlan {
   std::vector<ValueInfo> values;
   std::vector<ValueId> inputs, outputs;
   bool batch_invariant;              // BackendOptions::batch_invariant
+  bool reproducible;                 // BackendOptions::reproducible
   std::vector<NodePlan> node_plans;  // per node
   std::vector<Location> location;    // per value
   std::vector<size_t> offset;        // per value, within its buffer
@@ -520,7 +523,7 @@ class GraphPlan {
 class CudaContext final : public CudaExecutionContext {
  public:
   CudaContext(const Graph& graph, const BackendOptions& options, const CudaBackendTuning& tuning)
-      : plan_(graph, tuning, options.batch_invariant), graph_view_(without_constant_data(graph)),
+      : plan_(graph, tuning, options.batch_invariant, options.reproducible), graph_view_(without_constant_data(graph)),
         device_(options.device) {
     int count = 0;
     OCTET_CUDA_CHECK(cudaGetDeviceCount(&count));
@@ -670,6 +673,10 @@ class CudaContext final : public CudaExecutionContext {
   BackendKind kind() const override { return BackendKind::kCuda; }
 
  private:
+  // Gemm and MatMul through the k-ordered GEMM (kernels/cuda/gemm_cuda.h): batch-invariant, and the
+  // CPU's sums.
+  bool k_ordered_gemms() const { return plan_.batch_invariant || plan_.reproducible; }
+
   void bind_pointers() {
     pointer_.assign(plan_.values.size(), nullptr);
     for (size_t v = 0; v < plan_.values.size(); ++v) {
@@ -837,13 +844,13 @@ class CudaContext final : public CudaExecutionContext {
         const Dims c_dims = in(node, 2) != nullptr ? in_dims(node, 2) : Dims{};
         kernels::gemm_cuda(a.trans_a, a.trans_b, plan.m, plan.n, plan.k, a.alpha, in_f32(node, 0), in_f32(node, 1),
                            a.beta, in_f32(node, 2), c_dims, in_f32(node, 3), plan.activation, out_f32(node),
-                           cublas_.get(), stream, plan_.batch_invariant);
+                           cublas_.get(), stream, k_ordered_gemms());
         break;
       }
       case OpKind::MatMul:
         kernels::matmul_cuda(in_f32(node, 0), in_dims(node, 0), in_f32(node, 1), in_dims(node, 1), out_f32(node),
                              out_dims(node), nullptr, in_f32(node, 3), plan.activation, cublas_.get(), stream,
-                             plan_.batch_invariant);
+                             k_ordered_gemms());
         break;
       case OpKind::Add: launch_binary(node, kernels::BinaryOp::kAdd); break;
       case OpKind::Sub: launch_binary(node, kernels::BinaryOp::kSub); break;
@@ -1021,8 +1028,9 @@ std::unique_ptr<CudaExecutionContext> create_cuda_context(const Graph& graph, co
   return std::make_unique<CudaContext>(graph, options, tuning);
 }
 
-CudaMemoryPlan plan_cuda_memory(const Graph& graph, const CudaBackendTuning& tuning, bool batch_invariant) {
-  return GraphPlan(graph, tuning, batch_invariant).memory;
+CudaMemoryPlan plan_cuda_memory(const Graph& graph, const CudaBackendTuning& tuning, bool batch_invariant,
+                                bool reproducible) {
+  return GraphPlan(graph, tuning, batch_invariant, reproducible).memory;
 }
 
 Tensor cuda_observed_to_host(const TensorView& view) {

@@ -30,8 +30,11 @@
 // Math: cuBLAS runs with CUBLAS_DEFAULT_MATH, which for FP32 GEMMs keeps at least FP32's precision
 // and range (no TF32, no reduced-precision inputs), or CUBLAS_TF32_TENSOR_OP_MATH when allow_tf32.
 // The pointwise kernels are compiled without FMA contraction and evaluate the CPU reference's
-// expressions (kernels/cuda/*.h), so their results are bit-identical to it except Sigmoid (expf)
-// and the reductions (GlobalAveragePool, Softmax), which sum in another order.
+// expressions (kernels/cuda/*.h) with octet's own e^x, ln, tanh and erf (kernels/float_math.h), and
+// the reductions (ReduceSum/Mean, GlobalAveragePool, Softmax, LayerNormalization) sum in the CPU's
+// lane order (kernels/reduce.h): their results are bit-identical to the CPU's (Sin and Cos aside).
+// Reproducibility (BackendOptions::reproducible): convolutions, Gemm and MatMul sum every output in
+// k order too (kernels/cuda/gemm_ordered_cuda.h), so the whole graph gives the CPU backend's bits.
 //
 // Errors name the node; a fault inside a kernel surfaces at the next synchronisation (the end of
 // run(), or after each node while an observer is set); CUDA_LAUNCH_BLOCKING=1 attributes it to
@@ -97,9 +100,10 @@ std::unique_ptr<CudaExecutionContext> create_cuda_context(const Graph& graph, co
 
 // Validates `graph` as create_cuda_context does and returns the device memory a context would
 // allocate for it, without touching a device (works on machines without a GPU).
-// batch_invariant: as BackendOptions::batch_invariant (a one-image convolution workspace).
+// batch_invariant, reproducible: as BackendOptions's (a one-image convolution workspace; 1x1
+// convolutions through im2col).
 CudaMemoryPlan plan_cuda_memory(const Graph& graph, const CudaBackendTuning& tuning = {},
-                                bool batch_invariant = false);
+                                bool batch_invariant = false, bool reproducible = false);
 
 // Tactic choice for the INT8 layers (precision kInt8 Conv/Gemm) of a built graph: each eligible
 // tactic (kernels/cuda/conv_int8_cuda.h) among `allowed` ("dp4a", "tensorcore", "wgmma", "cublaslt"; empty =

@@ -21,19 +21,17 @@
 //                                                          hard-swish as Div(Mul(x, Clip(Add(x, 3),
 //                                                          0, 6)), 6): PyTorch's x * relu6(x + 3) / 6,
 //                                                          Paddle's hard_swish at opset 11
-// Sigmoid, XSigmoid and Gelu use expf/erfcf, whose host and device results may differ by a few ulp
-// (CUDA documents 2 ulp for expf and 4 for erfcf); every other activation is exact (comparisons, one
-// multiply-add) and bit-identical on CPU and GPU.
+// Sigmoid, XSigmoid and Gelu take e^x and erfc from kernels/float_math.h (exp_f32, erfc_f32), not from
+// the C library or CUDA's, so they too are bit-identical on CPU and GPU; every other activation is
+// exact (comparisons, one multiply-add).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define OCTET_HOST_DEVICE __host__ __device__
-#else
-#define OCTET_HOST_DEVICE
-#endif
+#include "kernels/float_math.h"
+#include "kernels/host_device.h"
+
 
 namespace octet {
 
@@ -64,12 +62,12 @@ OCTET_HOST_DEVICE inline float apply_activation_as(const ActivationParams& a, fl
   if constexpr (Kind == Activation::kRelu) return x > 0.0f ? x : 0.0f;
   if constexpr (Kind == Activation::kClip) return fminf(fmaxf(x, a.alpha), a.beta);
   if constexpr (Kind == Activation::kLeakyRelu) return x >= 0.0f ? x : a.alpha * x;
-  if constexpr (Kind == Activation::kSigmoid) return 1.0f / (1.0f + expf(-x));
+  if constexpr (Kind == Activation::kSigmoid) return 1.0f / (1.0f + kernels::exp_f32(-x));
   if constexpr (Kind == Activation::kHardSigmoid) return fmaxf(0.0f, fminf(1.0f, a.alpha * x + a.beta));
   if constexpr (Kind == Activation::kHardSwish) return x * fmaxf(0.0f, fminf(1.0f, x / 6.0f + 0.5f));
-  if constexpr (Kind == Activation::kXSigmoid) return x * (1.0f / (1.0f + expf(-x)));
+  if constexpr (Kind == Activation::kXSigmoid) return x * (1.0f / (1.0f + kernels::exp_f32(-x)));
   if constexpr (Kind == Activation::kXHardSigmoid) return x * fmaxf(0.0f, fminf(1.0f, a.alpha * x + a.beta));
-  if constexpr (Kind == Activation::kGelu) return (x * erfcf(-x / a.alpha)) * 0.5f;
+  if constexpr (Kind == Activation::kGelu) return (x * kernels::erfc_f32(-x / a.alpha)) * 0.5f;
   if constexpr (Kind == Activation::kXClipDiv) return (x * fminf(fmaxf(x + a.alpha, 0.0f), 6.0f)) / a.beta;
   if constexpr (Kind == kAnyActivation) return apply_activation(a, x);
   return x;

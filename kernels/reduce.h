@@ -27,7 +27,7 @@
 #include <cstdint>
 
 #include "engine/tensor.h"
-#include "kernels/activation.h"  // OCTET_HOST_DEVICE
+#include "kernels/host_device.h"
 
 namespace octet::kernels {
 
@@ -63,10 +63,35 @@ OCTET_HOST_DEVICE inline float reduce_finish(ReduceOp op, float folded, int64_t 
 }
 
 // The tree fold of the 32 lanes (see the top of this file); lanes[] is overwritten.
-inline float fold_lanes(ReduceOp op, float (&lanes)[kReduceLanes]) {
-  for (int s = kReduceLanes / 2; s >= 1; s /= 2)
+OCTET_HOST_DEVICE inline float fold_lanes(ReduceOp op, float (&lanes)[kReduceLanes]) {
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+  for (int s = kReduceLanes / 2; s >= 1; s /= 2) {
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
     for (int l = 0; l < s; ++l) lanes[l] = reduce_combine(op, lanes[l], lanes[l + s]);
+  }
   return lanes[0];
+}
+
+// The whole reduction of element(0) .. element(n - 1) in the order above, by one thread: lane by
+// lane, then the tree. Other ops that sum (Softmax, GlobalAveragePool, LayerNormalization) use it on
+// the host, and in device code where one thread owns a reduction, so that a warp's kernel and a
+// thread's give the same bits. (The loops unroll on the device so lanes[] stays in registers.)
+template <typename Element>
+OCTET_HOST_DEVICE inline float reduce_in_lane_order(ReduceOp op, int64_t n, Element element) {
+  float lanes[kReduceLanes];
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+  for (int l = 0; l < kReduceLanes; ++l) {
+    float acc = reduce_identity(op);
+    for (int64_t i = l; i < n; i += kReduceLanes) acc = reduce_combine(op, acc, element(i));
+    lanes[l] = acc;
+  }
+  return reduce_finish(op, fold_lanes(op, lanes), n);
 }
 
 // Where the elements of a reduction lie in a row-major input. Output o (row-major over the kept axes,

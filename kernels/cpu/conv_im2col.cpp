@@ -54,15 +54,23 @@ void finish_planes(const Conv2dShape& p, int64_t n0, int64_t images, const Sgemm
   });
 }
 
-void conv_direct_1x1(const Conv2dShape& p, const float* x, const float* w, const float* bias, const float* residual,
-                     const ActivationParams& activation, float* y, int threads) {
+using SgemmFunction = decltype(&sgemm);
+
+// The plan's matrix product: the provider's sgemm, or sgemm_blocked when every output must be summed
+// in k order (Conv2dIm2colPlan::k_ordered).
+SgemmFunction product_of(const Conv2dIm2colPlan& plan) { return plan.k_ordered ? sgemm_blocked : sgemm; }
+
+void conv_direct_1x1(const Conv2dIm2colPlan& plan, const Conv2dShape& p, const float* x, const float* w,
+                     const float* bias, const float* residual, const ActivationParams& activation, float* y,
+                     int threads) {
+  const SgemmFunction product = product_of(plan);
   const int64_t plane = p.h * p.w;
   const int64_t cg = p.c_per_group();
   const int64_t kg = p.k_per_group();
   for (int64_t n = 0; n < p.n; ++n) {
     for (int64_t g = 0; g < p.groups; ++g) {
-      sgemm(false, false, kg, plane, cg, 1.0f, w + g * kg * cg, cg, x + (n * p.c + g * cg) * plane, plane,
-            y + (n * p.k + g * kg) * plane, plane, threads);
+      product(false, false, kg, plane, cg, 1.0f, w + g * kg * cg, cg, x + (n * p.c + g * cg) * plane, plane,
+              y + (n * p.k + g * kg) * plane, plane, threads);
     }
   }
   finish_planes(p, 0, p.n, SgemmResult{y, p.k * plane, plane}, bias, residual, activation, y, threads);
@@ -151,6 +159,7 @@ void conv_im2col_chunks(const Conv2dIm2colPlan& plan, const Conv2dShape& p, cons
   const int64_t plane = p.oh * p.ow;
   const int64_t depth = p.c_per_group() * p.r * p.s;  // the sgemm's K
   const int64_t kg = p.k_per_group();
+  const SgemmFunction product = product_of(plan);
   for (int64_t n0 = 0; n0 < p.n; n0 += plan.batch_chunk) {
     const int64_t images = std::min(plan.batch_chunk, p.n - n0);
     const int64_t row_length = images * plane;
@@ -159,8 +168,8 @@ void conv_im2col_chunks(const Conv2dIm2colPlan& plan, const Conv2dShape& p, cons
     float* out = plan.batch_chunk == 1 ? y + n0 * p.k * plane : workspace + p.c * p.r * p.s * row_length;
     im2col(p, x, n0, images, col, threads);
     for (int64_t g = 0; g < p.groups; ++g) {
-      sgemm(false, false, kg, row_length, depth, 1.0f, w + g * kg * depth, depth, col + g * depth * row_length,
-            row_length, out + g * kg * row_length, row_length, threads);
+      product(false, false, kg, row_length, depth, 1.0f, w + g * kg * depth, depth, col + g * depth * row_length,
+              row_length, out + g * kg * row_length, row_length, threads);
     }
     finish_planes(p, n0, images, SgemmResult{out, plane, row_length}, bias, residual, activation, y, threads);
   }
@@ -168,9 +177,10 @@ void conv_im2col_chunks(const Conv2dIm2colPlan& plan, const Conv2dShape& p, cons
 
 }  // namespace
 
-Conv2dIm2colPlan plan_conv2d_im2col(const Conv2dShape& shape, size_t workspace_budget_floats) {
+Conv2dIm2colPlan plan_conv2d_im2col(const Conv2dShape& shape, size_t workspace_budget_floats, bool k_ordered) {
   const Conv2dShape& p = shape;
   Conv2dIm2colPlan plan;
+  plan.k_ordered = k_ordered;
   const bool one_by_one = p.r == 1 && p.s == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
                           p.pad_left == 0 && p.oh == p.h && p.ow == p.w;
   if (one_by_one) {
@@ -203,7 +213,7 @@ void conv2d_im2col(const Conv2dIm2colPlan& plan, const Conv2dShape& shape, const
   if (p.n == 0 || p.k == 0 || p.oh * p.ow == 0) return;
   switch (plan.method) {
     case Conv2dIm2colPlan::Method::kDirect1x1:
-      conv_direct_1x1(p, x, w, bias, residual, activation, y, threads);
+      conv_direct_1x1(plan, p, x, w, bias, residual, activation, y, threads);
       return;
     case Conv2dIm2colPlan::Method::kDepthwise:
       conv_depthwise(p, x, w, bias, residual, activation, y, threads);

@@ -46,6 +46,7 @@ struct Conv2dIm2colPlan {
   Method method = Method::kIm2col;
   int64_t batch_chunk = 1;      // images per sgemm call (kIm2col)
   size_t workspace_floats = 0;  // what conv2d_im2col needs in `workspace`
+  bool k_ordered = false;       // kDirect1x1, kIm2col: sgemm_blocked instead of the provider
 };
 
 const char* conv_method_name(Conv2dIm2colPlan::Method method);
@@ -54,8 +55,15 @@ const char* conv_method_name(Conv2dIm2colPlan::Method method);
 // sgemm then has one image's shape whatever N is, and each image's outputs are bit-identical
 // whatever the batch (BackendOptions::batch_invariant). kDirect1x1 and kDepthwise have that
 // property anyway: the first runs one sgemm per image and group, the second loops per image.
+//
+// k_ordered: the products run through sgemm_blocked (kernels/cpu/sgemm.h), which sums every output in
+// k order, (c, r, s), one rounding per product and per sum: conv2d_ref's order (zero-padding terms
+// added as 0 * w leave a sum unchanged) and the CUDA backend's with BackendOptions::reproducible
+// (kernels/cuda/gemm_ordered_cuda.h), so the two backends give the same bits. kDepthwise already
+// sums in that order.
 Conv2dIm2colPlan plan_conv2d_im2col(const Conv2dShape& shape,
-                                    size_t workspace_budget_floats = kIm2colWorkspaceBudgetFloats);
+                                    size_t workspace_budget_floats = kIm2colWorkspaceBudgetFloats,
+                                    bool k_ordered = false);
 
 // workspace: at least plan.workspace_floats floats (may be null when that is 0). bias, residual:
 // optional (null). y must not alias x, w, bias or residual.

@@ -20,21 +20,10 @@
 #include <cstring>
 
 #include "calibration/histogram.h"
-#include "kernels/activation.h"  // OCTET_HOST_DEVICE
+#include "kernels/float_math.h"  // float_bits, float_from_bits
+#include "kernels/host_device.h"
 
 namespace octet::kernels {
-
-OCTET_HOST_DEVICE inline uint32_t float_bits(float x) {
-  uint32_t bits;
-  memcpy(&bits, &x, sizeof bits);
-  return bits;
-}
-
-OCTET_HOST_DEVICE inline float float_from_bits(uint32_t bits) {
-  float x;
-  memcpy(&x, &bits, sizeof x);
-  return x;
-}
 
 // Monotone map of the non-NaN floats onto uint32: key(a) < key(b) exactly when a orders before b
 // (-inf < ... < -0 < +0 < ... < +inf). Negative floats flip all bits (larger magnitude, smaller

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "kernels/cpu/pool_window.h"
+#include "kernels/reduce.h"
 
 namespace octet::kernels {
 
@@ -48,9 +49,8 @@ void global_avgpool_ref(const float* x, const Dims& x_dims, float* y) {
   const int64_t planes = x_dims[0] * x_dims[1];
   const int64_t cells = numel(Dims(x_dims.begin() + 2, x_dims.end()));
   for (int64_t plane = 0; plane < planes; ++plane) {
-    float sum = 0.0f;
-    for (int64_t i = 0; i < cells; ++i) sum += x[plane * cells + i];
-    y[plane] = sum / static_cast<float>(cells);
+    // The mean in kernels/reduce.h's lane order, as the CUDA kernel (a warp per plane) sums it.
+    y[plane] = reduce_in_lane_order(ReduceOp::kMean, cells, [&](int64_t i) { return x[plane * cells + i]; });
   }
 }
 

@@ -13,8 +13,9 @@
 //                  the sum adds cells in window order (i, then j) to a float starting at 0.0f. A
 //                  window with count 0 gives 0 / 0 = NaN (see maxpool2d_ref for when).
 //   global_avgpool_ref / global_maxpool_ref: x [N, C, d_2, ..., d_{r-1}] (rank >= 3) to y [N, C, 1, ..., 1]:
-//                  the mean (float sum in memory order, divided by the number of cells) or the max of
-//                  every spatial cell.
+//                  the mean (the float sum of kernels/reduce.h's lane order, divided by the number of
+//                  cells; the CUDA kernel's order, so both give the same bits) or the max of every
+//                  spatial cell.
 #pragma once
 
 #include "engine/tensor.h"

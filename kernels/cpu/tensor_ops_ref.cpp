@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "kernels/cpu/broadcast.h"
+#include "kernels/softmax.h"
 
 namespace octet::kernels {
 
@@ -98,16 +99,8 @@ void softmax_ref(const float* x, const Dims& dims, int64_t axis, bool coerce_2d,
   const int64_t outer = numel(Dims(dims.begin(), dims.begin() + axis));
   const int64_t length = coerce_2d ? numel(Dims(dims.begin() + axis, dims.end())) : dims[static_cast<size_t>(axis)];
   const int64_t inner = coerce_2d ? 1 : numel(Dims(dims.begin() + axis + 1, dims.end()));
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t in = 0; in < inner; ++in) {
-      const int64_t base = o * length * inner + in;
-      float max = -std::numeric_limits<float>::infinity();
-      for (int64_t i = 0; i < length; ++i) max = std::max(max, x[base + i * inner]);
-      float sum = 0.0f;
-      for (int64_t i = 0; i < length; ++i) sum += std::exp(x[base + i * inner] - max);
-      for (int64_t i = 0; i < length; ++i) y[base + i * inner] = std::exp(x[base + i * inner] - max) / sum;
-    }
-  }
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t in = 0; in < inner; ++in) softmax_slice(x + o * length * inner + in, y + o * length * inner + in, length, inner);
 }
 
 Dims pad_output_dims(const Dims& x_dims, const Dims& pads) {

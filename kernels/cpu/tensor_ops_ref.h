@@ -7,8 +7,8 @@
 //   softmax_ref:   over each slice along `axis` (or, with coerce_2d, over the flattened dimensions
 //                  axis..r-1, as ONNX Softmax before opset 13):
 //                    y_i = exp(x_i - max_j x_j) / sum_j exp(x_j - max_j x_j)
-//                  subtracting the max keeps exp from overflowing; the sum adds the exponentials in
-//                  index order to a float starting at 0.0f; each y_i is one true division.
+//                  as kernels/softmax.h defines it (the operations and their order, shared with
+//                  the CUDA kernels).
 //   pad_ref:       constant mode. pads = [begin_0, ..., begin_{r-1}, end_0, ..., end_{r-1}];
 //                  y_dims[d] = x_dims[d] + begin_d + end_d and y[i] = x[i - begin] where that index
 //                  is inside x, else `value`. Negative pads crop.

@@ -8,6 +8,7 @@
 #include "kernels/cuda/conv_cuda.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/epilogue_cuda.h"
+#include "kernels/cuda/gemm_ordered_cuda.h"
 #include "kernels/cuda/kernel_utils.cuh"
 
 namespace octet::kernels {
@@ -114,7 +115,8 @@ struct DirectGeometry {
 };
 
 // y [N, K, OH, OW]: one thread per output element. Output channel k reads input channel
-// k / (K / group) and its R x S filter w[k]; the sum runs r-major with fmaf.
+// k / (K / group) and its R x S filter w[k]; the sum runs r-major from 0, one rounding per product
+// and per sum (conv2d_ref's order and arithmetic, so the CPU's bits).
 template <Activation kKind>
 __global__ void conv2d_direct_kernel(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ y,
                                      uint32_t total, DirectGeometry g, ConvEpilogueCuda epilogue) {
@@ -134,7 +136,7 @@ __global__ void conv2d_direct_kernel(const float* __restrict__ x, const float* _
       if (static_cast<uint32_t>(ih) >= g.h) continue;
       for (int32_t s = 0; s < g.s; ++s) {
         const int32_t iw = iw0 + s * g.dilation_w;
-        if (static_cast<uint32_t>(iw) < g.w) acc = fmaf(xp[ih * g.w + iw], wp[r * g.s + s], acc);
+        if (static_cast<uint32_t>(iw) < g.w) acc = acc + xp[ih * g.w + iw] * wp[r * g.s + s];
       }
     }
     if (epilogue.bias != nullptr) acc = acc + epilogue.bias[k];
@@ -180,9 +182,21 @@ int to_blas_int(int64_t v, const char* what) {
 constexpr float kOne = 1.0f;
 constexpr float kZero = 0.0f;
 
-// acc (column-major m x n, ld m) = A (m x k, ld m) * B (k x n, ld k), `batch` times with the given strides.
-void sgemm_nn_strided(cublasHandle_t cublas, int64_t m, int64_t n, int64_t k, const float* a, int64_t stride_a,
-                      const float* b, int64_t stride_b, float* c, int64_t stride_c, int64_t batch) {
+// acc (column-major m x n, ld m) = A (m x k, ld m) * B (k x n, ld k), `batch` times with the given
+// strides: through cuBLAS, or, k_ordered, through the k-ordered GEMM (gemm_ordered_cuda.h), for which
+// the same memory is row-major acc^T (n x m) = B^T (n x k, ld k) * A^T (k x m, ld m).
+void sgemm_nn_strided(cublasHandle_t cublas, cudaStream_t stream, bool k_ordered, int64_t m, int64_t n, int64_t k,
+                      const float* a, int64_t stride_a, const float* b, int64_t stride_b, float* c, int64_t stride_c,
+                      int64_t batch) {
+  if (k_ordered) {
+    OrderedGemm g;
+    g.m = n, g.n = m, g.k = k;
+    g.a = b, g.lda = k, g.stride_a = stride_b;
+    g.b = a, g.ldb = m, g.stride_b = stride_a;
+    g.y = c, g.ldy = m, g.stride_y = stride_c, g.batch = batch;
+    gemm_ordered_cuda(g, stream);
+    return;
+  }
   const int im = to_blas_int(m, "M"), in = to_blas_int(n, "N"), ik = to_blas_int(k, "K");
   if (batch == 1) {
     OCTET_CUBLAS_CHECK(cublasSgemm(cublas, CUBLAS_OP_N, CUBLAS_OP_N, im, in, ik, &kOne, a, im, b, ik, &kZero, c, im));
@@ -206,7 +220,8 @@ void conv2d_gemm1x1(const Conv2dShape& s, const float* x, const float* w, const 
                     cublasHandle_t cublas, cudaStream_t stream) {
   const int64_t p = s.oh * s.ow, cg = s.c_per_group(), kg = s.k_per_group();
   for (int64_t g = 0; g < s.groups; ++g) {
-    sgemm_nn_strided(cublas, p, kg, cg, x + g * cg * p, s.c * p, w + g * kg * cg, 0, y + g * kg * p, s.k * p, s.n);
+    sgemm_nn_strided(cublas, stream, false, p, kg, cg, x + g * cg * p, s.c * p, w + g * kg * cg, 0, y + g * kg * p,
+                     s.k * p, s.n);
   }
   const EpilogueArgs args = epilogue_args(e, e.residual);
   if (!args.is_identity()) epilogue_cuda(y, y, s.n, s.k, p, args, stream);
@@ -233,7 +248,8 @@ void conv2d_im2col_gemm(const Conv2dShape& s, const ConvPlanCuda& plan, const fl
     const bool into_y = nc == 1 && !plan.batch_invariant;
     float* gemm_out = into_y ? y_chunk : acc;
     const int64_t m = nc * p;
-    sgemm_nn_strided(cublas, m, kg, crs_g, col, crs_g * m, w, kg * crs_g, gemm_out, kg * m, s.groups);
+    sgemm_nn_strided(cublas, stream, plan.k_ordered, m, kg, crs_g, col, crs_g * m, w, kg * crs_g, gemm_out, kg * m,
+                     s.groups);
     const EpilogueArgs args = epilogue_args(e, residual_chunk);
     if (into_y) {
       if (!args.is_identity()) epilogue_cuda(y_chunk, y_chunk, 1, s.k, p, args, stream);
@@ -250,13 +266,13 @@ const char* to_string(ConvAlgoCuda algo) {
   switch (algo) {
     case ConvAlgoCuda::kDepthwiseDirect: return "direct (one input channel per group)";
     case ConvAlgoCuda::kGemm1x1: return "1x1 cuBLAS SGEMM";
-    case ConvAlgoCuda::kIm2colGemm: return "im2col + cuBLAS SGEMM";
+    case ConvAlgoCuda::kIm2colGemm: return "im2col + SGEMM";
   }
   return "?";
 }
 
 ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& s, size_t workspace_limit_bytes, int64_t gemm1x1_min_pixels,
-                              bool batch_invariant) {
+                              bool batch_invariant, bool k_ordered) {
   using gpu::align256;
   using gpu::check_index_range;
   OCTET_CHECK(s.groups >= 1 && s.c % s.groups == 0 && s.k % s.groups == 0, "Conv: ", s.c, " input and ", s.k,
@@ -272,7 +288,7 @@ ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& s, size_t workspace_limit_bytes
     plan.algo = ConvAlgoCuda::kDepthwiseDirect;
     return plan;
   }
-  if (!batch_invariant && s.r == 1 && s.s == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
+  if (!batch_invariant && !k_ordered && s.r == 1 && s.s == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
       s.pad_left == 0 && s.oh == s.h && s.ow == s.w && s.oh * s.ow >= gemm1x1_min_pixels) {
     plan.algo = ConvAlgoCuda::kGemm1x1;
     return plan;
@@ -291,6 +307,7 @@ ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& s, size_t workspace_limit_bytes
   const int64_t rounds = (std::max<int64_t>(s.n, 1) + fit - 1) / fit;
   plan.images_per_chunk = (std::max<int64_t>(s.n, 1) + rounds - 1) / rounds;
   plan.batch_invariant = batch_invariant;
+  plan.k_ordered = k_ordered;
   plan.workspace_bytes = align256(static_cast<size_t>(plan.images_per_chunk * col_per_image) * sizeof(float)) +
                          align256(static_cast<size_t>(plan.images_per_chunk * acc_per_image) * sizeof(float));
   return plan;

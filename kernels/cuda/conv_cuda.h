@@ -26,6 +26,12 @@
 // than y[n], whose alignment varies with n and could change the kernel cuBLAS picks. cuBLAS gives
 // the same bits for the same call (shape, operand alignment, math mode) on one device with the
 // workspace set by the owner and the default CUBLAS_ATOMICS_NOT_ALLOWED, which the backend keeps.
+// Reproducible plans (k_ordered, BackendOptions::reproducible): the GEMM of kIm2colGemm (1x1
+// included) is the k-ordered one of gemm_ordered_cuda.h, which sums every output over (c, r, s) in
+// order, one rounding per product and per sum, as the CPU does with sgemm_blocked
+// (kernels/cpu/conv_im2col.h k_ordered); the epilogue then adds bias and residual in conv2d_ref's
+// order, so CPU and GPU give the same bits. kDepthwiseDirect sums that way in every plan. Such
+// plans may still put several images in a chunk: the k-ordered sums do not depend on it.
 // The GEMMs run through cuBLAS in column-major terms: row-major [K, CRS] weights are a column-major
 // CRS x K matrix, row-major [CRS, M] columns a column-major M x CRS matrix, so
 //   acc (column-major M x K) = col (M x CRS) * W (CRS x K)      — no transposes.
@@ -49,6 +55,7 @@ struct ConvPlanCuda {
   ConvAlgoCuda algo = ConvAlgoCuda::kIm2colGemm;
   int64_t images_per_chunk = 0;  // kIm2colGemm: images processed per im2col + GEMM round
   bool batch_invariant = false;  // kIm2colGemm: one image per chunk, the GEMM result always in acc
+  bool k_ordered = false;        // kIm2colGemm: the k-ordered GEMM (gemm_ordered_cuda.h), not cuBLAS
   size_t workspace_bytes = 0;    // device workspace conv2d_cuda needs (0 for the other algorithms)
 };
 
@@ -60,9 +67,9 @@ struct ConvPlanCuda {
 // small M (49 at 7x7) into one GEMM with M = images*P. 0 keeps every 1x1 on kGemm1x1. Throws
 // UnsupportedError for shapes the kernels cannot index (more than 2^31 - 1 elements in one chunk).
 // batch_invariant: a batch-invariant plan (see above); the workspace limit and gemm1x1_min_pixels
-// are then not used.
+// are then not used. k_ordered: a reproducible plan (see above); 1x1 convolutions run kIm2colGemm.
 ConvPlanCuda plan_conv2d_cuda(const Conv2dShape& shape, size_t workspace_limit_bytes, int64_t gemm1x1_min_pixels = 0,
-                              bool batch_invariant = false);
+                              bool batch_invariant = false, bool k_ordered = false);
 
 struct ConvEpilogueCuda {
   const float* bias = nullptr;      // [K], nullptr when the node has none

@@ -1,4 +1,4 @@
-// Gemm and MatMul through cuBLAS SGEMM, or gemm_dot_kernel when batch-invariant (contracts in
+// Gemm and MatMul through cuBLAS SGEMM, or the k-ordered GEMM when batch-invariant (contracts in
 // gemm_cuda.h). The additive terms and the activation run in epilogue_cuda.cu.
 #include <algorithm>
 #include <climits>
@@ -8,6 +8,7 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/epilogue_cuda.h"
 #include "kernels/cuda/gemm_cuda.h"
+#include "kernels/cuda/gemm_ordered_cuda.h"
 #include "kernels/cuda/kernel_utils.cuh"
 
 namespace octet::kernels {
@@ -18,44 +19,19 @@ int to_blas_int(int64_t v, const char* what) {
   return static_cast<int>(v);
 }
 
-struct DotGeometry {
-  int64_t m, n, k, lda, ldb, stride_a, stride_b, stride_y;
-  bool trans_a, trans_b;
-};
-
-// y[b][i][j] (row-major, ld N) = alpha * sum_p op(A[b])[i][p] * op(B[b])[p][j]: one thread per
-// output, j fastest (so the threads of a warp read a row of B together when it is not transposed),
-// the sum one fmaf chain in p order from 0.
-__global__ void gemm_dot_kernel(const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ y,
-                                float alpha, int64_t total, DotGeometry g) {
-  for (int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; t < total;
-       t += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t j = t % g.n;
-    const int64_t i = (t / g.n) % g.m;
-    const int64_t batch = t / (g.n * g.m);
-    const float* ab = a + batch * g.stride_a;
-    const float* bb = b + batch * g.stride_b;
-    const int64_t a_step = g.trans_a ? g.lda : 1, b_step = g.trans_b ? 1 : g.ldb;
-    const float* ap = ab + (g.trans_a ? i : i * g.lda);
-    const float* bp = bb + (g.trans_b ? j * g.ldb : j);
-    float acc = 0.0f;
-    for (int64_t p = 0; p < g.k; ++p) acc = fmaf(ap[p * a_step], bp[p * b_step], acc);
-    y[batch * g.stride_y + i * g.n + j] = alpha * acc;
-  }
-}
-
 // Row-major Y [M, N] (ld N) = alpha * op(A) * op(B), computed as column-major Y^T = op(B)^T op(A)^T.
 // lda/ldb are the row lengths of A and B as stored. batch > 1: strided over the three operands.
-// batch_invariant: gemm_dot_kernel instead of cuBLAS.
+// batch_invariant: the k-ordered GEMM (gemm_ordered_cuda.h) instead of cuBLAS.
 void sgemm_row_major(cublasHandle_t cublas, cudaStream_t stream, bool batch_invariant, bool trans_a, bool trans_b,
                      int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, int64_t stride_a,
                      const float* b, int64_t ldb, int64_t stride_b, float* y, int64_t stride_y, int64_t batch) {
   if (batch_invariant) {
-    const int64_t total = batch * m * n;
-    if (total == 0) return;
-    const DotGeometry g{m, n, k, lda, ldb, stride_a, stride_b, stride_y, trans_a, trans_b};
-    gemm_dot_kernel<<<gpu::grid_for(total), gpu::kThreadsPerBlock, 0, stream>>>(a, b, y, alpha, total, g);
-    OCTET_CUDA_CHECK_LAUNCH("gemm_dot_kernel");
+    OrderedGemm g;
+    g.m = m, g.n = n, g.k = k, g.alpha = alpha;
+    g.a = a, g.lda = lda, g.stride_a = stride_a, g.trans_a = trans_a;
+    g.b = b, g.ldb = ldb, g.stride_b = stride_b, g.trans_b = trans_b;
+    g.y = y, g.ldy = n, g.stride_y = stride_y, g.batch = batch;
+    gemm_ordered_cuda(g, stream);
     return;
   }
   const float zero = 0.0f;

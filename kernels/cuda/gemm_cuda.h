@@ -6,12 +6,13 @@
 // in one epilogue pass (epilogue_cuda.h), skipped when there is nothing to add or activate.
 // `cublas` must be bound to `stream` with its math mode (TF32 or not) and workspace set by the owner.
 //
-// batch_invariant (BackendOptions::batch_invariant): instead of cuBLAS, gemm_dot_kernel computes each
-// output on one thread, Y[i][j] = alpha * fmaf-chain over p = 0..K-1 of op(A)[i][p] * op(B)[p][j],
-// starting from 0. An output's arithmetic then depends on its row of A and on B only, never on M,
+// batch_invariant (BackendOptions::batch_invariant and ::reproducible): instead of cuBLAS, the
+// k-ordered GEMM (gemm_ordered_cuda.h) sums every output in p order, one rounding per product and per
+// sum, alpha last. An output's arithmetic then depends on its row of A and on B only, never on M,
 // the batch or where the row lies in memory, so a sample's row has the same bits at any batch (cuBLAS
-// picks kernels, tilings and split-K by shape and alignment, and gemv for M = 1). Slower: no tiling,
-// and a transposed B is read along K by each thread.
+// picks kernels, tilings and split-K by shape and alignment, and gemv for M = 1), and it is the CPU's
+// arithmetic (kernels/cpu/gemm_sgemm.h with batch_invariant), so both backends give the same bits.
+// Slower than cuBLAS.
 #pragma once
 
 #include <cublas_v2.h>
@@ -37,7 +38,7 @@ void gemm_cuda(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, floa
 // broadcasting; a 1-D a is [1, K] and a 1-D b is [K, 1] (that dimension dropped from y). Batches run
 // as one GEMM when b is shared by all (a's batch folds into M), as one strided-batched GEMM when each
 // operand is either fully batched or shared, and otherwise as one GEMM per batch entry (with
-// batch_invariant, the same splits through gemm_dot_kernel).
+// batch_invariant, the same splits through the k-ordered GEMM).
 // Epilogue: bias [N] (nullptr when absent) added to every row, residual in y's shape, activation.
 void matmul_cuda(const float* a, const Dims& a_dims, const float* b, const Dims& b_dims, float* y, const Dims& y_dims,
                  const float* bias, const float* residual, const ActivationParams& activation, cublasHandle_t cublas,

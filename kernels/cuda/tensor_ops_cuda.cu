@@ -3,8 +3,8 @@
 // Transpose and Pad: one thread per output element, coordinates by FastDivmod, reads gathered
 // (Transpose merges output dimensions that stay adjacent in the input first, so NCHW <-> NHWC runs at
 // rank 3). Concat: one cudaMemcpy2DAsync per input. Softmax: a warp per contiguous row (inner == 1),
-// else a thread per column walking the strided row; three passes (max, sum, write), recomputing expf
-// in the last rather than storing it.
+// else a thread per column walking the strided row; three passes (max, sum, write), recomputing e^x
+// in the last rather than storing it; kernels/softmax.h's operations, bit-identical to the CPU's.
 #include <cfloat>
 #include <cstdint>
 #include <vector>
@@ -12,6 +12,8 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/kernel_utils.cuh"
 #include "kernels/cuda/tensor_ops_cuda.h"
+#include "kernels/cuda/warp_fold.cuh"
+#include "kernels/softmax.h"
 
 namespace octet::kernels {
 namespace gpu {
@@ -121,7 +123,8 @@ __global__ void pad_constant_kernel(const float* __restrict__ x, float* __restri
 
 constexpr int kWarp = 32;
 
-// x, y [rows, length] contiguous: one warp per row.
+// x, y [rows, length] contiguous: one warp per row, lane l taking elements l, l + 32, ... and the
+// warp folding the lanes: kernels/softmax.h's order.
 __global__ void softmax_rows_kernel(const float* __restrict__ x, float* __restrict__ y, uint32_t rows,
                                     uint32_t length) {
   const uint32_t lane = threadIdx.x % kWarp;
@@ -130,35 +133,26 @@ __global__ void softmax_rows_kernel(const float* __restrict__ x, float* __restri
        row += gridDim.x * warps_per_block) {
     const float* xr = x + static_cast<size_t>(row) * length;
     float* yr = y + static_cast<size_t>(row) * length;
-    float m = -FLT_MAX;
-    for (uint32_t j = lane; j < length; j += kWarp) m = fmaxf(m, xr[j]);
-#pragma unroll
-    for (int offset = kWarp / 2; offset > 0; offset /= 2) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, offset));
+    float m = reduce_identity(ReduceOp::kMax);
+    for (uint32_t j = lane; j < length; j += kWarp) m = reduce_combine(ReduceOp::kMax, m, xr[j]);
+    m = __shfl_sync(0xffffffffu, fold_warp(ReduceOp::kMax, m), 0);
     float sum = 0.0f;
-    for (uint32_t j = lane; j < length; j += kWarp) sum += expf(xr[j] - m);
-#pragma unroll
-    for (int offset = kWarp / 2; offset > 0; offset /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, offset);
-    for (uint32_t j = lane; j < length; j += kWarp) yr[j] = expf(xr[j] - m) / sum;
+    for (uint32_t j = lane; j < length; j += kWarp) sum += exp_f32(xr[j] - m);
+    sum = __shfl_sync(0xffffffffu, fold_warp(ReduceOp::kSum, sum), 0);
+    for (uint32_t j = lane; j < length; j += kWarp) yr[j] = exp_f32(xr[j] - m) / sum;
   }
 }
 
-// x, y [outer, length, inner], inner > 1: one thread per (outer, inner) column; neighbouring threads
-// read neighbouring columns, so every step of the walk along `length` is a coalesced row.
+// x, y [outer, length, inner], inner > 1: one thread per (outer, inner) column, which runs
+// softmax_slice itself; neighbouring threads read neighbouring columns, so every step of the walk
+// along `length` is a coalesced row.
 __global__ void softmax_columns_kernel(const float* __restrict__ x, float* __restrict__ y, uint32_t columns,
                                        uint32_t length, FastDivmod inner) {
   for (uint32_t col = blockIdx.x * blockDim.x + threadIdx.x; col < columns; col += gridDim.x * blockDim.x) {
     uint32_t o, k;
     inner.divmod(col, o, k);
     const size_t base = static_cast<size_t>(o) * length * inner.divisor + k;
-    const float* xc = x + base;
-    float* yc = y + base;
-    const uint32_t step = inner.divisor;
-    float m = -FLT_MAX;
-    for (uint32_t j = 0; j < length; ++j) m = fmaxf(m, xc[static_cast<size_t>(j) * step]);
-    float sum = 0.0f;
-    for (uint32_t j = 0; j < length; ++j) sum += expf(xc[static_cast<size_t>(j) * step] - m);
-    for (uint32_t j = 0; j < length; ++j)
-      yc[static_cast<size_t>(j) * step] = expf(xc[static_cast<size_t>(j) * step] - m) / sum;
+    softmax_slice(x + base, y + base, length, inner.divisor);
   }
 }
 

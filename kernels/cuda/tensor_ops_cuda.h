@@ -1,7 +1,7 @@
 // Layout and normalisation ops on the GPU: Transpose, Concat, Pad (constant), Softmax.
 //
 // Transpose and Concat move elements of any size (1, 4 or 8 bytes: every octet DataType) and are
-// exact. Pad and Softmax are FP32.
+// exact. Pad and Softmax are FP32 and bit-identical to their CPU references.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -31,7 +31,8 @@ void pad_constant_cuda(const float* x, const Dims& x_dims, const Dims& pads, flo
                        cudaStream_t stream);
 
 // Softmax over rows of `length` elements, stride `inner`, x viewed as [outer, length, inner]:
-//   m = max_j x_j,  e_j = expf(x_j - m),  y_j = e_j / sum_j e_j
+//   m = max_j x_j,  e_j = e^(x_j - m),  y_j = e_j / sum_j e_j
+// with kernels/softmax.h's operations in its order: bit-identical to softmax_ref.
 // ONNX opset >= 13 (one axis): outer = prod(dims[:axis]), length = dims[axis], inner = prod(dims[axis+1:]).
 // Opset < 13 (coerce_2d):      outer = prod(dims[:axis]), length = prod(dims[axis:]), inner = 1.
 void softmax_cuda(const float* x, float* y, int64_t outer, int64_t length, int64_t inner, cudaStream_t stream);

@@ -12,7 +12,8 @@
 // OpDef::cuda_relative_error for float outputs of operators that declare one. Graphs with a Conv,
 // Gemm or MatMul sum in another order on the fast path (im2col + BLAS) and on CUDA (cuBLAS): their
 // outputs are held to a relative L2 error of 1e-5 instead (tests/cuda/test_cuda_backend.cpp bounds
-// those kernels element by element). Without a GPU the CUDA comparison is skipped with a message in
+// those kernels element by element), and run once more on both with BackendOptions::reproducible,
+// which must give the reference's bits. Without a GPU the CUDA comparison is skipped with a message in
 // the test's output (r.cuda_ran says which).
 #pragma once
 
@@ -51,15 +52,11 @@ Tensor make_host_tensor(const Dims& dims, const std::vector<T>& values) {
   return t;
 }
 
-// The largest relative CUDA/CPU difference any node of `graph` allows (0: bit-identical). Of the
-// operators from before the registry only Sigmoid is inexact: expf within 2 ulp on each side, then
-// 1 + e and the division each one rounding of a different input: 8 ulp (kernels/activation.h).
+// The largest relative CUDA/CPU difference any node of `graph` allows (0: bit-identical).
 inline double allowed_relative_error(const Graph& graph) {
   double allowed = 0.0;
-  for (const Node& node : graph.nodes) {
+  for (const Node& node : graph.nodes)
     if (const OpDef* def = find_op_def(node.op)) allowed = std::max(allowed, def->cuda_relative_error);
-    if (node.op == OpKind::Sigmoid) allowed = std::max(allowed, 8.0 / (1 << 23));
-  }
   return allowed;
 }
 
@@ -121,6 +118,14 @@ inline OpRun run_everywhere(const Graph& graph, const std::vector<Tensor>& input
   };
   const std::vector<Tensor> fast = create_context(graph, BackendKind::kCpu)->run(inputs);
   for (size_t i = 0; i < fast.size(); ++i) EXPECT_TRUE(check(fast[i], run.outputs[i], 0.0)) << "CPU fast path, output " << i;
+  // Reproducible runs (BackendOptions::reproducible) sum GEMMs in the reference's order: bit-identical.
+  BackendOptions reproducible;
+  reproducible.reproducible = true;
+  if (reordered) {
+    const std::vector<Tensor> exact = create_context(graph, BackendKind::kCpu, reproducible)->run(inputs);
+    for (size_t i = 0; i < exact.size(); ++i)
+      EXPECT_TRUE(same_within(exact[i], run.outputs[i], 0.0)) << "CPU fast path reproducible, output " << i;
+  }
   if (!cuda_available()) {
     std::cout << "[ SKIPPED  ] the CUDA comparison: " << cuda_device_description() << "\n";
     return run;
@@ -128,6 +133,11 @@ inline OpRun run_everywhere(const Graph& graph, const std::vector<Tensor>& input
   const std::vector<Tensor> gpu = create_context(graph, BackendKind::kCuda)->run(inputs);
   const double relative = allowed_relative_error(graph);
   for (size_t i = 0; i < gpu.size(); ++i) EXPECT_TRUE(check(gpu[i], run.outputs[i], relative)) << "CUDA, output " << i;
+  if (reordered) {
+    const std::vector<Tensor> exact = create_context(graph, BackendKind::kCuda, reproducible)->run(inputs);
+    for (size_t i = 0; i < exact.size(); ++i)
+      EXPECT_TRUE(same_within(exact[i], run.outputs[i], relative)) << "CUDA reproducible, output " << i;
+  }
   run.cuda_ran = true;
   return run;
 }

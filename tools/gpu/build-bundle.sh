@@ -22,7 +22,7 @@ done
 # OCTET_BUNDLE_SLIM=1: the CLI, the libraries and the CUDA-facing test binaries only (~5 MB packed),
 # leaving the 64 MiB a call carries to real models (tools/gpu/run-real-models.sh).
 if [ "${OCTET_BUNDLE_SLIM:-0}" = 1 ]; then
-  for t in test_ops test_cuda_backend test_int8_kernels_cuda; do
+  for t in test_ops test_cuda_backend test_int8_kernels_cuda test_float_math_cuda; do
     find build-gpu/tests -maxdepth 3 -type f -executable -name "$t" -exec cp {} "$bundle/bin/" \;
   done
   strip "$bundle"/bin/*

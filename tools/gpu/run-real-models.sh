@@ -9,6 +9,7 @@
 #          same graph through onnx2torch), MobileNetV2 and EfficientNet-B0 (torchvision, random weights,
 #          exported there by tools/models/export_torchvision.py; calibrated --method max on random images:
 #          speed depends on the shapes, not on the weights).
+#   repro  (after speed) YOLOv8n's INT8 plan at batch 32 with and without --reproducible.
 # Here, before the call (the device tool carries at most 64 MiB):
 #   OCTET_BUNDLE_SLIM=1 tools/gpu/build-bundle.sh
 #   zoo: models, references and image sets under .carry/zoo as build/zoo has them (models/<id>.onnx,
@@ -16,7 +17,7 @@
 #   speed: .carry/speed/yolov8n_640.cache (octet calibrate --method max at 640x640 on real scenes) and the
 #        onnx2torch wheel as .carry/speed/onnx2torch.whl (pip download --no-deps onnx2torch)
 # and carry [".carry/gpu.tar.xz", ".carry/zoo", ".carry/speed"]. OCTET_PARTS picks parts (default
-# zoo,speed); OCTET_ZOO_ONLY models (default: every carried one); OCTET_SPEED_MODELS (default
+# zoo,speed,repro); OCTET_ZOO_ONLY models (default: every carried one); OCTET_SPEED_MODELS (default
 # yolov8n,mobilenet_v2,efficientnet_b0); OCTET_TEST_GLOB the test binaries (default test_*);
 # OCTET_ZOO_TIMEOUT bounds the zoo check in seconds (one call runs 600 s at most). Logs and tables go to $OUT.
 set -uo pipefail
@@ -27,7 +28,7 @@ export PYTHONUNBUFFERED=1
 octet="$PWD/$bundle/bin/octet"
 out=${OUT:-/tmp/octet-out}
 mkdir -p "$out"
-parts=${OCTET_PARTS:-zoo,speed}
+parts=${OCTET_PARTS:-zoo,speed,repro}
 status=0
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader | tee "$out/device.txt"
 
@@ -79,7 +80,18 @@ PY
   done
 fi
 
+if [[ ",$parts," == *",repro,"* ]]; then
+  # What --reproducible costs an INT8 engine whose float layers include convolutions (YOLOv8n at 640,
+  # batch 32; the plan from the speed part). The zoo part compares the CPU and CUDA caches and outputs.
+  if [ -f /tmp/yolov8n.b32.plan ]; then
+    for flag in "" --reproducible; do
+      echo "== yolov8n octet INT8 batch 32 ${flag:-(default)}" | tee -a "$out/repro.txt"
+      "$octet" bench /tmp/yolov8n.b32.plan --batch 32 --use-cuda-graph $flag 2>&1 | grep -E 'Throughput|GPU Compute Time|error' | tee -a "$out/repro.txt"
+    done
+  fi
+fi
+
 # The device tool brings a handful of files back: the summaries stay loose, the logs go into one archive.
-(cd "$out" && ls | grep -vE '^(device\.txt|speed\.txt|speed_pytorch\.jsonl|zoo_cuda\.(md|json)|logs\.tar\.gz)$' |
+(cd "$out" && ls | grep -vE '^(device\.txt|speed\.txt|repro\.txt|speed_pytorch\.jsonl|zoo_cuda\.(md|json)|logs\.tar\.gz)$' |
   tar czf logs.tar.gz -T - --remove-files)
 exit $status

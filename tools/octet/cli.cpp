@@ -48,7 +48,10 @@ po::options_description execution_options() {
     ("backend", po::value<std::string>()->default_value("cpu"), "where to run: cpu | cuda")
     ("batch", po::value<int64_t>()->default_value(1), "batch size (>= 1)")
     ("threads", po::value<int>()->default_value(0), "cpu: worker threads (0 = all cores)")
-    ("allow-tf32", po::bool_switch(), "cuda: let FP32 GEMMs use TF32 tensor cores (off by default)");
+    ("allow-tf32", po::bool_switch(), "cuda: let FP32 GEMMs use TF32 tensor cores (off by default)")
+    ("reproducible", po::bool_switch(),
+     "the same output bits on cpu and cuda and at any --batch: FP32 convolutions, Gemm and MatMul sum every "
+     "output in one fixed order instead of OpenBLAS's/cuBLAS's (slower); every other kernel always does");
   d.add(shape_options());
   return d;
 }
@@ -82,6 +85,9 @@ ExecutionChoice read_execution_options(const po::variables_map& vm) {
   choice.options.threads = vm["threads"].as<int>();
   OCTET_CHECK(choice.options.threads >= 0, "--threads must be >= 0, got ", choice.options.threads);
   choice.options.allow_tf32 = vm["allow-tf32"].as<bool>();
+  choice.options.reproducible = vm["reproducible"].as<bool>();
+  OCTET_CHECK(!(choice.options.reproducible && choice.options.allow_tf32),
+              "--reproducible and --allow-tf32 exclude each other (TF32 rounds the GEMM inputs)");
   if (choice.backend == BackendKind::kCuda)
     OCTET_CHECK(cuda_available(), "--backend cuda: ", cuda_device_description());
   return choice;

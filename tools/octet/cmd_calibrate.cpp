@@ -94,7 +94,10 @@ po::options_description calibrate_execution_options() {
      "where to run: cpu | cuda | auto (cuda when a device is present, else cpu)")
     ("batch", po::value<int64_t>()->default_value(32), "images per batch (>= 1); the scales do not depend on it")
     ("threads", po::value<int>()->default_value(0), "cpu: worker threads (0 = all cores)")
-    ("allow-tf32", po::bool_switch(), "cuda: let FP32 GEMMs use TF32 tensor cores (off by default)");
+    ("allow-tf32", po::bool_switch(), "cuda: let FP32 GEMMs use TF32 tensor cores (off by default)")
+    ("reproducible", po::bool_switch(),
+     "the same cache from cpu and cuda: FP32 convolutions, Gemm and MatMul sum every output in one fixed order "
+     "(slower; the scales never depend on --batch either way)");
   d.add(shape_options());
   return d;
 }
@@ -239,6 +242,9 @@ int command_calibrate(const Args& args) {
     OCTET_CHECK(calibrator.backend_options.threads >= 0, "--threads must be >= 0, got ",
                 calibrator.backend_options.threads);
     calibrator.backend_options.allow_tf32 = vm["allow-tf32"].as<bool>();
+    calibrator.backend_options.reproducible = vm["reproducible"].as<bool>();
+    OCTET_CHECK(!(calibrator.backend_options.reproducible && calibrator.backend_options.allow_tf32),
+                "--reproducible and --allow-tf32 exclude each other (TF32 rounds the GEMM inputs)");
     calibrator.max_images = vm["max-images"].as<int64_t>();
     OCTET_CHECK(calibrator.max_images >= 0, "--max-images must be >= 0, got ", calibrator.max_images);
     calibrator.single_pass = vm["single-pass"].as<bool>();
