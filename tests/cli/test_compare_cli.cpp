@@ -76,7 +76,9 @@ TEST_F(CompareCli, MarkAllFollowsTheErrorThroughTheInt8Layers) {
   int int8_rows = 0;
   for (const auto& t : doc["tensors"]) {
     int8_rows += t["precision"] == "int8" ? 1 : 0;
-    if (t["sqnr_db"].is_number()) EXPECT_GT(t["sqnr_db"].get<double>(), 0.0) << t["tensor"];
+    if (t["sqnr_db"].is_number()) {
+      EXPECT_GT(t["sqnr_db"].get<double>(), 0.0) << t["tensor"];
+    }
   }
   EXPECT_GT(int8_rows, 0) << "INT8 layers' outputs are compared dequantized";
   // The same tensors drawn along the network.
