@@ -19,6 +19,7 @@
 #include "datasets/hdf5_writer.h"
 #include "datasets/image_transform.h"
 #include "octet/build_config.h"
+#include "tests/support/error_text.h"
 
 namespace fs = std::filesystem;
 
@@ -124,14 +125,7 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 Preprocessing rgb_preprocessing() {
   Preprocessing p;

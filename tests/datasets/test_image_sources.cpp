@@ -21,6 +21,7 @@
 #include "datasets/image_source.h"
 #include "datasets/image_transform.h"
 #include "datasets/prefetch.h"
+#include "tests/support/error_text.h"
 
 namespace fs = std::filesystem;
 
@@ -113,14 +114,7 @@ std::vector<int> ids_of(const Pass& pass, int64_t sample_numel) {
   return ids;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;

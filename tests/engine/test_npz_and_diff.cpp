@@ -10,6 +10,7 @@
 #include "engine/error.h"
 #include "engine/npz.h"
 #include "engine/tensor_diff.h"
+#include "tests/support/error_text.h"
 
 namespace octet {
 namespace {
@@ -20,14 +21,7 @@ Tensor floats(const Dims& dims, std::initializer_list<float> values) {
   return t;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 TEST(Npz, RoundTripKeepsNamesOrderTypesAndBytes) {
   Tensor labels(DataType::kInt64, {3});

@@ -15,6 +15,7 @@
 #include "octet/build_config.h"
 #include "tests/kernels/batch_invariance.h"
 #include "tests/kernels/kernel_test_util.h"
+#include "tests/support/error_text.h"
 
 namespace octet {
 namespace {
@@ -74,15 +75,7 @@ struct Observation {
   Floats data;
 };
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 ConvAttrs conv_attrs(int64_t k, int64_t pad) {
   ConvAttrs a;

@@ -31,6 +31,7 @@
 #include "tests/engine/graph_builder.h"
 #include "tests/support/paths.h"
 #include "tests/support/graph_lookup.h"
+#include "tests/support/error_text.h"
 
 namespace octet {
 namespace {
@@ -60,14 +61,7 @@ std::map<std::string, float> scale_every_activation(const Graph& graph, float sc
   return scales;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 int index_of(const Graph& graph, const std::string& name) {
   for (size_t i = 0; i < graph.nodes.size(); ++i)
