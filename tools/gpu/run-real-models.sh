@@ -16,9 +16,12 @@
 #        reference/<id>/, images/<set>/)
 #   speed: .carry/speed/yolov8n_640.cache (octet calibrate --method max at 640x640 on real scenes) and the
 #        onnx2torch wheel as .carry/speed/onnx2torch.whl (pip download --no-deps onnx2torch)
-# and carry [".carry/gpu.tar.xz", ".carry/zoo", ".carry/speed"]. OCTET_PARTS picks parts (default
+# and carry [".carry/gpu.tar.xz", ".carry/zoo", ".carry/speed"]. For the whole zoo, several calls each carry
+# a few models packed by tools/gpu/pack_zoo_carry.py (no references: the zoo part makes the missing ones
+# there with ONNX Runtime, the same version as here) and name that folder in OCTET_ZOO_CACHE (default
+# .carry/zoo). OCTET_PARTS picks parts (default
 # zoo,speed,repro); OCTET_ZOO_ONLY models (default: every carried one); OCTET_SPEED_MODELS (default
-# yolov8n,mobilenet_v2,efficientnet_b0); OCTET_TEST_GLOB the test binaries (default test_*);
+# yolov8n,mobilenet_v2,efficientnet_b0); OCTET_TEST_GLOB the test binaries (default test_*; none: no tests);
 # OCTET_ZOO_TIMEOUT bounds the zoo check in seconds (one call runs 600 s at most). Logs and tables go to $OUT.
 set -uo pipefail
 bundle=.carry/gpu
@@ -34,12 +37,19 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
 
 if [[ ",$parts," == *",zoo,"* ]]; then
   for t in "$bundle"/bin/${OCTET_TEST_GLOB:-test_*}; do
+    [ -x "$t" ] || continue
     name=$(basename "$t")
     "$t" --gtest_brief=1 >"$out/$name.log" 2>&1 || { status=1; echo "FAILED: $name"; }
     echo "== $name: $(grep -E '^\[  (PASSED|FAILED|SKIPPED)  \]' "$out/$name.log" | tr '\n' ' ')"
   done
-  only=${OCTET_ZOO_ONLY:-$(ls .carry/zoo/models/*.onnx | xargs -n1 basename | sed 's/\.onnx$//' | grep -v '\.run$' | paste -sd,)}
-  timeout "${OCTET_ZOO_TIMEOUT:-3000}" python3 tools/models/zoo/check_zoo.py --octet "$octet" --cuda --no-setup --calib-pack --cache .carry/zoo \
+  zoo=${OCTET_ZOO_CACHE:-.carry/zoo}
+  only=${OCTET_ZOO_ONLY:-$(ls "$zoo"/models/*.onnx | xargs -n1 basename | sed 's/\.onnx$//' | grep -v '\.run$' | paste -sd,)}
+  missing=$(for m in ${only//,/ }; do [ -f "$zoo/reference/$m/output_0.pb" ] || echo "$m"; done | paste -sd,)
+  if [ -n "$missing" ]; then
+    python3 -c 'import onnxruntime as o; print("ONNX Runtime", o.__version__, "references for '"$missing"'")' | tee "$out/references.txt"
+    python3 tools/models/zoo/ort_reference.py --cache "$zoo" --only "$missing" 2>&1 | tee -a "$out/references.txt" || status=1
+  fi
+  timeout "${OCTET_ZOO_TIMEOUT:-3000}" python3 tools/models/zoo/check_zoo.py --octet "$octet" --cuda --no-setup --calib-pack --cache "$zoo" \
     --work /tmp/zoo-check --only "$only" --images "${OCTET_ZOO_IMAGES:-24}" --calib-images 16 \
     --report "$out/zoo_cuda.md" --json "$out/zoo_cuda.json" 2>&1 | tee "$out/zoo_cuda.log" | grep -vE '^\s+\S+\s+(ran|built|calibrated)' || status=1
 fi
@@ -92,6 +102,6 @@ if [[ ",$parts," == *",repro,"* ]]; then
 fi
 
 # The device tool brings a handful of files back: the summaries stay loose, the logs go into one archive.
-(cd "$out" && ls | grep -vE '^(device\.txt|speed\.txt|repro\.txt|speed_pytorch\.jsonl|zoo_cuda\.(md|json)|logs\.tar\.gz)$' |
+(cd "$out" && ls | grep -vE '^(device\.txt|references\.txt|speed\.txt|repro\.txt|speed_pytorch\.jsonl|zoo_cuda\.(md|json)|logs\.tar\.gz)$' |
   tar czf logs.tar.gz -T - --remove-files)
 exit $status
