@@ -1,5 +1,7 @@
 #include "quantize/precision_assignment.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <set>
 #include <string>
 #include <utility>
@@ -15,6 +17,14 @@ namespace {
 
 // An int32 accumulator holds K products of int8 values when K * 128 * 128 < 2^31 (qscheme.h).
 constexpr int64_t kMaxDotLength = (int64_t{1} << 17) - 1;
+
+// An INT8 Concat writes all its inputs at one scale, its output's. When one input's range is more
+// than this many times narrower than another's, the narrow one keeps fewer than 127 / 4 ~ 32 of the
+// 127 levels, and a convolution reading the Concat sees it as noise. U²-Net's decoder joins a
+// Resize of the stage below (range 227) with the encoder's skip tensor (range 18): 10 levels, and
+// the convolution after it fell to -5.6 dB SQNR (docs/real_models.md). Such a Concat and every
+// layer reading its output run FP32.
+constexpr float kMaxConcatRangeRatio = 4.0f;
 
 bool is_reshape(OpKind op) { return op == OpKind::Reshape || op == OpKind::Identity; }
 
@@ -249,7 +259,37 @@ class PrecisionAssigner {
       note_missing_scale(n.outputs[0]);
       if (missing.empty()) missing = "no scale for output '" + value(n.outputs[0]).name + "'";
     }
-    return missing;
+    if (!missing.empty() || config_.explicit_quantization || asks_int8(i)) return missing;
+    for (size_t slot : int8_activation_slots(n))
+      if (const auto it = mixed_range_.find(n.inputs[slot]); it != mixed_range_.end()) return it->second;
+    return n.op == OpKind::Concat ? mixed_range_obstacle(i) : "";
+  }
+
+  bool asks_int8(size_t i) const {
+    const LayerPrecisionRule* rule = first_match(config_.layer_precisions, node(i).name);
+    return rule && rule->precision == Precision::kInt8;
+  }
+
+  // Why Concat i's inputs cannot share one int8 scale (kMaxConcatRangeRatio); "" when they can. Notes
+  // the output, so that its readers run FP32 too.
+  std::string mixed_range_obstacle(size_t i) {
+    const Node& n = node(i);
+    size_t widest = 0, narrowest = 0;
+    for (size_t slot = 1; slot < n.inputs.size(); ++slot) {
+      const float s = *plan_.scales[index(n.inputs[slot])];
+      if (s > *plan_.scales[index(n.inputs[widest])]) widest = slot;
+      if (s < *plan_.scales[index(n.inputs[narrowest])]) narrowest = slot;
+    }
+    const float wide = *plan_.scales[index(n.inputs[widest])], narrow = *plan_.scales[index(n.inputs[narrowest])];
+    if (!(wide > kMaxConcatRangeRatio * narrow)) return "";
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.1fx", wide / narrow);
+    const std::string& narrow_name = value(n.inputs[narrowest]).name;
+    const std::string apart = "ranges " + std::string(ratio) + " apart ('" + value(n.inputs[widest]).name + "' and '" +
+                              narrow_name + "'; at one int8 scale '" + narrow_name + "' keeps " +
+                              std::to_string(static_cast<int>(127.0f * narrow / wide)) + " of 127 levels)";
+    mixed_range_[n.outputs[0]] = "input '" + value(n.outputs[0]).name + "' of " + node_label(n) + " joins " + apart;
+    return "it joins " + apart;
   }
 
   void decide_precision(size_t i) {
@@ -282,6 +322,9 @@ class PrecisionAssigner {
     const bool int8_maxpool = n.op == OpKind::MaxPool && is_int8(i);
     if (int8_maxpool || (is_reshape(n.op) && plan_.scales[index(n.inputs[0])]))
       plan_.scales[index(out)] = plan_.scales[index(n.inputs[0])];
+    // A reshape or MaxPool of a mixed-range Concat's output holds the same mixed ranges.
+    if (is_reshape(n.op) || n.op == OpKind::MaxPool)
+      if (const auto it = mixed_range_.find(n.inputs[0]); it != mixed_range_.end()) mixed_range_[out] = it->second;
   }
 
   // ---- pass 2 ----------------------------------------------------------------------------------
@@ -400,6 +443,7 @@ class PrecisionAssigner {
   std::vector<bool> carrier_;                 // per node: a reshape that may move int8
   std::vector<bool> asked_fp32_;              // per node: a --layer-precisions rule asks fp32
   std::set<ValueId> missing_;
+  std::map<ValueId, std::string> mixed_range_;  // Concat outputs (and reshapes of them) no INT8 layer reads
   PrecisionPlan plan_;
 };
 

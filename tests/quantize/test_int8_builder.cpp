@@ -670,6 +670,41 @@ TEST(Int8Builder, PoolAndConcatThatNoLayerReadsAsInt8RunFp32) {
   EXPECT_EQ(report.dequantize_nodes, 0);
 }
 
+TEST(Int8Builder, ConcatOfRangesFarApartAndItsReadersRunFp32) {
+  // x -> a, b -> concat -> c (1x1) -> output. At one int8 scale the narrow branch would keep few
+  // levels: with ranges 10x apart the Concat and the convolution reading it run FP32 and say why;
+  // 3x apart, or with a rule asking int8, they stay INT8.
+  GraphBuilder gb;
+  const ValueId x = gb.input("x", {1, 2, 4, 4});
+  const ValueId a = gb.node(OpKind::Conv, "a", {x, gb.constant("wa", {3, 2, 1, 1}, wave(6, 0.0f))}, ConvAttrs{});
+  const ValueId b = gb.node(OpKind::Conv, "b", {x, gb.constant("wb", {5, 2, 1, 1}, wave(10, 1.0f))}, ConvAttrs{});
+  const ValueId cat = gb.node(OpKind::Concat, "concat", {a, b}, ConcatAttrs{1});
+  gb.output(gb.node(OpKind::Conv, "c", {cat, gb.constant("wc", {2, 8, 1, 1}, wave(16, 0.5f))}, ConvAttrs{}));
+  infer_shapes(gb.graph);
+  std::map<std::string, float> scales = scale_every_activation(gb.graph);
+  scales["a:0"] = 0.5f;
+  BuildReport report;
+  const Graph g = build_int8_graph(gb.graph, scales, int8_config(), &report);
+  expect_valid(g);
+  EXPECT_EQ(node_named(g, "concat").precision, Precision::kFloat32);
+  EXPECT_EQ(decision_of(report, "concat").reason,
+            "it joins ranges 10.0x apart ('a:0' and 'b:0'; at one int8 scale 'b:0' keeps 12 of 127 levels)");
+  EXPECT_EQ(node_named(g, "c").precision, Precision::kFloat32);
+  expect_contains(decision_of(report, "c").reason, "input 'concat:0' of ");
+  expect_contains(decision_of(report, "c").reason, " joins ranges 10.0x apart");
+  EXPECT_TRUE(report.tensors_without_scale.empty());
+
+  scales["a:0"] = 0.15f;
+  const Graph near = build_int8_graph(gb.graph, scales, int8_config(), &report);
+  for (const char* layer : {"concat", "c"}) EXPECT_EQ(node_named(near, layer).precision, Precision::kInt8) << layer;
+
+  scales["a:0"] = 0.5f;
+  BuildConfig asked = int8_config();
+  asked.layer_precisions = {{"concat", Precision::kInt8}, {"c", Precision::kInt8}};
+  const Graph kept = build_int8_graph(gb.graph, scales, asked, &report);
+  for (const char* layer : {"concat", "c"}) EXPECT_EQ(node_named(kept, layer).precision, Precision::kInt8) << layer;
+}
+
 // A squeeze-excitation block as PyTorch writes it, the gate first:
 // x [2, 4, 5, 5] -> expand (1x1, 8) -> pool (GlobalAveragePool) -> fc (1x1) -> gate (Sigmoid)
 //   -> scale = Mul(gate, expand) -> project (1x1, 4) -> output
