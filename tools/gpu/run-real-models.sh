@@ -22,7 +22,9 @@
 # .carry/zoo). OCTET_PARTS picks parts (default
 # zoo,speed,repro); OCTET_ZOO_ONLY models (default: every carried one); OCTET_SPEED_MODELS (default
 # yolov8n,mobilenet_v2,efficientnet_b0); OCTET_TEST_GLOB the test binaries (default test_*; none: no tests);
-# OCTET_ZOO_TIMEOUT bounds the zoo check in seconds (one call runs 600 s at most). Logs and tables go to $OUT.
+# OCTET_ZOO_IMAGES and OCTET_ZOO_CALIB_IMAGES set its image counts (24, 16; the CPU side of the check runs
+# octet's reference kernels there, ~3 minutes per 640x640 detector at the defaults). OCTET_ZOO_TIMEOUT bounds
+# the zoo check in seconds (one call runs 600 s at most). Logs and tables go to $OUT.
 set -uo pipefail
 bundle=.carry/gpu
 [ -d "$bundle" ] || tar xJf .carry/gpu.tar.xz -C .carry
@@ -50,7 +52,7 @@ if [[ ",$parts," == *",zoo,"* ]]; then
     python3 tools/models/zoo/ort_reference.py --cache "$zoo" --only "$missing" 2>&1 | tee -a "$out/references.txt" || status=1
   fi
   timeout "${OCTET_ZOO_TIMEOUT:-3000}" python3 tools/models/zoo/check_zoo.py --octet "$octet" --cuda --no-setup --calib-pack --cache "$zoo" \
-    --work /tmp/zoo-check --only "$only" --images "${OCTET_ZOO_IMAGES:-24}" --calib-images 16 \
+    --work /tmp/zoo-check --only "$only" --images "${OCTET_ZOO_IMAGES:-24}" --calib-images "${OCTET_ZOO_CALIB_IMAGES:-16}" \
     --report "$out/zoo_cuda.md" --json "$out/zoo_cuda.json" 2>&1 | tee "$out/zoo_cuda.log" | grep -vE '^\s+\S+\s+(ran|built|calibrated)' || status=1
 fi
 
