@@ -1,6 +1,5 @@
 #include "quantize/precision_assignment.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <set>
 #include <string>
@@ -366,10 +365,7 @@ class PrecisionAssigner {
   // to write float32.
   void demote_if_unread(size_t i) {
     const Node& n = node(i);
-    if (!is_int8(i) || can_write_float(n.op) || config_.explicit_quantization) return;
-    if (const LayerPrecisionRule* rule = first_match(config_.layer_precisions, n.name);
-        rule && rule->precision == Precision::kInt8)
-      return;
+    if (!is_int8(i) || can_write_float(n.op) || config_.explicit_quantization || asks_int8(i)) return;
     const ValueId out = n.outputs[0];
     for (const Reader& reader : readers_[index(out)])
       if (vote(reader) == Vote::kInt8) return;

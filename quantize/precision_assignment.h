@@ -9,6 +9,9 @@
 // An INT8 Reshape/Identity ("carrier") keeps precision fp32 and moves int8 bytes: only when it is a
 // no-op on the CUDA NHWCp layout ([N, C, 1, 1] <-> [N, C], same N and C), its input is INT8, its
 // output is no graph output and every reader of its output reads INT8.
+// A Concat whose inputs' scales are more than 4x apart runs FP32, and so does every layer reading its
+// output (directly or through a reshape or MaxPool): one shared int8 scale would leave the narrow
+// input too few levels. Explicit quantization and --layer-precisions NAME:int8 override it.
 // "Reads INT8": an INT8 layer's activation input (Conv/Gemm/pools input 0, every Concat input), a
 // carrier. The residual of an INT8 Conv/Gemm takes either type, so it does not vote.
 #pragma once
