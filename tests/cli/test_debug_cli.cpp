@@ -42,14 +42,14 @@ TEST_F(DebugPrecisionCli, AMetTargetKeepsEveryLayerInt8) {
   // The percentile engine is at ~33 dB on these samples.
   const CliResult r = debug("--min-sqnr 20 --save-rules " + arg(file("none.rules")));
   expect_ok(r, {"INT8 ", "result", "0 of 15 INT8 layers kept FP32"});
-  EXPECT_EQ(r.output.find("sensitivity  each layer"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("sensitivity  the engine"), std::string::npos) << r.output;
   EXPECT_EQ(test::read_bytes(file("none.rules")), "");
 }
 
 TEST_F(DebugPrecisionCli, FallsBackTheMostSensitiveLayersAndWritesRulesBuildReads) {
   const fs::path rules = file("resnet.rules"), plan = file("resnet.plan");
   const CliResult r = debug("--min-sqnr 35 --save-rules " + arg(rules) + " --save-engine " + arg(plan));
-  expect_ok(r, {"sensitivity  each layer alone in INT8 (worst first) and alone in FP32", "/stem/stem.0/Conv", "fallback", "result",
+  expect_ok(r, {"sensitivity  the engine with only this layer FP32", "/stem/stem.0/Conv", "fallback", "result",
                 "--layer-precisions", "images/s with the fallback", rules.string(), plan.string()});
   const std::string text = test::read_bytes(rules);
   ASSERT_FALSE(text.empty());

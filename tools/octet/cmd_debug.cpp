@@ -4,11 +4,8 @@
 //
 //   1. The FP32 model runs once over the samples; its outputs are the reference.
 //   2. The INT8 engine with every scaled layer INT8 (what `octet build --int8` makes) is measured.
-//   3. Sensitivity, two engines per INT8 layer: only that layer INT8 (what it costs alone) and only that
-//      layer FP32 (what keeping it FP32 gains among the others). Layers are ranked by the first, worst
-//      first, then by the second, best first. The first finds a layer that wrecks the output by itself
-//      even when another such layer hides it from the second: on PP-LCNetV3 (ppocr_det_v5) two
-//      convolutions did, and keeping either one FP32 alone gained nothing.
+//   3. Sensitivity: for each INT8 layer, the engine with only that layer FP32 is measured; the layers
+//      are ranked by the metric they give (best first).
 //   4. Fallback (greedy, Polygraphy's "linear" mode in sensitivity order): layers go to FP32 one at a
 //      time in that order, the engine re-measured after each, until the target holds. Nothing is
 //      written when even every candidate in FP32 misses it.
@@ -167,9 +164,9 @@ int debug_precision(const Args& args) {
           "usage: octet debug precision MODEL --calib CACHE --data DATA [preprocessing] [--max-images N]\n"
           "                             (--min-agreement PCT | --min-sqnr DB | --max-drop PTS) [--save-rules FILE] "
           "[--save-engine PLAN]\n\n"
-          "Measures the INT8 engine against the FP32 model on the samples, ranks the INT8 layers by what each "
-          "costs alone in INT8 (worst first; then by what each gains alone in FP32), then moves layers to FP32 in "
-          "that order, re-measuring, until the target holds. Prints the ranking and the layers kept FP32; writes them as rules (--save-rules) and builds the "
+          "Measures the INT8 engine against the FP32 model on the samples, ranks the INT8 layers by what running "
+          "each alone in FP32 gives, then moves layers to FP32 in that order, re-measuring, until the target "
+          "holds. Prints the ranking and the layers kept FP32; writes them as rules (--save-rules) and builds the "
           "plan (--save-engine). Nothing is written when the target cannot be met.",
           options, positional, vm))
     return 0;
@@ -264,35 +261,27 @@ int debug_precision(const Args& args) {
   double reached = baseline;
   Measured final_measured = baseline_measured;
   if (baseline < target.value) {
-    // Sensitivity: each INT8 layer alone in INT8, and alone in FP32.
+    // Sensitivity: each INT8 layer alone in FP32.
     struct Ranked {
       std::string layer;
-      Measured alone_int8, alone_fp32;
+      Measured measured;
     };
     std::vector<Ranked> ranked;
     Progress progress("sensitivity", static_cast<int64_t>(candidates.size()), "layers");
     for (const std::string& layer : candidates) {
-      std::vector<std::string> others;
-      for (const std::string& other : candidates)
-        if (other != layer) others.push_back(other);
-      ranked.push_back({layer, measure(build_with_fallback(fp32, scales, others), samples, exec),
-                        measure(build_with_fallback(fp32, scales, {layer}), samples, exec)});
+      ranked.push_back({layer, measure(build_with_fallback(fp32, scales, {layer}), samples, exec)});
       progress.update(static_cast<int64_t>(ranked.size()));
     }
     progress.finish();
     std::stable_sort(ranked.begin(), ranked.end(), [&target](const Ranked& a, const Ranked& b) {
-      if (b.alone_int8.better_than(a.alone_int8, target)) return true;
-      if (a.alone_int8.better_than(b.alone_int8, target)) return false;
-      return a.alone_fp32.better_than(b.alone_fp32, target);
+      return a.measured.better_than(b.measured, target);
     });
-    std::printf("\nsensitivity  each layer alone in INT8 (worst first) and alone in FP32 (top %zu of %zu):\n",
+    std::printf("\nsensitivity  the engine with only this layer FP32, best first (top %zu of %zu):\n",
                 std::min<size_t>(ranked.size(), 15), ranked.size());
-    std::printf("  %3s  %-48s %10s %10s\n", "", "layer", "alone INT8", "alone FP32");
     for (size_t i = 0; i < ranked.size() && i < 15; ++i)
-      std::printf("  %3zu  %-48s %10s %10s  (SQNR %.1f / %.1f dB)\n", i + 1, ranked[i].layer.c_str(),
-                  format(ranked[i].alone_int8.of(target), target).c_str(),
-                  format(ranked[i].alone_fp32.of(target), target).c_str(), ranked[i].alone_int8.sqnr,
-                  ranked[i].alone_fp32.sqnr);
+      std::printf("  %3zu  %-48s %10s  (%+.2f; SQNR %.1f dB)\n", i + 1, ranked[i].layer.c_str(),
+                  format(ranked[i].measured.of(target), target).c_str(), ranked[i].measured.of(target) - baseline,
+                  ranked[i].measured.sqnr);
 
     // Greedy fallback in that order.
     std::printf("\nfallback\n");
