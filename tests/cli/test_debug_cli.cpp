@@ -49,7 +49,7 @@ TEST_F(DebugPrecisionCli, AMetTargetKeepsEveryLayerInt8) {
 TEST_F(DebugPrecisionCli, FallsBackTheMostSensitiveLayersAndWritesRulesBuildReads) {
   const fs::path rules = file("resnet.rules"), plan = file("resnet.plan");
   const CliResult r = debug("--min-sqnr 35 --save-rules " + arg(rules) + " --save-engine " + arg(plan));
-  expect_ok(r, {"sensitivity  the engine with only this layer FP32", "/stem/stem.0/Conv", "fallback", "result",
+  expect_ok(r, {"sensitivity  the engine with only this layer INT8, noisiest first", "/stem/stem.0/Conv", "fallback", "result",
                 "--layer-precisions", "images/s with the fallback", rules.string(), plan.string()});
   const std::string text = test::read_bytes(rules);
   ASSERT_FALSE(text.empty());

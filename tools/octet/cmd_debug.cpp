@@ -4,8 +4,16 @@
 //
 //   1. The FP32 model runs once over the samples; its outputs are the reference.
 //   2. The INT8 engine with every scaled layer INT8 (what `octet build --int8` makes) is measured.
-//   3. Sensitivity: for each INT8 layer, the engine with only that layer FP32 is measured; the layers
-//      are ranked by the metric they give (best first).
+//   3. Sensitivity, one engine per INT8 layer, chosen by the target:
+//      --min-sqnr: only that layer INT8; layers ranked by the SQNR it leaves, noisiest first. If the
+//        layers' noise adds up, that order meets an SQNR budget with the fewest layers, and it finds a
+//        layer that wrecks the output by itself even where another such layer hides it from the measure
+//        below (PP-LCNetV3's ppocr_det_v5: 30 of 75 layers FP32 met 25 dB in this order; in the other,
+//        40 layers FP32 still left 12.5 dB; docs/accuracy_debugging.md).
+//      agreement, labelled top-1: only that layer FP32; layers ranked by the target's metric, best first,
+//        then by SQNR (agreement on a few hundred samples moves in steps). One INT8 layer alone rarely
+//        moves a top-1 at all, so the first measure ranks these targets worse (the shipped MobileNetV2,
+//        --max-drop 0: 11 of 24 layers kept FP32 in its order, 3 in this one).
 //   4. Fallback (greedy, Polygraphy's "linear" mode in sensitivity order): layers go to FP32 one at a
 //      time in that order, the engine re-measured after each, until the target holds. Nothing is
 //      written when even every candidate in FP32 misses it.
@@ -164,10 +172,11 @@ int debug_precision(const Args& args) {
           "usage: octet debug precision MODEL --calib CACHE --data DATA [preprocessing] [--max-images N]\n"
           "                             (--min-agreement PCT | --min-sqnr DB | --max-drop PTS) [--save-rules FILE] "
           "[--save-engine PLAN]\n\n"
-          "Measures the INT8 engine against the FP32 model on the samples, ranks the INT8 layers by what running "
-          "each alone in FP32 gives, then moves layers to FP32 in that order, re-measuring, until the target "
-          "holds. Prints the ranking and the layers kept FP32; writes them as rules (--save-rules) and builds the "
-          "plan (--save-engine). Nothing is written when the target cannot be met.",
+          "Measures the INT8 engine against the FP32 model on the samples and ranks the INT8 layers: with "
+          "--min-sqnr by the SQNR each leaves alone in INT8 (noisiest first), otherwise by what each gives alone "
+          "in FP32 (best first). Then moves layers to FP32 in that order, re-measuring, until the target holds. "
+          "Prints the ranking and the layers kept FP32; writes them as rules (--save-rules) and builds the plan "
+          "(--save-engine). Nothing is written when the target cannot be met.",
           options, positional, vm))
     return 0;
   OCTET_CHECK(vm.count("data"), "octet debug precision needs --data PATH (the samples to measure on)");
@@ -261,7 +270,8 @@ int debug_precision(const Args& args) {
   double reached = baseline;
   Measured final_measured = baseline_measured;
   if (baseline < target.value) {
-    // Sensitivity: each INT8 layer alone in FP32.
+    // Sensitivity: each INT8 layer alone in INT8 (SQNR target) or alone in FP32 (the others).
+    const bool by_noise = target.metric == Metric::kSqnr;
     struct Ranked {
       std::string layer;
       Measured measured;
@@ -269,19 +279,25 @@ int debug_precision(const Args& args) {
     std::vector<Ranked> ranked;
     Progress progress("sensitivity", static_cast<int64_t>(candidates.size()), "layers");
     for (const std::string& layer : candidates) {
-      ranked.push_back({layer, measure(build_with_fallback(fp32, scales, {layer}), samples, exec)});
+      std::vector<std::string> fallback{layer};
+      if (by_noise) {
+        fallback.clear();
+        for (const std::string& other : candidates)
+          if (other != layer) fallback.push_back(other);
+      }
+      ranked.push_back({layer, measure(build_with_fallback(fp32, scales, fallback), samples, exec)});
       progress.update(static_cast<int64_t>(ranked.size()));
     }
     progress.finish();
-    std::stable_sort(ranked.begin(), ranked.end(), [&target](const Ranked& a, const Ranked& b) {
-      return a.measured.better_than(b.measured, target);
+    std::stable_sort(ranked.begin(), ranked.end(), [&](const Ranked& a, const Ranked& b) {
+      return by_noise ? a.measured.sqnr < b.measured.sqnr : a.measured.better_than(b.measured, target);
     });
-    std::printf("\nsensitivity  the engine with only this layer FP32, best first (top %zu of %zu):\n",
-                std::min<size_t>(ranked.size(), 15), ranked.size());
+    std::printf("\nsensitivity  the engine with only this layer %s (top %zu of %zu):\n",
+                by_noise ? "INT8, noisiest first" : "FP32, best first", std::min<size_t>(ranked.size(), 15),
+                ranked.size());
     for (size_t i = 0; i < ranked.size() && i < 15; ++i)
-      std::printf("  %3zu  %-48s %10s  (%+.2f; SQNR %.1f dB)\n", i + 1, ranked[i].layer.c_str(),
-                  format(ranked[i].measured.of(target), target).c_str(), ranked[i].measured.of(target) - baseline,
-                  ranked[i].measured.sqnr);
+      std::printf("  %3zu  %-48s %10s  (SQNR %.1f dB)\n", i + 1, ranked[i].layer.c_str(),
+                  format(ranked[i].measured.of(target), target).c_str(), ranked[i].measured.sqnr);
 
     // Greedy fallback in that order.
     std::printf("\nfallback\n");
