@@ -295,9 +295,14 @@ int debug_precision(const Args& args) {
     std::printf("\nsensitivity  the engine with only this layer %s (top %zu of %zu):\n",
                 by_noise ? "INT8, noisiest first" : "FP32, best first", std::min<size_t>(ranked.size(), 15),
                 ranked.size());
-    for (size_t i = 0; i < ranked.size() && i < 15; ++i)
-      std::printf("  %3zu  %-48s %10s  (SQNR %.1f dB)\n", i + 1, ranked[i].layer.c_str(),
-                  format(ranked[i].measured.of(target), target).c_str(), ranked[i].measured.sqnr);
+    for (size_t i = 0; i < ranked.size() && i < 15; ++i) {
+      const Measured& m = ranked[i].measured;
+      if (by_noise)
+        std::printf("  %3zu  %-48s %10s\n", i + 1, ranked[i].layer.c_str(), format(m.sqnr, target).c_str());
+      else
+        std::printf("  %3zu  %-48s %10s  (%+.2f; SQNR %.1f dB)\n", i + 1, ranked[i].layer.c_str(),
+                    format(m.of(target), target).c_str(), m.of(target) - baseline, m.sqnr);
+    }
 
     // Greedy fallback in that order.
     std::printf("\nfallback\n");
