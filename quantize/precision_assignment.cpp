@@ -1,5 +1,6 @@
 #include "quantize/precision_assignment.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 #include <string>
@@ -273,18 +274,15 @@ class PrecisionAssigner {
   // the output, so that its readers run FP32 too.
   std::string mixed_range_obstacle(size_t i) {
     const Node& n = node(i);
-    size_t widest = 0, narrowest = 0;
-    for (size_t slot = 1; slot < n.inputs.size(); ++slot) {
-      const float s = *plan_.scales[index(n.inputs[slot])];
-      if (s > *plan_.scales[index(n.inputs[widest])]) widest = slot;
-      if (s < *plan_.scales[index(n.inputs[narrowest])]) narrowest = slot;
-    }
-    const float wide = *plan_.scales[index(n.inputs[widest])], narrow = *plan_.scales[index(n.inputs[narrowest])];
+    const auto scale = [this](ValueId id) { return *plan_.scales[index(id)]; };
+    const auto [narrowest, widest] = std::minmax_element(
+        n.inputs.begin(), n.inputs.end(), [&scale](ValueId a, ValueId b) { return scale(a) < scale(b); });
+    const float wide = scale(*widest), narrow = scale(*narrowest);
     if (!(wide > kMaxConcatRangeRatio * narrow)) return "";
     char ratio[32];
     std::snprintf(ratio, sizeof ratio, "%.1fx", wide / narrow);
-    const std::string& narrow_name = value(n.inputs[narrowest]).name;
-    const std::string apart = "ranges " + std::string(ratio) + " apart ('" + value(n.inputs[widest]).name + "' and '" +
+    const std::string& narrow_name = value(*narrowest).name;
+    const std::string apart = "ranges " + std::string(ratio) + " apart ('" + value(*widest).name + "' and '" +
                               narrow_name + "'; at one int8 scale '" + narrow_name + "' keeps " +
                               std::to_string(static_cast<int>(127.0f * narrow / wide)) + " of 127 levels)";
     mixed_range_[n.outputs[0]] = "input '" + value(n.outputs[0]).name + "' of " + node_label(n) + " joins " + apart;
@@ -439,7 +437,7 @@ class PrecisionAssigner {
   std::vector<bool> carrier_;                 // per node: a reshape that may move int8
   std::vector<bool> asked_fp32_;              // per node: a --layer-precisions rule asks fp32
   std::set<ValueId> missing_;
-  std::map<ValueId, std::string> mixed_range_;  // Concat outputs (and reshapes of them) no INT8 layer reads
+  std::map<ValueId, std::string> mixed_range_;  // mixed-range Concat outputs (and reshapes, MaxPools of them): why no INT8 layer reads them
   PrecisionPlan plan_;
 };
 

@@ -279,12 +279,9 @@ int debug_precision(const Args& args) {
     std::vector<Ranked> ranked;
     Progress progress("sensitivity", static_cast<int64_t>(candidates.size()), "layers");
     for (const std::string& layer : candidates) {
-      std::vector<std::string> fallback{layer};
-      if (by_noise) {
-        fallback.clear();
-        for (const std::string& other : candidates)
-          if (other != layer) fallback.push_back(other);
-      }
+      std::vector<std::string> fallback;  // the layers kept FP32: all others, or this one
+      for (const std::string& other : candidates)
+        if ((other == layer) != by_noise) fallback.push_back(other);
       ranked.push_back({layer, measure(build_with_fallback(fp32, scales, fallback), samples, exec)});
       progress.update(static_cast<int64_t>(ranked.size()));
     }
