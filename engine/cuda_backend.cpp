@@ -229,9 +229,13 @@ NodePlan plan_int8_node(const Graph& graph, const Node& node) {
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
     case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+      OCTET_UNSUPPORTED(node_label(node), ": no INT8 implementation on the CUDA backend");
 #define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
 #include "engine/ops.def"
-      OCTET_UNSUPPORTED(node_label(node), ": no INT8 implementation on the CUDA backend");
+      // Data movement (OpDef::run_int8_cuda) reads its parameters from the node at launch.
+      if (op_def(node.op).run_int8_cuda == nullptr)
+        OCTET_UNSUPPORTED(node_label(node), ": no INT8 implementation on the CUDA backend");
+      break;
   }
   return plan;
 }
@@ -926,14 +930,16 @@ class CudaContext final : public CudaExecutionContext {
     }
   }
 
-  // A registered operator (engine/op_registry.h): its CUDA kernel on this context's device buffers.
+  // A registered operator (engine/op_registry.h): its CUDA kernel (its INT8 one on an INT8 node) on this
+  // context's device buffers.
   void launch_registered(const Node& node) {
     OpKernelArgs args{graph_view_, node, {}, {}, 1, stream_.get()};
     args.inputs.reserve(node.inputs.size());
     for (size_t i = 0; i < node.inputs.size(); ++i) args.inputs.push_back(in(node, i));
     args.outputs.reserve(node.outputs.size());
     for (size_t i = 0; i < node.outputs.size(); ++i) args.outputs.push_back(out(node, i));
-    op_def(node.op).run_cuda(args);
+    const OpDef& def = op_def(node.op);
+    (node.precision == Precision::kInt8 ? def.run_int8_cuda : def.run_cuda)(args);
   }
 
   // INT8 layers (plan_int8_node).
@@ -991,9 +997,11 @@ class CudaContext final : public CudaExecutionContext {
       case OpKind::Sigmoid: case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
       case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
       case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+        break;  // refused by plan_int8_node
 #define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
 #include "engine/ops.def"
-        break;  // refused by plan_int8_node
+        launch_registered(node);
+        break;
     }
   }
 

@@ -79,6 +79,7 @@ class NodeChecker {
     return &graph_.value(node_.inputs[i]);
   }
   const Value& out() const { return graph_.value(node_.outputs[0]); }
+  const Graph& graph() const { return graph_; }
   const Value* optional_out(size_t i) const {
     if (i >= node_.outputs.size() || node_.outputs[i] == kNoValue) return nullptr;
     return &graph_.value(node_.outputs[i]);
@@ -424,6 +425,32 @@ void check_reformat(const NodeChecker& c, DataType from, DataType to) {
   c.dims(y, x.dims);
 }
 
+// An INT8 data-movement layer (engine/op_registry.h OpDef::int8_obstacle): input 0 and every output
+// int8 at one scale, and the operator's own conditions.
+void check_int8_data_movement(const NodeChecker& c) {
+  const Node& node = c.node();
+  const Value& x = c.in(0);
+  c.check(x.type == DataType::kInt8 && x.scale && std::isfinite(*x.scale) && *x.scale > 0.0f, "INT8 layer input '",
+          x.name, "' must be int8 with a positive finite scale");
+  for (ValueId id : node.outputs) {
+    if (id == kNoValue) continue;
+    const Value& y = c.graph().value(id);
+    c.check(y.type == DataType::kInt8 && y.scale && *y.scale == *x.scale, "output '", y.name,
+            "' of an INT8 data-movement layer must be int8 at its input's scale");
+  }
+  const std::string why = op_def(node.op).int8_obstacle(c.graph(), node);
+  c.supported(why.empty(), why);
+}
+
+// The registered operators with an INT8 layer, for messages: "Slice, Split, Resize".
+std::string int8_data_movement_names() {
+  std::string names;
+#define OCTET_REGISTERED_OP(kind, name) \
+  if (is_int8_data_movement(OpKind::kind)) names += std::string(names.empty() ? "" : ", ") + name;
+#include "engine/ops.def"
+  return names;
+}
+
 // The operands of an INT8 layer (quantize/qscheme.h, engine/graph.h Node::weight_scales), after the
 // operator's own structural check.
 void check_int8_layer(const NodeChecker& c) {
@@ -499,12 +526,18 @@ void check_int8_layer(const NodeChecker& c) {
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
     case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+      break;
 #define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
 #include "engine/ops.def"
+      if (is_int8_data_movement(node.op)) {
+        check_int8_data_movement(c);
+        return;
+      }
       break;
   }
   c.supported(false, "has no INT8 implementation (INT8 layers: Conv, Gemm, MaxPool, AveragePool, ",
-              "GlobalAveragePool, Concat, Mul as a channel scale)");
+              "GlobalAveragePool, Concat, Mul as a channel scale, and data movement: ", int8_data_movement_names(),
+              ")");
 }
 
 }  // namespace
@@ -523,9 +556,10 @@ bool has_int8_layer(OpKind op) {
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
     case OpKind::Identity: case OpKind::Pad: case OpKind::QuantizeLinear: case OpKind::DequantizeLinear:
+      return false;
 #define OCTET_REGISTERED_OP(kind, name) case OpKind::kind:
 #include "engine/ops.def"
-      return false;
+      return is_int8_data_movement(op);
   }
   return false;
 }

@@ -134,9 +134,11 @@ void validate_registered_node(const Graph& graph, const Node& node) {
   check(std::holds_alternative<OpAttributes>(node.attrs), "attributes of another operator");
   for (int i = 0; i < def.min_inputs; ++i) check(node.inputs[static_cast<size_t>(i)] != kNoValue, "input ", i, " is missing");
 
-  // Types.
+  // Types; an INT8 layer's are checked by engine/node_validation.cpp's check_int8_layer.
   const auto type_of = [&](ValueId id) { return graph.value(id).type; };
-  switch (def.types) {
+  if (node.precision == Precision::kInt8) {
+    check(def.int8_obstacle != nullptr, "is INT8, but the operator has no INT8 layer");
+  } else switch (def.types) {
     case OpDef::Types::kFloat:
       for (ValueId id : node.inputs)
         if (id != kNoValue && type_of(id) != DataType::kFloat32)
@@ -182,8 +184,15 @@ void validate_registered_node(const Graph& graph, const Node& node) {
 
 void run_registered_cpu(const OpKernelArgs& args) {
   const OpDef& def = op_def(args.node.op);
-  OCTET_CHECK(def.run_cpu != nullptr, label(args.node), ": the operator has no CPU kernel");
-  def.run_cpu(args);
+  const bool int8 = args.node.precision == Precision::kInt8;
+  void (*kernel)(const OpKernelArgs&) = int8 ? def.run_int8_cpu : def.run_cpu;
+  OCTET_CHECK(kernel != nullptr, label(args.node), ": the operator has no ", int8 ? "INT8 " : "", "CPU kernel");
+  kernel(args);
+}
+
+bool is_int8_data_movement(OpKind op) {
+  const OpDef* def = find_op_def(op);
+  return def != nullptr && def->int8_obstacle != nullptr;
 }
 
 }  // namespace octet

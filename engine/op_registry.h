@@ -148,6 +148,18 @@ struct OpDef {
   // in a comment (e.g. CUDA's expf is within 2 ulp, glibc's within 1: 3 * 2^-23).
   double cuda_relative_error = 0.0;
 
+  // INT8 data movement (quantize/precision_assignment.cpp): an INT8 layer of this operator reads input 0
+  // as int8 and writes every output int8 at input 0's scale, which it passes through unchanged, as
+  // TensorRT does for Slice, Split and nearest Resize: every output element is an element of input 0
+  // (or a pad 0), so no value is computed and none needs a scale of its own. int8_obstacle says why a
+  // node cannot (a linear Resize computes new values; a Slice stepping over channels has no NHWCp
+  // kernel), "" when it can; nullptr: the operator has no INT8 layer. The kernels move int8 in each
+  // backend's layout (kernels/int8_layout.h): run_int8_cpu NCHW (a data-movement kernel that copies
+  // element_size() bytes is its own int8 kernel there), run_int8_cuda NHWCp.
+  std::string (*int8_obstacle)(const Graph& graph, const Node& node) = nullptr;
+  void (*run_int8_cpu)(const OpKernelArgs& args) = nullptr;
+  void (*run_int8_cuda)(const OpKernelArgs& args) = nullptr;  // set by CUDA builds only
+
   int64_t (*macs)(const Graph& graph, const Node& node) = nullptr;  // nullptr: none worth counting
   // A pointwise activation that Conv/Gemm epilogues can apply (engine/passes.h fuse_epilogues): its
   // parameters for a node of this operator.
@@ -168,7 +180,11 @@ std::vector<std::string> registered_onnx_types();
 // operator's validate(). Error naming the node.
 void validate_registered_node(const Graph& graph, const Node& node);
 
-// Runs a node of a registered operator on host data. Used by the CPU backend and constant folding.
+// Runs a node of a registered operator on host data, its INT8 kernel when the node is INT8. Used by
+// the CPU backend and constant folding.
 void run_registered_cpu(const OpKernelArgs& args);
+
+// Whether nodes of `op` can be INT8 layers: a registered operator with an int8_obstacle rule.
+bool is_int8_data_movement(OpKind op);
 
 }  // namespace octet

@@ -113,13 +113,25 @@ OCTET_HOST_DEVICE inline ResizeTaps resize_linear_taps(const ResizeAxis& a, floa
   return {i0, i0 + 1 < a.in ? i0 + 1 : i0, clamped - f};
 }
 
+// Nearest mode: the input element (row, column) that output element (y, x) of a plane copies.
+struct ResizeCell {
+  int32_t row, col;
+};
+
+OCTET_HOST_DEVICE inline ResizeCell resize_nearest_cell(const ResizeParams& p, int32_t y, int32_t x) {
+  return {resize_nearest_index(p.h, resize_source_coordinate(p.coordinate, p.h, y)),
+          resize_nearest_index(p.w, resize_source_coordinate(p.coordinate, p.w, x))};
+}
+
 // Output element (y, x) of one plane: `plane` is the input plane [p.h.in, p.w.in], row-major.
 OCTET_HOST_DEVICE inline float resize_at(const ResizeParams& p, const float* plane, int32_t y, int32_t x) {
+  const int64_t width = p.w.in;
+  if (p.mode == ResizeMode::kNearest) {
+    const ResizeCell cell = resize_nearest_cell(p, y, x);
+    return plane[cell.row * width + cell.col];
+  }
   const float sy = resize_source_coordinate(p.coordinate, p.h, y);
   const float sx = resize_source_coordinate(p.coordinate, p.w, x);
-  const int64_t width = p.w.in;
-  if (p.mode == ResizeMode::kNearest)
-    return plane[resize_nearest_index(p.h, sy) * width + resize_nearest_index(p.w, sx)];
   const ResizeTaps ty = resize_linear_taps(p.h, sy);
   const ResizeTaps tx = resize_linear_taps(p.w, sx);
   const float* r0 = plane + ty.i0 * width;

@@ -11,6 +11,7 @@
 #include "engine/error.h"
 #include "engine/nearest_names.h"
 #include "engine/node_validation.h"
+#include "engine/op_registry.h"
 
 namespace octet {
 namespace {
@@ -27,6 +28,10 @@ constexpr int64_t kMaxDotLength = (int64_t{1} << 17) - 1;
 constexpr float kMaxConcatRangeRatio = 4.0f;
 
 bool is_reshape(OpKind op) { return op == OpKind::Reshape || op == OpKind::Identity; }
+
+// An INT8 layer that moves values without computing new ones writes its input's scale on every
+// output: MaxPool and the registered data movement (Slice, Split, nearest Resize; engine/op_registry.h).
+bool passes_scale_through(OpKind op) { return op == OpKind::MaxPool || is_int8_data_movement(op); }
 
 // The inputs an INT8 layer reads as int8 activations (weights, bias and residual are not among them).
 std::vector<size_t> int8_activation_slots(const Node& node) {
@@ -147,7 +152,8 @@ std::string concat_obstacle(const Graph& graph, const Node& node) {
 std::string structural_obstacle(const Graph& graph, const Node& node) {
   if (!has_int8_layer(node.op)) return std::string(to_string(node.op)) + " has no INT8 implementation";
   if (std::string why = activation_inputs_obstacle(graph, node); !why.empty()) return why;
-  // has_int8_layer() let through Conv, Gemm, Concat, Mul and the three pools only.
+  // has_int8_layer() let through Conv, Gemm, Concat, Mul, the three pools and the registered data movement.
+  if (is_int8_data_movement(node.op)) return op_def(node.op).int8_obstacle(graph, node);
   if (node.op == OpKind::Conv) return conv_obstacle(graph, node);
   if (node.op == OpKind::Gemm) return gemm_obstacle(graph, node);
   if (node.op == OpKind::Concat) return concat_obstacle(graph, node);
@@ -161,7 +167,7 @@ std::string reshape_reason(OpKind op) {
          " moves int8 only as [N, C, 1, 1] <-> [N, C] from an INT8 layer to INT8 readers";
 }
 
-// Conv and Gemm may write float32 from the INT8 kernel; pools, Concat and Mul write int8 only.
+// Conv and Gemm may write float32 from the INT8 kernel; pools, Concat, Mul and data movement write int8 only.
 bool can_write_float(OpKind op) { return op == OpKind::Conv || op == OpKind::Gemm; }
 
 // How a node reads one of its inputs, once precisions are known.
@@ -252,17 +258,31 @@ class PrecisionAssigner {
       note_missing_scale(n.inputs[slot]);
       if (missing.empty()) missing = "no scale for input '" + value(n.inputs[slot]).name + "'";
     }
-    // Conv/Gemm fall back to float output without an output scale; the others need one (MaxPool
-    // keeps its input's).
-    const bool needs_output_scale = !can_write_float(n.op) && n.op != OpKind::MaxPool;
+    // Conv/Gemm fall back to float output without an output scale; the others need one (MaxPool and
+    // data movement keep their input's).
+    const bool needs_output_scale = !can_write_float(n.op) && !passes_scale_through(n.op);
     if (needs_output_scale && !table_scale(n.outputs[0])) {
       note_missing_scale(n.outputs[0]);
       if (missing.empty()) missing = "no scale for output '" + value(n.outputs[0]).name + "'";
     }
-    if (!missing.empty() || config_.explicit_quantization || asks_int8(i)) return missing;
+    if (!missing.empty()) return missing;
+    if (config_.explicit_quantization && is_int8_data_movement(n.op)) return requantized_output(i);
+    if (config_.explicit_quantization || asks_int8(i)) return "";
     for (size_t slot : int8_activation_slots(n))
       if (const auto it = mixed_range_.find(n.inputs[slot]); it != mixed_range_.end()) return it->second;
     return n.op == OpKind::Concat ? mixed_range_obstacle(i) : "";
+  }
+
+  // An explicitly quantized model may round a data-movement output at a scale of its own (a Q/DQ
+  // pair after a Split); the INT8 layer would pass the input's through instead, so that node runs
+  // FP32 and the model's Q/DQ pairs round as written.
+  std::string requantized_output(size_t i) const {
+    const Node& n = node(i);
+    const float in = *plan_.scales[index(n.inputs[0])];
+    for (ValueId out : n.outputs)
+      if (const auto s = out == kNoValue ? std::nullopt : table_scale(out); s && *s != in)
+        return "output '" + value(out).name + "' is quantized at a scale other than its input's";
+    return "";
   }
 
   bool asks_int8(size_t i) const {
@@ -315,13 +335,16 @@ class PrecisionAssigner {
     const Node& n = node(i);
     for (ValueId out : n.outputs)
       if (out != kNoValue) plan_.scales[index(out)] = table_scale(out);
-    const ValueId out = n.outputs[0];
-    const bool int8_maxpool = n.op == OpKind::MaxPool && is_int8(i);
-    if (int8_maxpool || (is_reshape(n.op) && plan_.scales[index(n.inputs[0])]))
-      plan_.scales[index(out)] = plan_.scales[index(n.inputs[0])];
-    // A reshape or MaxPool of a mixed-range Concat's output holds the same mixed ranges.
-    if (is_reshape(n.op) || n.op == OpKind::MaxPool)
-      if (const auto it = mixed_range_.find(n.inputs[0]); it != mixed_range_.end()) mixed_range_[out] = it->second;
+    const ValueId in = n.inputs[0];
+    const bool passes = passes_scale_through(n.op) && is_int8(i);
+    if (passes || (is_reshape(n.op) && plan_.scales[index(in)]))
+      for (ValueId out : n.outputs)
+        if (out != kNoValue) plan_.scales[index(out)] = plan_.scales[index(in)];
+    // A reshape, MaxPool or data movement of a mixed-range Concat's output holds the same mixed ranges.
+    if (is_reshape(n.op) || passes_scale_through(n.op))
+      if (const auto it = mixed_range_.find(in); it != mixed_range_.end())
+        for (ValueId out : n.outputs)
+          if (out != kNoValue) mixed_range_[out] = it->second;
   }
 
   // ---- pass 2 ----------------------------------------------------------------------------------
@@ -353,7 +376,7 @@ class PrecisionAssigner {
     return is_noop_on_nhwc(value(in).dims, value(out).dims) && float_reader(out) == nullptr;
   }
 
-  // An INT8 pool, Concat or Mul writes int8 only. When no layer reads its output as int8 (a detector
+  // An INT8 pool, Concat, Mul or data movement writes int8 only. When no layer reads its outputs as int8 (a detector
   // head's Concat feeding Reshape/Sigmoid/decode, a graph output), INT8 buys nothing but a rounding
   // of the output at one scale for all its inputs: YOLOv8's head Concat joins box-distribution
   // logits and class logits, and entropy's clipped range lifts every class logit above the score
@@ -364,12 +387,14 @@ class PrecisionAssigner {
   void demote_if_unread(size_t i) {
     const Node& n = node(i);
     if (!is_int8(i) || can_write_float(n.op) || config_.explicit_quantization || asks_int8(i)) return;
-    const ValueId out = n.outputs[0];
-    for (const Reader& reader : readers_[index(out)])
-      if (vote(reader) == Vote::kInt8) return;
+    for (ValueId out : n.outputs)
+      if (out != kNoValue)
+        for (const Reader& reader : readers_[index(out)])
+          if (vote(reader) == Vote::kInt8) return;
     LayerDecision& decision = plan_.layers[i];
     decision.precision = Precision::kFloat32;
-    decision.reason = "no layer reads output '" + value(out).name + "' as int8";
+    decision.reason = n.outputs.size() == 1 ? "no layer reads output '" + value(n.outputs[0]).name + "' as int8"
+                                            : "no layer reads any of its outputs as int8";
   }
 
   void decide_output_type(size_t i) {
@@ -405,7 +430,8 @@ class PrecisionAssigner {
       LayerDecision& decision = plan_.layers[i];
       const size_t out = index(n.outputs[0]);
       if (is_int8(i)) {
-        plan_.value_types[out] = decision.output_type;
+        for (ValueId id : n.outputs)
+          if (id != kNoValue) plan_.value_types[index(id)] = decision.output_type;
       } else if (carrier_[i] && plan_.value_types[index(n.inputs[0])] == DataType::kInt8) {
         plan_.value_types[out] = DataType::kInt8;
         decision.reason.clear();

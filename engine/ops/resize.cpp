@@ -284,10 +284,29 @@ void run_cpu(const OpKernelArgs& a) {
   kernels::resize_ref(resize_params(a.graph, a.node), in[0] * in[1], a.in<float>(0), a.out<float>());
 }
 
+// INT8 (OpDef::int8_obstacle): nearest mode copies input elements, so its output keeps the input's
+// scale; linear mode computes new values and stays float.
+std::string int8_obstacle(const Graph& graph, const Node& node) {
+  if (resize_params(graph, node).mode != kernels::ResizeMode::kNearest)
+    return "a linear Resize computes new values (an INT8 Resize is nearest only)";
+  return "";
+}
+
+void run_int8_cpu(const OpKernelArgs& a) {
+  const Dims& in = a.in_dims(0);
+  kernels::resize_nearest_int8_ref(resize_params(a.graph, a.node), in[0] * in[1], a.in<int8_t>(0), a.out<int8_t>());
+}
+
 #if OCTET_HAVE_CUDA
 void run_cuda(const OpKernelArgs& a) {
   const Dims& in = a.in_dims(0);
   kernels::resize_cuda(resize_params(a.graph, a.node), in[0] * in[1], a.in<float>(0), a.out<float>(), a.stream);
+}
+
+void run_int8_cuda(const OpKernelArgs& a) {
+  const Dims& in = a.in_dims(0);
+  kernels::resize_nearest_int8_nhwcp_cuda(resize_params(a.graph, a.node), in[0], in[1], a.in<int8_t>(0),
+                                          a.out<int8_t>(), a.stream);
 }
 #endif
 
@@ -300,8 +319,11 @@ const OpDef& define_resize(const char* onnx_type) {
     d.infer = infer_resize;
     d.validate = validate_resize;
     d.run_cpu = run_cpu;
+    d.int8_obstacle = int8_obstacle;
+    d.run_int8_cpu = run_int8_cpu;
 #if OCTET_HAVE_CUDA
     d.run_cuda = run_cuda;
+    d.run_int8_cuda = run_int8_cuda;
 #endif
     d.cuda_relative_error = 0.0;  // the same float32 operations in the same order (kernels/resize.h)
     return d;

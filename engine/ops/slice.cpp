@@ -76,11 +76,26 @@ void run_cpu(const OpKernelArgs& a) {
                      a.outputs[0]);
 }
 
+// INT8 (OpDef::int8_obstacle): a slice of an int8 tensor keeps its scale. On NCHW int8 run_cpu's byte
+// copy is the INT8 kernel; on NHWCp the slice is a window whose channel step must be 1.
+std::string int8_obstacle(const Graph& graph, const Node& node) {
+  const Dims& x = graph.value(node.inputs[0]).dims;
+  if (x.size() != 4) return "an INT8 Slice cuts [N, C, H, W], input is " + to_string(x);
+  if (resolved(x, std::get<OpAttributes>(node.attrs))[1].step != 1)
+    return "an INT8 Slice takes channels with step 1 (the CUDA int8 layout is NHWC)";
+  return "";
+}
+
 #if OCTET_HAVE_CUDA
 void run_cuda(const OpKernelArgs& a) {
   const Dims& x = a.in_dims(0);
   kernels::strided_copy_cuda(a.inputs[0], numel(x), kernels::slice_view(x, resolved(x, a.attrs())), a.outputs[0],
                              element_size(a.in_type(0)), a.stream);
+}
+
+void run_int8_cuda(const OpKernelArgs& a) {
+  kernels::window_int8_nhwcp_cuda(a.in<int8_t>(0), a.in_dims(0), resolved(a.in_dims(0), a.attrs()), a.out<int8_t>(),
+                                  a.stream);
 }
 #endif
 
@@ -94,12 +109,15 @@ const OpDef& define_Slice() {
     d.types = OpDef::Types::kAnyData;
     d.infer = infer_slice;
     d.run_cpu = run_cpu;
+    d.int8_obstacle = int8_obstacle;
+    d.run_int8_cpu = run_cpu;
 #if OCTET_HAVE_CUDA
     d.run_cuda = run_cuda;
+    d.run_int8_cuda = run_int8_cuda;
 #endif
     d.cuda_relative_error = 0.0;  // elements are copied, never computed
-    // Not an INT8 layer, and its output need not have the batch as dim 0 (a slice of dim 0), which
-    // calibration taps require.
+    // Its values are its input's (an INT8 Slice passes the scale through), and its output need not
+    // have the batch as dim 0 (a slice of dim 0), which calibration taps require.
     d.calibrated = false;
     return d;
   }();

@@ -108,10 +108,34 @@ void run_cpu(const OpKernelArgs& a) {
                      element_size(a.in_type(0)), part_pointers(a));
 }
 
+// INT8 (OpDef::int8_obstacle): the parts of an int8 tensor keep its scale. On NCHW int8 run_cpu's byte
+// copy is the INT8 kernel; on NHWCp each part is a window along the axis.
+std::string int8_obstacle(const Graph& graph, const Node& node) {
+  const Dims& x = graph.value(node.inputs[0]).dims;
+  if (x.size() != 4) return "an INT8 Split cuts [N, C, H, W], input is " + to_string(x);
+  return "";
+}
+
 #if OCTET_HAVE_CUDA
 void run_cuda(const OpKernelArgs& a) {
   kernels::split_cuda(a.inputs[0], a.in_dims(0), a.attrs().i("axis"), part_sizes(a.node, a.in_dims(0)),
                       element_size(a.in_type(0)), part_pointers(a), a.stream);
+}
+
+void run_int8_cuda(const OpKernelArgs& a) {
+  const Dims& x = a.in_dims(0);
+  const auto axis = static_cast<size_t>(a.attrs().i("axis"));
+  std::vector<kernels::SliceAxis> window;
+  for (int64_t n : x) window.push_back({0, 1, n});
+  const std::vector<void*> parts = part_pointers(a);
+  const Dims sizes = part_sizes(a.node, x);
+  int64_t offset = 0;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    window[axis] = {offset, 1, sizes[k]};
+    if (parts[k] != nullptr)
+      kernels::window_int8_nhwcp_cuda(a.in<int8_t>(0), x, window, static_cast<int8_t*>(parts[k]), a.stream);
+    offset += sizes[k];
+  }
 }
 #endif
 
@@ -126,12 +150,15 @@ const OpDef& define_Split() {
     d.max_outputs = kMaxOutputs;
     d.infer = infer_split;
     d.run_cpu = run_cpu;
+    d.int8_obstacle = int8_obstacle;
+    d.run_int8_cpu = run_cpu;
 #if OCTET_HAVE_CUDA
     d.run_cuda = run_cuda;
+    d.run_int8_cuda = run_int8_cuda;
 #endif
     d.cuda_relative_error = 0.0;  // elements are copied, never computed
-    // Not an INT8 layer, and its outputs need not have the batch as dim 0 (a split of dim 0), which
-    // calibration taps require.
+    // Its values are its input's (an INT8 Split passes the scale through), and its outputs need not
+    // have the batch as dim 0 (a split of dim 0), which calibration taps require.
     d.calibrated = false;
     return d;
   }();

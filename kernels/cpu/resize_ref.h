@@ -10,4 +10,8 @@ namespace octet::kernels {
 
 void resize_ref(const ResizeParams& p, int64_t planes, const float* x, float* y);
 
+// Nearest mode on int8 NCHW planes (an INT8 Resize passes its input's scale through):
+// y[n, c, i, j] = plane (n, c) of x at resize_nearest_cell(p, i, j). p.mode must be kNearest.
+void resize_nearest_int8_ref(const ResizeParams& p, int64_t planes, const int8_t* x, int8_t* y);
+
 }  // namespace octet::kernels

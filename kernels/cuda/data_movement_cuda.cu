@@ -1,4 +1,5 @@
-// Slice, Expand, Tile, DepthToSpace, SpaceToDepth (one strided copy), Gather, Split. Contracts in
+// Slice, Expand, Tile, DepthToSpace, SpaceToDepth (one strided copy), Gather, Split, and the INT8
+// window on NHWCp (Slice and Split of int8). Contracts in
 // data_movement_cuda.h, the index math in kernels/data_movement.h.
 //
 // Strided copy and Gather: one thread per output element of a grid-stride loop, coordinates by
@@ -10,6 +11,7 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/data_movement_cuda.h"
 #include "kernels/cuda/kernel_utils.cuh"
+#include "kernels/int8_layout.h"
 
 namespace octet::kernels {
 namespace gpu {
@@ -75,6 +77,38 @@ __global__ void gather_kernel(const T* __restrict__ x, const I* __restrict__ ind
   }
 }
 
+// ---- INT8 window on NHWCp ----------------------------------------------------------------------
+
+struct Int8Window {
+  FastDivmod words, out_w, out_h;  // output words per pixel, W', H'
+  int32_t start[4] = {};          // NCHW
+  int32_t step[4] = {};           // NCHW (step[1] = 1)
+  uint32_t in_h = 1, in_w = 1, in_cp = 4;
+  uint32_t out_c = 0;             // C', the channels copied; words past them are pad 0
+};
+
+__global__ void window_int8_kernel(const int8_t* __restrict__ x, uint32_t* __restrict__ y, uint32_t total,
+                                   Int8Window g) {
+  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+    uint32_t pixel, word, rows, w, n, h;
+    g.words.divmod(i, pixel, word);
+    g.out_w.divmod(pixel, rows, w);
+    g.out_h.divmod(rows, n, h);
+    // Signed: a negative step walks backwards from its start; every coordinate lies inside x.
+    const int64_t in_n = g.start[0] + static_cast<int64_t>(n) * g.step[0];
+    const int64_t in_h = g.start[2] + static_cast<int64_t>(h) * g.step[2];
+    const int64_t in_w = g.start[3] + static_cast<int64_t>(w) * g.step[3];
+    const int8_t* source = x + ((in_n * g.in_h + in_h) * g.in_w + in_w) * g.in_cp + g.start[1];
+    uint32_t packed = 0;
+#pragma unroll
+    for (uint32_t b = 0; b < 4; ++b) {
+      const uint32_t c = word * 4 + b;
+      if (c < g.out_c) packed |= static_cast<uint32_t>(static_cast<uint8_t>(source[c])) << (8 * b);
+    }
+    y[i] = packed;
+  }
+}
+
 }  // namespace
 }  // namespace gpu
 
@@ -128,6 +162,38 @@ void split_cuda(const void* x, const Dims& x_dims, int64_t axis, const Dims& siz
   }
   OCTET_CHECK(offset_bytes == src_pitch, "Split: sizes ", to_string(sizes), " do not sum to dimension ", axis,
               " of ", to_string(x_dims));
+}
+
+void window_int8_nhwcp_cuda(const int8_t* x, const Dims& x_dims, const std::vector<SliceAxis>& window, int8_t* y,
+                            cudaStream_t stream) {
+  using namespace gpu;
+  OCTET_CHECK(x_dims.size() == 4 && window.size() == 4 && window[1].step == 1, "window_int8_nhwcp_cuda: ",
+              window.size(), " window axes on ", to_string(x_dims), " (4 expected, the channel one with step 1)");
+  OCTET_CHECK(reinterpret_cast<uintptr_t>(y) % 4 == 0, "window_int8_nhwcp_cuda: y must be 4-byte aligned");
+  const int64_t words = padded_channels(window[1].count) / 4;
+  const int64_t total = window[0].count * window[2].count * window[3].count * words;
+  if (total == 0) return;
+  check_index_range(total * 4, "INT8 window output");
+  check_index_range(x_dims[0] * x_dims[2] * x_dims[3] * padded_channels(x_dims[1]), "INT8 window input");
+  Int8Window g;
+  g.words = FastDivmod(words);
+  g.out_w = FastDivmod(window[3].count);
+  g.out_h = FastDivmod(window[2].count);
+  for (size_t d = 0; d < 4; ++d) {
+    const SliceAxis& a = window[d];
+    const int64_t last = a.start + (a.count - 1) * a.step;
+    OCTET_CHECK(a.start >= 0 && a.start < x_dims[d] && last >= 0 && last < x_dims[d], "window_int8_nhwcp_cuda: axis ",
+                d, " window {", a.start, ", ", a.step, ", ", a.count, "} leaves ", to_string(x_dims));
+    g.start[d] = static_cast<int32_t>(a.start);
+    g.step[d] = static_cast<int32_t>(a.step);
+  }
+  g.in_h = static_cast<uint32_t>(x_dims[2]);
+  g.in_w = static_cast<uint32_t>(x_dims[3]);
+  g.in_cp = static_cast<uint32_t>(padded_channels(x_dims[1]));
+  g.out_c = static_cast<uint32_t>(window[1].count);
+  window_int8_kernel<<<grid_for(total), kThreadsPerBlock, 0, stream>>>(x, reinterpret_cast<uint32_t*>(y),
+                                                                       static_cast<uint32_t>(total), g);
+  OCTET_CUDA_CHECK_LAUNCH("window_int8_kernel");
 }
 
 void gather_cuda(const void* x, const Dims& x_dims, int64_t axis, const void* indices, DataType index_type,

@@ -19,8 +19,9 @@
 // output and requires some.
 //
 // The other INT8 ops (quantize / dequantize with ties, saturation, NaN and infinities; max, average
-// and global average pooling with padding and count_include_pad; concat with unequal scales) are
-// compared the same way against their _ref twins.
+// and global average pooling with padding and count_include_pad; concat with unequal scales; the
+// data-movement window of Slice and Split and nearest Resize) are compared the same way against
+// their _ref twins.
 //
 // Without a CUDA device every test skips with the reason.
 #include <cublasLt.h>
@@ -45,10 +46,14 @@
 
 #include "engine/cuda_backend.h"
 #include "kernels/cpu/histogram_ref.h"
+#include "kernels/cpu/data_movement_ref.h"
 #include "kernels/cpu/int8_ref.h"
+#include "kernels/cpu/resize_ref.h"
 #include "kernels/cpu/window.h"
 #include "kernels/cuda/conv_int8_cuda.h"
+#include "kernels/cuda/data_movement_cuda.h"
 #include "kernels/cuda/int8_ops_cuda.h"
+#include "kernels/cuda/resize_cuda.h"
 #include "kernels/int8_layout.h"
 #include "quantize/qscheme.h"
 #include "tests/support/cuda_test_util.h"
@@ -751,6 +756,76 @@ TEST(Int8OpsCuda, ConcatWithUnequalScalesEqualsReference) {
   kernels::concat_int8_cuda(x_dev_ptrs, channels, scales, n, h, w, output_scale, y_dev.get(), stream.get());
   stream.sync();
   EXPECT_EQ(compare_nhwcp_int8(y_dev.download(), want, n, total, h, w), "") << "concat of channels 3, 8, 5, 1";
+}
+
+// INT8 data movement on NHWCp: the CPU reference moves NCHW int8 bytes (an INT8 Slice or Split is the
+// byte copy of kernels/cpu/data_movement_ref.h), the CUDA kernel NHWCp words with the pad channels 0.
+TEST(Int8OpsCuda, WindowEqualsSliceReference) {
+  OCTET_SKIP_WITHOUT_CUDA();
+  using kernels::SliceAxis;
+  const Dims x_dims = {2, 7, 5, 6};
+  std::mt19937 rng(31);
+  const std::vector<int8_t> x = random_int8(static_cast<size_t>(numel(x_dims)), -128, 127, rng);
+  const std::vector<std::vector<SliceAxis>> windows = {
+      {{0, 1, 2}, {0, 1, 3}, {0, 1, 5}, {0, 1, 6}},     // Split's first part: channels 0..2
+      {{0, 1, 2}, {3, 1, 4}, {0, 1, 5}, {0, 1, 6}},     // its second: channels 3..6, unaligned start
+      {{1, 1, 1}, {1, 1, 5}, {1, 2, 2}, {5, -1, 6}},    // batch 1, rows 1 and 3, columns reversed
+      {{1, -1, 2}, {4, 1, 1}, {4, -2, 3}, {0, 3, 2}},   // one channel, both steps negative, stride 3
+  };
+  Stream stream;
+  DeviceArray<int8_t> x_dev(kernels::nchw_to_nhwc_padded(x.data(), x_dims[0], x_dims[1], x_dims[2], x_dims[3]));
+  for (const std::vector<SliceAxis>& window : windows) {
+    const int64_t n = window[0].count, c = window[1].count, h = window[2].count, w = window[3].count;
+    std::vector<int8_t> want(static_cast<size_t>(n * c * h * w));
+    kernels::slice_ref(x.data(), x_dims, window, 1, want.data());
+    DeviceArray<int8_t> y_dev(static_cast<size_t>(n * h * w * padded_channels(c)));
+    y_dev.poison(kPoison, stream.get());
+    kernels::window_int8_nhwcp_cuda(x_dev.get(), x_dims, window, y_dev.get(), stream.get());
+    stream.sync();
+    EXPECT_EQ(compare_nhwcp_int8(y_dev.download(), want, n, c, h, w), "")
+        << "window from c=" << window[1].start << " count " << c << ", h step " << window[2].step << ", w step "
+        << window[3].step;
+  }
+}
+
+TEST(Int8OpsCuda, ResizeNearestEqualsReference) {
+  OCTET_SKIP_WITHOUT_CUDA();
+  using kernels::ResizeAxis;
+  using kernels::ResizeCoordinate;
+  using kernels::ResizeNearest;
+  struct Case {
+    ResizeCoordinate coordinate;
+    ResizeAxis h, w;
+  };
+  const std::vector<Case> cases = {
+      {ResizeCoordinate::kAsymmetric, {4, 8, 2.0f, ResizeNearest::kFloor}, {5, 10, 2.0f, ResizeNearest::kFloor}},
+      {ResizeCoordinate::kHalfPixel, {5, 7, 1.4f, ResizeNearest::kRoundPreferFloor},
+       {6, 9, 1.5f, ResizeNearest::kRoundPreferCeil}},
+      {ResizeCoordinate::kAlignCorners, {8, 3, 0.375f, ResizeNearest::kCeil}, {7, 7, 1.0f, ResizeNearest::kRoundPreferFloor}},
+  };
+  Stream stream;
+  for (int64_t channels : {3, 8}) {
+    for (const Case& k : cases) {
+      kernels::ResizeParams p;
+      p.mode = kernels::ResizeMode::kNearest;
+      p.coordinate = k.coordinate;
+      p.h = k.h;
+      p.w = k.w;
+      const int64_t n = 2;
+      std::mt19937 rng(static_cast<uint32_t>(channels * 10 + k.h.out));
+      const std::vector<int8_t> x = random_int8(static_cast<size_t>(n * channels * p.h.in * p.w.in), -128, 127, rng);
+      std::vector<int8_t> want(static_cast<size_t>(n * channels * p.h.out * p.w.out));
+      kernels::resize_nearest_int8_ref(p, n * channels, x.data(), want.data());
+      DeviceArray<int8_t> x_dev(kernels::nchw_to_nhwc_padded(x.data(), n, channels, p.h.in, p.w.in));
+      DeviceArray<int8_t> y_dev(static_cast<size_t>(n * p.h.out * p.w.out * padded_channels(channels)));
+      y_dev.poison(kPoison, stream.get());
+      kernels::resize_nearest_int8_nhwcp_cuda(p, n, channels, x_dev.get(), y_dev.get(), stream.get());
+      stream.sync();
+      EXPECT_EQ(compare_nhwcp_int8(y_dev.download(), want, n, channels, p.h.out, p.w.out), "")
+          << "resize " << p.h.in << "x" << p.w.in << " -> " << p.h.out << "x" << p.w.out << ", " << channels
+          << " channels";
+    }
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -771,6 +772,81 @@ TEST(Int8Builder, ChannelScaleOnTheCpuIsTheQuantizedProduct) {
   float worst = 0.0f;
   for (int64_t i = 0; i < want.numel(); ++i) worst = std::max(worst, std::abs(got.data<float>()[i] - want.data<float>()[i]));
   EXPECT_LT(worst, 0.5f);
+}
+
+// Data movement in INT8 (engine/op_registry.h OpDef::int8_obstacle), as YOLOv8's C2f blocks and
+// neck write it:
+// x [1, 3, 6, 6] -> stem (1x1, 8) -> split (channels 3 + 5) -> a (1x1 on part 0)
+//                                                         -> up (nearest Resize x2 of part 1) -> b (1x1)
+//                                  -> slice (channels 2..5, every second row) -> c (1x1)
+// `resize_mode` is the Resize's mode ("nearest" or "linear").
+GraphBuilder data_movement_graph(const std::string& resize_mode) {
+  GraphBuilder gb;
+  const ValueId x = gb.input("x", {1, 3, 6, 6});
+  const ValueId stem = gb.node(OpKind::Conv, "stem", {x, gb.constant("ws", {8, 3, 1, 1}, wave(24, 0.0f))}, ConvAttrs{});
+  OpAttributes split;
+  split.set("axis", int64_t{1}).set("split", Dims{3, 5}).set("num_outputs", int64_t{2}).set("uneven", int64_t{0});
+  const ValueId part0 = gb.node(OpKind::Split, "split", {stem}, split);
+  Value part1;
+  part1.name = "split:1";
+  const ValueId part1_id = gb.graph.add_value(std::move(part1));
+  gb.graph.nodes.back().outputs.push_back(part1_id);
+  OpAttributes up;
+  up.set("mode", resize_mode).set("coordinate_transformation_mode", std::string("asymmetric"));
+  up.set("nearest_mode_h", std::string("floor")).set("nearest_mode_w", std::string("floor"));
+  up.set("scales", std::vector<float>{2.0f, 2.0f});
+  const ValueId resized = gb.node(OpKind::Resize, "up", {part1_id}, up);
+  OpAttributes slice;
+  slice.set("axes", Dims{1, 2}).set("starts", Dims{2, 0}).set("ends", Dims{6, 6}).set("steps", Dims{1, 2});
+  const ValueId sliced = gb.node(OpKind::Slice, "slice", {stem}, slice);
+  gb.output(gb.node(OpKind::Conv, "a", {part0, gb.constant("wa", {2, 3, 1, 1}, wave(6, 0.5f))}, ConvAttrs{}));
+  gb.output(gb.node(OpKind::Conv, "b", {resized, gb.constant("wb", {2, 5, 1, 1}, wave(10, 1.0f))}, ConvAttrs{}));
+  gb.output(gb.node(OpKind::Conv, "c", {sliced, gb.constant("wc", {2, 4, 1, 1}, wave(8, 1.5f))}, ConvAttrs{}));
+  infer_shapes(gb.graph);
+  return gb;
+}
+
+TEST(Int8Builder, SplitSliceAndNearestResizeMoveInt8AtTheirInputsScale) {
+  // Every data-movement layer reads the stem's int8 and writes its scale on every output (the parts
+  // and the slice have no scale in the table: they need none), so a, b and c read int8 and the
+  // graph input's QuantizeLinear is the only reformat.
+  const GraphBuilder gb = data_movement_graph("nearest");
+  std::map<std::string, float> scales = scale_every_activation(gb.graph);
+  scales["stem:0"] = 0.04f;
+  for (const char* unscaled : {"split:0", "split:1", "up:0", "slice:0"}) scales.erase(unscaled);
+  BuildReport report;
+  const Graph g = build_int8_graph(gb.graph, scales, int8_config(), &report);
+  expect_valid(g);
+  for (const char* layer : {"stem", "split", "up", "slice", "a", "b", "c"})
+    EXPECT_EQ(node_named(g, layer).precision, Precision::kInt8) << layer << ": " << decision_of(report, layer).reason;
+  for (const char* tensor : {"stem:0", "split:0", "split:1", "up:0", "slice:0"}) {
+    EXPECT_EQ(value_named(g, tensor).type, DataType::kInt8) << tensor;
+    EXPECT_EQ(value_named(g, tensor).scale, std::optional<float>(0.04f)) << tensor;
+  }
+  EXPECT_EQ(report.quantize_nodes, 1);
+  EXPECT_EQ(report.dequantize_nodes, 0);
+
+  // On the CPU the INT8 graph differs from the FP32 one by the roundings of its int8 tensors only
+  // (scales 0.04-0.05 around values of a few units, 1x1 weights under 1 in magnitude: well under 0.5).
+  Tensor x(DataType::kFloat32, {1, 3, 6, 6});
+  const std::vector<float> values = wave(108, 0.3f);
+  std::copy(values.begin(), values.end(), x.data<float>());
+  const std::vector<Tensor> want = create_context(gb.graph, BackendKind::kCpu)->run({x});
+  const std::vector<Tensor> got = create_context(g, BackendKind::kCpu)->run({x});
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t o = 0; o < want.size(); ++o) {
+    ASSERT_EQ(got[o].dims(), want[o].dims()) << "output " << o;
+    for (int64_t i = 0; i < want[o].numel(); ++i)
+      EXPECT_NEAR(got[o].data<float>()[i], want[o].data<float>()[i], 0.5f) << "output " << o << " element " << i;
+  }
+
+  // A linear Resize computes new values: it runs FP32 and says why; b then reads its float output.
+  const GraphBuilder linear = data_movement_graph("linear");
+  const Graph f = build_int8_graph(linear.graph, scale_every_activation(linear.graph), int8_config(), &report);
+  expect_valid(f);
+  EXPECT_EQ(node_named(f, "up").precision, Precision::kFloat32);
+  EXPECT_EQ(decision_of(report, "up").reason, "a linear Resize computes new values (an INT8 Resize is nearest only)");
+  EXPECT_EQ(node_named(f, "split").precision, Precision::kInt8);
 }
 
 // ---- reference models ---------------------------------------------------------------------------
