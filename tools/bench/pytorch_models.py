@@ -3,10 +3,13 @@
 torch.compile, one JSON line per (mode, batch).
 
     python3 tools/bench/pytorch_models.py --arch mobilenet_v2 --batch-sizes 1,32
-    python3 tools/bench/pytorch_models.py --onnx yolov8n.onnx --input-shape 3x640x640 --batch-sizes 1,32
+    python3 tools/bench/pytorch_models.py --yolov8 yolov8n.onnx --input-shape 3x640x640 --batch-sizes 1,32
+    python3 tools/bench/pytorch_models.py --onnx model.onnx --input-shape 3x640x640 --batch-sizes 1,32
 
 The model: a torchvision architecture (`--arch`, random weights, seed 0: the same network
-tools/models/export_torchvision.py writes for octet), or an ONNX file converted to PyTorch modules by
+tools/models/export_torchvision.py writes for octet), a YOLOv8 detector written as PyTorch modules with an
+ultralytics export's weights (`--yolov8`, tools/bench/yolov8_torch.py: the same network as the ONNX file, which
+torch.compile can trace), or an ONNX file converted to PyTorch modules by
 onnx2torch (`--onnx`; the same graph octet runs, e.g. a YOLOv8n export, with its input fixed to each batch size and
 its shape arithmetic folded by ONNX Runtime, see static_onnx; `--onnx2torch-wheel` puts a downloaded wheel on the
 path where the package is not installed). Eval mode, float16 weights and
@@ -21,6 +24,7 @@ median per-forward time is reported (images/s = batch / median).
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -33,6 +37,10 @@ def load_model(args, batch, sample):
         import torchvision
         torch.manual_seed(args.seed)
         return getattr(torchvision.models, args.arch)(weights=None), f"torchvision {args.arch} (random weights)"
+    if args.yolov8:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from yolov8_torch import load_yolov8
+        return load_yolov8(args.yolov8), f"yolov8_torch({args.yolov8})"
     if args.onnx2torch_wheel:
         sys.path.insert(0, args.onnx2torch_wheel)  # a pure-Python wheel imports from the zip as it is
     import onnx
@@ -82,6 +90,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--arch", help="torchvision architecture, e.g. mobilenet_v2, efficientnet_b0, resnet50")
+    src.add_argument("--yolov8", help="an ultralytics YOLOv8 detection export, run as tools/bench/yolov8_torch.py")
     src.add_argument("--onnx", help="an ONNX model, converted with onnx2torch")
     ap.add_argument("--onnx2torch-wheel", help="path of an onnx2torch wheel to import from")
     ap.add_argument("--input-shape", default="3x224x224", help="one sample's dims CxHxW (default 3x224x224)")
@@ -107,7 +116,7 @@ def main():
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cudnn.benchmark = True
     dev = torch.device("cuda")
-    name = args.name or args.arch or args.onnx.rsplit("/", 1)[-1]
+    name = args.name or args.arch or (args.yolov8 or args.onnx).rsplit("/", 1)[-1]
     gen = torch.Generator(device=dev).manual_seed(args.seed)
     with torch.inference_mode():
         for b in batches:

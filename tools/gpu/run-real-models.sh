@@ -6,7 +6,7 @@
 #          from that cache compared bit for bit on real images (the INT8 metric against FP32 besides).
 #   speed  the speed table of BENCHMARKS.md, batch 1 and 32: octet INT8 plan, octet FP32 and PyTorch FP16
 #          channels-last (eager, torch.compile) for YOLOv8n at 640x640 (the zoo's model; PyTorch runs the
-#          same graph through onnx2torch), MobileNetV2 and EfficientNet-B0 (torchvision, random weights,
+#          same network and weights as tools/bench/yolov8_torch.py's modules), MobileNetV2 and EfficientNet-B0 (torchvision, random weights,
 #          exported there by tools/models/export_torchvision.py; calibrated --method max on random images:
 #          speed depends on the shapes, not on the weights).
 #   repro  (after speed) YOLOv8n's INT8 plan at batch 32 with and without --reproducible.
@@ -14,14 +14,15 @@
 #   OCTET_BUNDLE_SLIM=1 tools/gpu/build-bundle.sh
 #   zoo: models, references and image sets under .carry/zoo as build/zoo has them (models/<id>.onnx,
 #        reference/<id>/, images/<set>/)
-#   speed: .carry/speed/yolov8n_640.cache (octet calibrate --method max at 640x640 on real scenes) and the
-#        onnx2torch wheel as .carry/speed/onnx2torch.whl (pip download --no-deps onnx2torch)
+#   speed: .carry/speed/yolov8n_640.cache (octet calibrate --method max at 640x640 on real scenes)
 # and carry [".carry/gpu.tar.xz", ".carry/zoo", ".carry/speed"]. For the whole zoo, several calls each carry
 # a few models packed by tools/gpu/pack_zoo_carry.py (no references: the zoo part makes the missing ones
 # there with ONNX Runtime, the same version as here) and name that folder in OCTET_ZOO_CACHE (default
 # .carry/zoo). OCTET_PARTS picks parts (default
 # zoo,speed,repro); OCTET_ZOO_ONLY models (default: every carried one); OCTET_SPEED_MODELS (default
 # yolov8n,mobilenet_v2,efficientnet_b0); OCTET_TEST_GLOB the test binaries (default test_*; none: no tests);
+# OCTET_SPEED_BEFORE names another octet binary (e.g. .carry/speed/octet_before.xz, an earlier commit's, xz-packed
+# or not) whose INT8 plans are built and benched beside, the before/after of a change in one call;
 # OCTET_ZOO_IMAGES and OCTET_ZOO_CALIB_IMAGES set its image counts (24, 16; the CPU side of the check runs
 # octet's reference kernels there, ~3 minutes per 640x640 detector at the defaults). OCTET_ZOO_TIMEOUT bounds
 # the zoo check in seconds (one call runs 600 s at most). Logs and tables go to $OUT.
@@ -69,10 +70,12 @@ PY
     echo "== $label batch $b" | tee -a "$out/speed.txt"
     "$octet" bench "$what" --batch "$b" --use-cuda-graph "$@" 2>&1 | grep -E 'Throughput|GPU Compute Time|Latency|error' | tee -a "$out/speed.txt"
   }
+  before=${OCTET_SPEED_BEFORE:-}
+  if [[ "$before" == *.xz ]]; then xz -dc "$before" >/tmp/octet_before && chmod +x /tmp/octet_before && before=/tmp/octet_before; fi
   for m in ${OCTET_SPEED_MODELS:-yolov8n mobilenet_v2 efficientnet_b0}; do
     if [ "$m" = yolov8n ]; then
-      model=.carry/zoo/models/yolov8n_nudenet_320.onnx; shapes=(--shapes "images:1x3x640x640"); cache=.carry/speed/yolov8n_640.cache
-      peer=(--onnx "$model" --onnx2torch-wheel .carry/speed/onnx2torch.whl --input-shape 3x640x640 --name yolov8n_640)
+      model=${OCTET_ZOO_CACHE:-.carry/zoo}/models/yolov8n_nudenet_320.onnx; shapes=(--shapes "images:1x3x640x640"); cache=.carry/speed/yolov8n_640.cache
+      peer=(--yolov8 "$model" --input-shape 3x640x640 --name yolov8n_640)
     else
       model=/tmp/$m.onnx; shapes=(); cache=/tmp/$m.cache
       peer=(--arch "$m")
@@ -86,6 +89,12 @@ PY
         --export-layer-info "$out/${m}_b${b}_int8_layers.json" >"$out/build_${m}_b$b.log" 2>&1 || { status=1; echo "build $m b$b failed"; tail -3 "$out/build_${m}_b$b.log"; continue; }
       grep -E '^layers' "$out/build_${m}_b$b.log" | tee -a "$out/speed.txt"
       bench "$m octet INT8" "$b" "/tmp/$m.b$b.plan" --export-profile "$out/${m}_b${b}_int8_profile.json"
+      if [ -n "$before" ]; then
+        "$before" build "$model" "${shapes[@]}" --batch "$b" --int8 --calib "$cache" --backend cuda --save-engine "/tmp/$m.b$b.before.plan" \
+          >"$out/build_${m}_b${b}_before.log" 2>&1 && grep -E '^layers' "$out/build_${m}_b${b}_before.log" | sed 's/^/before: /' | tee -a "$out/speed.txt"
+        echo "== $m octet INT8 before batch $b" | tee -a "$out/speed.txt"
+        "$before" bench "/tmp/$m.b$b.before.plan" --batch "$b" --use-cuda-graph 2>&1 | grep -E 'Throughput|GPU Compute Time|error' | tee -a "$out/speed.txt"
+      fi
       bench "$m octet FP32" "$b" "$model" "${shapes[@]}" --backend cuda
     done
     python3 tools/bench/pytorch_models.py "${peer[@]}" --batch-sizes 1,32 2>&1 | grep -v Warning | tee -a "$out/speed_pytorch.jsonl"
