@@ -9,7 +9,7 @@
 //   broadcasting): an Add of a broadcast bias is left as a node.
 // - The fused node takes the position of the last node it absorbs, so a residual produced between
 //   the Conv and the Add is still computed before it is read.
-// - fold_batchnorm computes the folded parameters in float, in the header's expression order
+// - fold_batchnorm and fold_input_affine compute the folded parameters in float, in the header's expression order
 //   (s = g / sqrt(var + eps) first), and writes them to new initializers named after the Conv; the
 //   original weights stay, in case another node shares them.
 #include "engine/passes.h"
@@ -96,40 +96,161 @@ bool bypass_identity(Graph& graph, const std::vector<int>& producer, const Node&
   return true;
 }
 
+// ---- per-channel constants --------------------------------------------------------------------------
+// The value per channel of a constant that is one value, or one per channel along axis 1 of a rank-D
+// tensor ([K], [K, 1, 1], [1, K, 1, 1] right-aligned against it, ones elsewhere): what broadcasts
+// over [N, K, ...] without changing its dims. Empty when the constant is neither.
+std::vector<float> per_channel_values(const Tensor& constant, int64_t channels, size_t rank) {
+  const Dims& d = constant.dims();
+  if (d.size() > rank || constant.numel() < 1) return {};
+  bool per_channel = false;
+  for (size_t i = 0; i < d.size(); ++i) {
+    const size_t axis = rank - d.size() + i;
+    if (d[i] == 1) continue;
+    if (axis != 1 || d[i] != channels) return {};
+    per_channel = true;
+  }
+  std::vector<float> values(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) values[static_cast<size_t>(c)] = constant.data<float>()[per_channel ? c : 0];
+  return values;
+}
+
+// A Mul or Add of one float constant and one computed tensor: the constant, its other input in *x.
+const Tensor* affine_operand(const Graph& graph, const Node& node, ValueId* x) {
+  if ((node.op != OpKind::Mul && node.op != OpKind::Add) || node.inputs.size() != 2) return nullptr;
+  for (size_t i = 0; i < 2; ++i) {
+    const Tensor* constant = float_constant(graph, node.inputs[i]);
+    const ValueId other = node.inputs[1 - i];
+    if (constant && !graph.value(other).is_constant() && graph.value(other).type == DataType::kFloat32) {
+      *x = other;
+      return constant;
+    }
+  }
+  return nullptr;
+}
+
 // ---- fold_batchnorm ------------------------------------------------------------------------------
-// Folds BatchNormalization node `bn` into the Conv `conv` when every parameter is a float constant.
-bool fold_into_conv(Graph& graph, Node& conv, const Node& bn) {
-  const auto& attrs = std::get<ConvAttrs>(conv.attrs);
-  if (has_epilogue(attrs.epilogue)) return false;
-  const Tensor* w = float_constant(graph, conv.inputs.at(1));
-  const bool has_bias = conv.inputs.size() > 2 && conv.inputs[2] != kNoValue;
-  const Tensor* b = has_bias ? float_constant(graph, conv.inputs[2]) : nullptr;
+// w'[k, ...] = w[k, ...] * scale[k]: filter k of a Conv's KCRS weights scaled.
+Tensor scale_filters(const Tensor& w, const std::vector<float>& scale) {
+  const auto k = static_cast<int64_t>(scale.size());
+  const int64_t per_filter = w.numel() / k;
+  Tensor scaled(DataType::kFloat32, w.dims());
+  for (int64_t c = 0; c < k; ++c)
+    for (int64_t j = 0; j < per_filter; ++j)
+      scaled.data<float>()[c * per_filter + j] = w.data<float>()[c * per_filter + j] * scale[static_cast<size_t>(c)];
+  return scaled;
+}
+
+// BatchNormalization `bn` into `conv` (weights w, bias b or nullptr), in the header's expression order.
+bool fold_batchnorm_into_conv(Graph& graph, Node& conv, const Node& bn, const Tensor* w, const Tensor* b) {
   const Tensor* gamma = float_constant(graph, bn.inputs.at(1));
   const Tensor* beta = float_constant(graph, bn.inputs.at(2));
   const Tensor* mean = float_constant(graph, bn.inputs.at(3));
   const Tensor* var = float_constant(graph, bn.inputs.at(4));
-  if (!w || (has_bias && !b) || !gamma || !beta || !mean || !var || w->rank() < 1) return false;
+  if (!gamma || !beta || !mean || !var) return false;
   const int64_t k = w->dims()[0];
   for (const Tensor* p : {gamma, beta, mean, var})
     if (p->numel() != k) return false;
   if (b && b->numel() != k) return false;
 
   const float eps = std::get<BatchNormAttrs>(bn.attrs).epsilon;
-  const int64_t per_channel = w->numel() / k;
-  Tensor folded_w(DataType::kFloat32, w->dims());
+  std::vector<float> s(static_cast<size_t>(k));
   Tensor folded_b(DataType::kFloat32, {k});
   for (int64_t c = 0; c < k; ++c) {
-    const float s = gamma->data<float>()[c] / std::sqrt(var->data<float>()[c] + eps);
-    for (int64_t j = 0; j < per_channel; ++j)
-      folded_w.data<float>()[c * per_channel + j] = w->data<float>()[c * per_channel + j] * s;
+    s[static_cast<size_t>(c)] = gamma->data<float>()[c] / std::sqrt(var->data<float>()[c] + eps);
     const float bias = b ? b->data<float>()[c] : 0.0f;
-    folded_b.data<float>()[c] = (bias - mean->data<float>()[c]) * s + beta->data<float>()[c];
+    folded_b.data<float>()[c] = (bias - mean->data<float>()[c]) * s[static_cast<size_t>(c)] + beta->data<float>()[c];
   }
-  const ValueId w_id = add_initializer(graph, conv.name + ".weight_bn_folded", std::move(folded_w));
+  const ValueId w_id = add_initializer(graph, conv.name + ".weight_bn_folded", scale_filters(*w, s));
   const ValueId b_id = add_initializer(graph, conv.name + ".bias_bn_folded", std::move(folded_b));
   conv.inputs = {conv.inputs[0], w_id, b_id};
   conv.outputs = {bn.outputs.at(0)};
   absorb(conv, bn);
+  return true;
+}
+
+// Folds the per-channel affine node `next` (BatchNormalization, or a Mul/Add of a per-channel
+// constant) into the Conv `conv` when every parameter is a float constant.
+bool fold_into_conv(Graph& graph, Node& conv, const Node& next) {
+  const auto& attrs = std::get<ConvAttrs>(conv.attrs);
+  if (has_epilogue(attrs.epilogue)) return false;
+  const Tensor* w = float_constant(graph, conv.inputs.at(1));
+  const bool has_bias = conv.inputs.size() > 2 && conv.inputs[2] != kNoValue;
+  const Tensor* b = has_bias ? float_constant(graph, conv.inputs[2]) : nullptr;
+  if (!w || (has_bias && !b) || w->rank() < 1) return false;
+  if (next.op == OpKind::BatchNormalization) return fold_batchnorm_into_conv(graph, conv, next, w, b);
+  ValueId x = kNoValue;
+  const Tensor* constant = affine_operand(graph, next, &x);
+  const int64_t k = w->dims()[0];
+  if (!constant || x != conv.outputs.at(0) || (b && b->numel() != k)) return false;
+  const std::vector<float> v = per_channel_values(*constant, k, graph.value(x).dims.size());
+  if (v.empty()) return false;
+  Tensor folded_b(DataType::kFloat32, {k});
+  const ValueId w_id = next.op == OpKind::Mul ? add_initializer(graph, conv.name + ".weight_folded", scale_filters(*w, v))
+                                              : conv.inputs[1];
+  for (int64_t c = 0; c < k; ++c) {
+    const float bias = b ? b->data<float>()[c] : 0.0f;
+    const float value = v[static_cast<size_t>(c)];
+    folded_b.data<float>()[c] = next.op == OpKind::Mul ? bias * value : bias + value;
+  }
+  const ValueId b_id = add_initializer(graph, conv.name + ".bias_folded", std::move(folded_b));
+  conv.inputs = {conv.inputs[0], w_id, b_id};
+  conv.outputs = {next.outputs.at(0)};
+  absorb(conv, next);
+  return true;
+}
+
+// ---- fold_input_affine ---------------------------------------------------------------------------
+// Folds `affine` (a Mul/Add of a per-channel constant, read only by `conv`) into `conv` when the
+// Conv has no padding and float constant parameters (the header states the formulas).
+bool fold_before_conv(Graph& graph, Node& conv, const Node& affine) {
+  const auto& attrs = std::get<ConvAttrs>(conv.attrs);
+  if (attrs.pad_top != 0 || attrs.pad_left != 0 || attrs.pad_bottom != 0 || attrs.pad_right != 0) return false;
+  ValueId x = kNoValue;
+  const Tensor* constant = affine_operand(graph, affine, &x);
+  const Tensor* w = float_constant(graph, conv.inputs.at(1));
+  const bool has_bias = conv.inputs.size() > 2 && conv.inputs[2] != kNoValue;
+  const Tensor* b = has_bias ? float_constant(graph, conv.inputs[2]) : nullptr;
+  if (!constant || !w || (has_bias && !b) || w->rank() < 2 || attrs.group < 1) return false;
+  const Dims& x_dims = graph.value(x).dims;
+  if (x_dims.size() < 2 || graph.value(affine.outputs.at(0)).dims != x_dims) return false;
+  const std::vector<float> v = per_channel_values(*constant, x_dims[1], x_dims.size());
+  const int64_t k = w->dims()[0], group_channels = w->dims()[1];
+  if (v.empty() || k % attrs.group != 0 || group_channels * attrs.group != x_dims[1] || (b && b->numel() != k))
+    return false;
+  const int64_t taps = w->numel() / (k * group_channels);  // R * S
+  const auto channel = [&](int64_t filter, int64_t c) {    // input channel c of filter's group
+    return static_cast<size_t>(filter / (k / attrs.group) * group_channels + c);
+  };
+  ValueId w_id = conv.inputs[1], b_id = has_bias ? conv.inputs[2] : kNoValue;
+  if (affine.op == OpKind::Mul) {
+    Tensor folded(DataType::kFloat32, w->dims());
+    for (int64_t f = 0; f < k; ++f)
+      for (int64_t c = 0; c < group_channels; ++c)
+        for (int64_t t = 0; t < taps; ++t) {
+          const int64_t at = (f * group_channels + c) * taps + t;
+          folded.data<float>()[at] = w->data<float>()[at] * v[channel(f, c)];
+        }
+    w_id = add_initializer(graph, conv.name + ".weight_folded", std::move(folded));
+  } else {
+    Tensor folded(DataType::kFloat32, {k});
+    for (int64_t f = 0; f < k; ++f) {
+      float sum = b ? b->data<float>()[f] : 0.0f;
+      for (int64_t c = 0; c < group_channels; ++c)
+        for (int64_t t = 0; t < taps; ++t) sum += w->data<float>()[(f * group_channels + c) * taps + t] * v[channel(f, c)];
+      folded.data<float>()[f] = sum;
+    }
+    b_id = add_initializer(graph, conv.name + ".bias_folded", std::move(folded));
+  }
+  std::vector<ValueId> inputs = conv.inputs;
+  inputs[0] = x;
+  inputs[1] = w_id;
+  if (b_id != kNoValue) {
+    if (inputs.size() < 3) inputs.resize(3, kNoValue);
+    inputs[2] = b_id;
+  }
+  conv.inputs = std::move(inputs);
+  absorb(conv, affine);
   return true;
 }
 
@@ -257,18 +378,43 @@ void fold_batchnorm(Graph& graph) {
   std::vector<int> producer = find_producers(graph);
   std::vector<bool> removed(graph.nodes.size(), false);
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    const Node& bn = graph.nodes[i];
-    if (bn.op != OpKind::BatchNormalization) continue;
-    const ValueId x = bn.inputs.at(0);
+    const Node& next = graph.nodes[i];
+    ValueId x = kNoValue;
+    if (next.op == OpKind::BatchNormalization)
+      x = next.inputs.at(0);
+    else if (!affine_operand(graph, next, &x))
+      continue;
     const int conv = producer[static_cast<size_t>(x)];
     if (conv < 0 || graph.nodes[static_cast<size_t>(conv)].op != OpKind::Conv) continue;
     if (uses[static_cast<size_t>(x)] != 1 || is_graph_output(graph, x)) continue;
-    if (!fold_into_conv(graph, graph.nodes[static_cast<size_t>(conv)], bn)) continue;
+    if (!fold_into_conv(graph, graph.nodes[static_cast<size_t>(conv)], next)) continue;
     removed[i] = true;
-    // The Conv now produces the BN's output: a BN right after it may fold too.
-    producer[static_cast<size_t>(bn.outputs.at(0))] = conv;
+    // The Conv now produces the node's output: another affine node right after it may fold too.
+    producer[static_cast<size_t>(next.outputs.at(0))] = conv;
   }
   erase_nodes(graph, removed);
+}
+
+void fold_input_affine(Graph& graph) {
+  // One fold at a time, then a fresh look: x * m + a folds its Add first, then its Mul.
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    const std::vector<int> uses = count_uses(graph);
+    const std::vector<int> producer = find_producers(graph);
+    for (size_t i = 0; i < graph.nodes.size() && !changed; ++i) {
+      if (graph.nodes[i].op != OpKind::Conv) continue;
+      const int from = producer[static_cast<size_t>(graph.nodes[i].inputs.at(0))];
+      if (from < 0 || uses[static_cast<size_t>(graph.nodes[i].inputs[0])] != 1 ||
+          is_graph_output(graph, graph.nodes[i].inputs[0]))
+        continue;
+      if (!fold_before_conv(graph, graph.nodes[i], graph.nodes[static_cast<size_t>(from)])) continue;
+      std::vector<bool> removed(graph.nodes.size(), false);
+      removed[static_cast<size_t>(from)] = true;
+      erase_nodes(graph, removed);
+      changed = true;
+    }
+  }
 }
 
 void fuse_epilogues(Graph& graph) {
@@ -291,6 +437,7 @@ void optimize_fp32(Graph& graph) {
   order_channel_scale_inputs(graph);
   fold_batchnorm(graph);
   fuse_epilogues(graph);
+  fold_input_affine(graph);
   infer_shapes(graph);
 }
 

@@ -101,6 +101,65 @@ TEST(PassOptimizeFp32Cpu, ResidualBlockMatchesUnoptimizedGraph) {
 }
 
 
+// PP-LCNetV3's block as PaddlePaddle exports it: a depthwise Conv without bias, its bias as an Add of
+// [1, C, 1, 1], a learnable affine block (Mul and Add of scalars), HardSwish, another affine block,
+// then a pointwise Conv (pads 0) and a padded 3x3 Conv reading the same kind of affine output.
+Graph lcnet_block_model() {
+  test::ModelBuilder b(17);
+  b.input("x", {test::kSymbolicDim, 4, 6, 6})
+      .initializer<float>("dw", {4, 1, 3, 3}, uniform(36, -0.5f, 0.5f, 1))
+      .initializer<float>("dw_bias", {1, 4, 1, 1}, uniform(4, -0.5f, 0.5f, 2))
+      .initializer<float>("a1", {1}, {1.2f})
+      .initializer<float>("b1", {1}, {0.47f})
+      .initializer<float>("a2", {1}, {0.25f})
+      .initializer<float>("b2", {1}, {-0.125f})
+      .initializer<float>("pw", {6, 4, 1, 1}, uniform(24, -0.5f, 0.5f, 3))
+      .initializer<float>("pw_bias", {6}, uniform(6, -0.5f, 0.5f, 4))
+      .initializer<float>("m3", {1, 6, 1, 1}, uniform(6, 0.5f, 1.5f, 5))
+      .initializer<float>("c3", {6, 6, 3, 3}, uniform(324, -0.5f, 0.5f, 6))
+      .output("y", {test::kSymbolicDim, 6, 6, 6});
+  b.node("Conv", {"x", "dw"}, {"dw_out"}, "dw").attr_ints("pads", {1, 1, 1, 1}).attr_int("group", 4);
+  b.node("Add", {"dw_out", "dw_bias"}, {"biased"}, "bias_add");
+  b.node("Mul", {"a1", "biased"}, {"scaled1"}, "lab1_mul");
+  b.node("Add", {"scaled1", "b1"}, {"shifted1"}, "lab1_add");
+  b.node("HardSwish", {"shifted1"}, {"act"}, "hswish");
+  b.node("Mul", {"a2", "act"}, {"scaled2"}, "lab2_mul");
+  b.node("Add", {"scaled2", "b2"}, {"shifted2"}, "lab2_add");
+  b.node("Conv", {"shifted2", "pw", "pw_bias"}, {"pw_out"}, "pw");
+  b.node("Mul", {"pw_out", "m3"}, {"scaled3"}, "pw_scale");
+  b.node("Conv", {"scaled3", "c3"}, {"y"}, "c3").attr_ints("pads", {1, 1, 1, 1});
+  return import_onnx_bytes(b.bytes(), "lcnet_block.onnx");
+}
+
+TEST(PassOptimizeFp32Cpu, AffineNodesFoldIntoTheConvolutionsAroundThem) {
+  Graph plain = lcnet_block_model();
+  set_batch(plain, 2);
+  Graph optimized = plain;
+  optimize_fp32(optimized);
+  // dw takes its bias Add, the first affine block and HardSwish; pw the second affine block (no
+  // padding) and then the per-channel Mul after it; c3 (padded) folds nothing before it.
+  ASSERT_EQ(optimized.nodes.size(), 3u);
+  EXPECT_EQ(optimized.nodes[0].fused_nodes,
+            (std::vector<std::string>{"bias_add", "lab1_mul", "lab1_add", "hswish"}));
+  EXPECT_EQ(optimized.nodes[1].fused_nodes, (std::vector<std::string>{"pw_scale", "lab2_add", "lab2_mul"}));
+  EXPECT_TRUE(optimized.nodes[2].fused_nodes.empty());
+
+  // Tolerance. The folds change the order of float operations, not the values: per element of pw
+  // the 4-term sum with its bias and the folded affine terms (< 16 roundings, magnitudes < 8: |act|
+  // <= 3 with |x| <= 1, 9 taps of |w| <= 0.5, bias 0.5, a1 1.2, b1 0.47) errs by < 16 * 2^-24 * 8
+  // ~ 7.6e-6 per path; c3 sums 54 products of those (|c3| <= 0.5) plus its own 54 roundings of
+  // magnitudes < 54 * 0.5 * 4: < 54 * 0.5 * 1.6e-5 + 54 * 2^-24 * 108 < 8e-4.
+  const std::vector<Tensor> inputs{filled_tensor({2, 4, 6, 6}, 21)};
+  const Tensor expected = run_cpu(plain, /*reference=*/true, inputs)[0];
+  for (bool reference : {true, false}) {
+    const Tensor actual = run_cpu(optimized, reference, inputs)[0];
+    ASSERT_EQ(actual.dims(), expected.dims());
+    for (int64_t i = 0; i < actual.numel(); ++i)
+      ASSERT_NEAR(actual.data<float>()[i], expected.data<float>()[i], 8e-4f)
+          << "element " << i << (reference ? " (reference kernels)" : " (fast path)");
+  }
+}
+
 // An NHWC model fed NCHW samples (engine/input_layout.h): the wrapped graph takes the sample in NCHW
 // under the model's input name and gives exactly the model's outputs on the same image in NHWC.
 TEST(InputLayout, NhwcModelBehindATransposeTakesNchwSamples) {

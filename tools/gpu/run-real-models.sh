@@ -97,6 +97,8 @@ PY
       fi
       bench "$m octet FP32" "$b" "$model" "${shapes[@]}" --backend cuda
     done
+    # The PyTorch YOLOv8 computes the export's graph: checked against ONNX Runtime before it is timed.
+    [ "$m" = yolov8n ] && python3 tools/bench/yolov8_torch.py "$model" --check --size 640 2>&1 | tee -a "$out/speed.txt"
     python3 tools/bench/pytorch_models.py "${peer[@]}" --batch-sizes 1,32 2>&1 | grep -v Warning | tee -a "$out/speed_pytorch.jsonl"
   done
 fi
