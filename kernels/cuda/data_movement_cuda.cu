@@ -94,11 +94,11 @@ __global__ void window_int8_kernel(const int8_t* __restrict__ x, uint32_t* __res
     g.words.divmod(i, pixel, word);
     g.out_w.divmod(pixel, rows, w);
     g.out_h.divmod(rows, n, h);
-    // Signed: a negative step walks backwards from its start; every coordinate lies inside x.
-    const int64_t in_n = g.start[0] + static_cast<int64_t>(n) * g.step[0];
-    const int64_t in_h = g.start[2] + static_cast<int64_t>(h) * g.step[2];
-    const int64_t in_w = g.start[3] + static_cast<int64_t>(w) * g.step[3];
-    const int8_t* source = x + ((in_n * g.in_h + in_h) * g.in_w + in_w) * g.in_cp + g.start[1];
+    // x's coordinates, signed: a negative step walks backwards from its start; each lies inside x.
+    const int64_t image = g.start[0] + static_cast<int64_t>(n) * g.step[0];
+    const int64_t row = g.start[2] + static_cast<int64_t>(h) * g.step[2];
+    const int64_t col = g.start[3] + static_cast<int64_t>(w) * g.step[3];
+    const int8_t* source = x + ((image * g.in_h + row) * g.in_w + col) * g.in_cp + g.start[1];
     uint32_t packed = 0;
 #pragma unroll
     for (uint32_t b = 0; b < 4; ++b) {

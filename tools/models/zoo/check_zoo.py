@@ -167,8 +167,8 @@ def ensure_venv():
 
 
 def needed_sets(models, ci, manifest, image_set=None):
-    if image_set:
-        return [image_set]
+    if image_set:  # a set made from others (image_sets.<set>.made_from) needs those
+        return manifest.get("image_sets", {}).get(image_set, {}).get("made_from", [image_set])
     sets = {m["image_set"] for m in models}
     if not ci:  # the INT8 comparisons fill up to --images from the others; not from sets fetched only on request
         sets |= {s for s, d in manifest.get("image_sets", {}).items() if not d.get("on_request")}
@@ -192,6 +192,15 @@ def setup(args, manifest, models):
             return False
         run_setup_step([apt, "update", "-qq"], "apt-get update", 900)
         if not run_setup_step(images, "fetching image sets (again)"):
+            return False
+    made = manifest.get("image_sets", {}).get(args.image_set or "", {})
+    if made.get("made_by") and not os.path.isdir(os.path.join(args.cache, "images", args.image_set)):
+        script, detector = made["made_by"], made["detector"]
+        fetch_detector = [VENV_PY, os.path.join(HERE, "fetch_zoo.py"), "--cache", args.cache, "--python", VENV_PY,
+                          "--only", detector]
+        if not (run_setup_step(fetch_detector, "fetching " + detector) and
+                run_setup_step([VENV_PY, os.path.join(REPO, script), "--cache", args.cache, "--detector", detector],
+                               "making image set " + args.image_set)):
             return False
     missing = [m["id"] for m in models
                if not os.path.isfile(os.path.join(args.cache, "reference", m["id"], "output_0.pb"))]

@@ -296,6 +296,10 @@ def main():
     if unknown:
         print("fetch_images: unknown set(s) %s (known: %s)" % (", ".join(unknown), ", ".join(sets)), file=sys.stderr)
         return 2
+    for s in [s for s in wanted if sets[s].get("made_by")]:  # cut from other sets, not fetched
+        print("%-8s is made by %s from %s (check_zoo.py --image-set %s makes it)" % (
+            s, sets[s]["made_by"], ", ".join(sets[s]["made_from"]), s))
+        wanted.remove(s)
     if args.list:
         for s in wanted:
             print("%-8s %4s images  %s%s" % (s, sets[s].get("count", "?"), sets[s]["description"],

@@ -245,7 +245,10 @@ def split_image_set(set_dir, n_calib, n_compare=0):
 def image_labels(kind, set_dir, files):
     """True class index per file for a labelled set (manifest image_sets.<set>.labels), or None. "imagenet_synset":
     the name after the source prefix starts with the WordNet id (imagenet__n01440764_tench.JPEG) and the sorted
-    synsets of the whole set are the standard ImageNet-1k class index (0 = n01440764 tench, ..., 999)."""
+    synsets of the whole set are the standard ImageNet-1k class index (0 = n01440764 tench, ..., 999).
+    "text_orientation": class 1 for a crop turned by 180 degrees (name ending _r180), else 0."""
+    if kind == "text_orientation":  # PP-OCR's orientation classes: 0 = upright, 1 = turned by 180 degrees
+        return [1 if os.path.splitext(f)[0].endswith("_r180") else 0 for f in files]
     if kind != "imagenet_synset":
         return None
     wnid = lambda f: os.path.basename(f).split("__", 1)[-1].split("_", 1)[0]  # noqa: E731
