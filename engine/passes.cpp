@@ -98,8 +98,9 @@ bool bypass_identity(Graph& graph, const std::vector<int>& producer, const Node&
 
 // ---- per-channel constants --------------------------------------------------------------------------
 // The value per channel of a constant that is one value, or one per channel along axis 1 of a rank-D
-// tensor ([K], [K, 1, 1], [1, K, 1, 1] right-aligned against it, ones elsewhere): what broadcasts
-// over [N, K, ...] without changing its dims. Empty when the constant is neither.
+// tensor (its dims right-aligned against the tensor's: K on axis 1, ones elsewhere, e.g. [K, 1, 1] or
+// [1, K, 1, 1] for rank 4): what broadcasts over [N, K, ...] without changing its dims. Empty when the
+// constant is neither.
 std::vector<float> per_channel_values(const Tensor& constant, int64_t channels, size_t rank) {
   const Dims& d = constant.dims();
   if (d.size() > rank || constant.numel() < 1) return {};
@@ -186,8 +187,9 @@ bool fold_into_conv(Graph& graph, Node& conv, const Node& next) {
   const std::vector<float> v = per_channel_values(*constant, k, graph.value(x).dims.size());
   if (v.empty()) return false;
   Tensor folded_b(DataType::kFloat32, {k});
-  const ValueId w_id = next.op == OpKind::Mul ? add_initializer(graph, conv.name + ".weight_folded", scale_filters(*w, v))
-                                              : conv.inputs[1];
+  const ValueId w_id = next.op == OpKind::Mul
+                           ? add_initializer(graph, conv.name + ".weight_folded", scale_filters(*w, v))
+                           : conv.inputs[1];
   for (int64_t c = 0; c < k; ++c) {
     const float bias = b ? b->data<float>()[c] : 0.0f;
     const float value = v[static_cast<size_t>(c)];
@@ -237,7 +239,8 @@ bool fold_before_conv(Graph& graph, Node& conv, const Node& affine) {
     for (int64_t f = 0; f < k; ++f) {
       float sum = b ? b->data<float>()[f] : 0.0f;
       for (int64_t c = 0; c < group_channels; ++c)
-        for (int64_t t = 0; t < taps; ++t) sum += w->data<float>()[(f * group_channels + c) * taps + t] * v[channel(f, c)];
+        for (int64_t t = 0; t < taps; ++t)
+          sum += w->data<float>()[(f * group_channels + c) * taps + t] * v[channel(f, c)];
       folded.data<float>()[f] = sum;
     }
     b_id = add_initializer(graph, conv.name + ".bias_folded", std::move(folded));

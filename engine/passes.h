@@ -5,8 +5,9 @@
 //     BatchNormalization  w'[k] = w[k] * s[k],  b'[k] = (b[k] - mean[k]) * s[k] + beta[k],  s = g / sqrt(var + eps)
 //     Mul by a constant m  w'[k] = w[k] * m[k],  b'[k] = b[k] * m[k]
 //     Add of a constant a  w' = w,               b'[k] = b[k] + a[k]
-//   where the constant is one value or one per output channel ([K], [K, 1, 1], [1, K, 1, 1]), so
-//   the node's output has the Conv's dims. (PaddlePaddle's exports write a convolution's bias as an
+//   where the constant is one value or one per output channel (for a 2-D Conv's [N, K, H, W]:
+//   [K, 1, 1] or [1, K, 1, 1]; a [K] would broadcast along W), so the node's output has the Conv's
+//   dims. (PaddlePaddle's exports write a convolution's bias as an
 //   Add, and PP-LCNetV3's learnable affine blocks as a Mul and an Add of scalars.) The folded node
 //   keeps the Conv's name and lists the absorbed nodes in fused_nodes.
 // fold_input_affine: a Mul by or Add of such a constant (one value or one per channel) whose only

@@ -376,8 +376,8 @@ class PrecisionAssigner {
     return is_noop_on_nhwc(value(in).dims, value(out).dims) && float_reader(out) == nullptr;
   }
 
-  // An INT8 pool, Concat, Mul or data movement writes int8 only. When no layer reads its outputs as int8 (a detector
-  // head's Concat feeding Reshape/Sigmoid/decode, a graph output), INT8 buys nothing but a rounding
+  // An INT8 pool, Concat, Mul or data movement writes int8 only. When no layer reads its outputs as
+  // int8 (a detector head's Concat feeding Reshape/Sigmoid/decode, a graph output), INT8 buys nothing but a rounding
   // of the output at one scale for all its inputs: YOLOv8's head Concat joins box-distribution
   // logits and class logits, and entropy's clipped range lifts every class logit above the score
   // threshold. Such a layer runs FP32 unless a --layer-precisions rule asks int8, or the model is

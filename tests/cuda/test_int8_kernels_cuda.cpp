@@ -801,7 +801,8 @@ TEST(Int8OpsCuda, ResizeNearestEqualsReference) {
       {ResizeCoordinate::kAsymmetric, {4, 8, 2.0f, ResizeNearest::kFloor}, {5, 10, 2.0f, ResizeNearest::kFloor}},
       {ResizeCoordinate::kHalfPixel, {5, 7, 1.4f, ResizeNearest::kRoundPreferFloor},
        {6, 9, 1.5f, ResizeNearest::kRoundPreferCeil}},
-      {ResizeCoordinate::kAlignCorners, {8, 3, 0.375f, ResizeNearest::kCeil}, {7, 7, 1.0f, ResizeNearest::kRoundPreferFloor}},
+      {ResizeCoordinate::kAlignCorners, {8, 3, 0.375f, ResizeNearest::kCeil},
+       {7, 7, 1.0f, ResizeNearest::kRoundPreferFloor}},
   };
   Stream stream;
   for (int64_t channels : {3, 8}) {
