@@ -142,6 +142,15 @@ Tensor scale_filters(const Tensor& w, const std::vector<float>& scale) {
   return scaled;
 }
 
+// The Conv computes `next`'s output from now on, with weights `w_id` and the bias `folded_b`.
+void take_over(Graph& graph, Node& conv, const Node& next, ValueId w_id, Tensor folded_b,
+               const std::string& bias_name) {
+  const ValueId b_id = add_initializer(graph, conv.name + bias_name, std::move(folded_b));
+  conv.inputs = {conv.inputs[0], w_id, b_id};
+  conv.outputs = {next.outputs.at(0)};
+  absorb(conv, next);
+}
+
 // BatchNormalization `bn` into `conv` (weights w, bias b or nullptr), in the header's expression order.
 bool fold_batchnorm_into_conv(Graph& graph, Node& conv, const Node& bn, const Tensor* w, const Tensor* b) {
   const Tensor* gamma = float_constant(graph, bn.inputs.at(1));
@@ -163,10 +172,7 @@ bool fold_batchnorm_into_conv(Graph& graph, Node& conv, const Node& bn, const Te
     folded_b.data<float>()[c] = (bias - mean->data<float>()[c]) * s[static_cast<size_t>(c)] + beta->data<float>()[c];
   }
   const ValueId w_id = add_initializer(graph, conv.name + ".weight_bn_folded", scale_filters(*w, s));
-  const ValueId b_id = add_initializer(graph, conv.name + ".bias_bn_folded", std::move(folded_b));
-  conv.inputs = {conv.inputs[0], w_id, b_id};
-  conv.outputs = {bn.outputs.at(0)};
-  absorb(conv, bn);
+  take_over(graph, conv, bn, w_id, std::move(folded_b), ".bias_bn_folded");
   return true;
 }
 
@@ -195,10 +201,7 @@ bool fold_into_conv(Graph& graph, Node& conv, const Node& next) {
     const float value = v[static_cast<size_t>(c)];
     folded_b.data<float>()[c] = next.op == OpKind::Mul ? bias * value : bias + value;
   }
-  const ValueId b_id = add_initializer(graph, conv.name + ".bias_folded", std::move(folded_b));
-  conv.inputs = {conv.inputs[0], w_id, b_id};
-  conv.outputs = {next.outputs.at(0)};
-  absorb(conv, next);
+  take_over(graph, conv, next, w_id, std::move(folded_b), ".bias_folded");
   return true;
 }
 
