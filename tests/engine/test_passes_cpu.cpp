@@ -67,6 +67,22 @@ Tensor filled_tensor(Dims dims, uint32_t seed) {
   return t;
 }
 
+// The optimized graph's outputs, with the reference kernels and the fast path, each within
+// tolerances[o] of expected[o] element by element.
+void expect_outputs_near(const Graph& optimized, const std::vector<Tensor>& inputs, const std::vector<Tensor>& expected,
+                         const std::vector<float>& tolerances) {
+  for (bool reference : {true, false}) {
+    const std::vector<Tensor> actual = run_cpu(optimized, reference, inputs);
+    ASSERT_EQ(actual.size(), expected.size());
+    for (size_t o = 0; o < expected.size(); ++o) {
+      ASSERT_EQ(actual[o].dims(), expected[o].dims());
+      for (int64_t i = 0; i < actual[o].numel(); ++i)
+        ASSERT_NEAR(actual[o].data<float>()[i], expected[o].data<float>()[i], tolerances.at(o))
+            << "output " << o << " element " << i << (reference ? " (reference kernels)" : " (fast path)");
+    }
+  }
+}
+
 TEST(PassOptimizeFp32Cpu, ResidualBlockMatchesUnoptimizedGraph) {
   Graph plain = residual_block_model();
   set_batch(plain, 2);
@@ -87,17 +103,7 @@ TEST(PassOptimizeFp32Cpu, ResidualBlockMatchesUnoptimizedGraph) {
   // sum_k |w2| <= 2, so < 2.8e-4 on the logits plus its own 4-term rounding (< 1e-6).
   const float block_tol = 1.4e-4f;
   const float logits_tol = 2.9e-4f;
-  for (bool reference : {true, false}) {
-    const std::vector<Tensor> actual = run_cpu(optimized, reference, inputs);
-    ASSERT_EQ(actual.size(), 2u);
-    for (size_t o = 0; o < 2; ++o) {
-      ASSERT_EQ(actual[o].dims(), expected[o].dims());
-      const float tol = o == 0 ? block_tol : logits_tol;
-      for (int64_t i = 0; i < actual[o].numel(); ++i)
-        ASSERT_NEAR(actual[o].data<float>()[i], expected[o].data<float>()[i], tol)
-            << "output " << o << " element " << i << (reference ? " (reference kernels)" : " (fast path)");
-    }
-  }
+  expect_outputs_near(optimized, inputs, expected, {block_tol, logits_tol});
 }
 
 
@@ -150,14 +156,7 @@ TEST(PassOptimizeFp32Cpu, AffineNodesFoldIntoTheConvolutionsAroundThem) {
   // ~ 7.6e-6 per path; c3 sums 54 products of those (|c3| <= 0.5) plus its own 54 roundings of
   // magnitudes < 54 * 0.5 * 4: < 54 * 0.5 * 1.6e-5 + 54 * 2^-24 * 108 < 8e-4.
   const std::vector<Tensor> inputs{filled_tensor({2, 4, 6, 6}, 21)};
-  const Tensor expected = run_cpu(plain, /*reference=*/true, inputs)[0];
-  for (bool reference : {true, false}) {
-    const Tensor actual = run_cpu(optimized, reference, inputs)[0];
-    ASSERT_EQ(actual.dims(), expected.dims());
-    for (int64_t i = 0; i < actual.numel(); ++i)
-      ASSERT_NEAR(actual.data<float>()[i], expected.data<float>()[i], 8e-4f)
-          << "element " << i << (reference ? " (reference kernels)" : " (fast path)");
-  }
+  expect_outputs_near(optimized, inputs, run_cpu(plain, /*reference=*/true, inputs), {8e-4f});
 }
 
 // An NHWC model fed NCHW samples (engine/input_layout.h): the wrapped graph takes the sample in NCHW

@@ -38,7 +38,7 @@ def detector_input(img, max_side):
     return x.transpose(2, 0, 1)[None], nh / h, nw / w
 
 
-def line_boxes(prob, min_height=10):
+def line_boxes(prob):
     """Axis-aligned boxes (x0, y0, x1, y1) in map pixels of the regions above 0.3, unclipped."""
     mask = (prob > 0.3).astype(np.uint8)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
