@@ -14,7 +14,8 @@
 #   OCTET_BUNDLE_SLIM=1 tools/gpu/build-bundle.sh
 #   zoo: models, references and image sets under .carry/zoo as build/zoo has them (models/<id>.onnx,
 #        reference/<id>/, images/<set>/)
-#   speed: .carry/speed/yolov8n_640.cache (octet calibrate --method max at 640x640 on real scenes)
+#   speed: .carry/speed/yolov8n_640.cache (octet calibrate --method max at 640x640 on real scenes; without it
+#          the zoo part's YOLOv8n cache, calibrated at 320)
 # and carry [".carry/gpu.tar.xz", ".carry/zoo", ".carry/speed"]. For the whole zoo, several calls each carry
 # a few models packed by tools/gpu/pack_zoo_carry.py (no references: the zoo part makes the missing ones
 # there with ONNX Runtime, the same version as here) and name that folder in OCTET_ZOO_CACHE (default
@@ -75,6 +76,9 @@ PY
   for m in ${OCTET_SPEED_MODELS:-yolov8n mobilenet_v2 efficientnet_b0}; do
     if [ "$m" = yolov8n ]; then
       model=${OCTET_ZOO_CACHE:-.carry/zoo}/models/yolov8n_nudenet_320.onnx; shapes=(--shapes "images:1x3x640x640"); cache=.carry/speed/yolov8n_640.cache
+      # Without a carried 640 cache, the one the zoo part just calibrated on real scenes at 320 (same tensors;
+      # a plan's speed depends on the shapes and the precisions, not on the scale values).
+      [ -f "$cache" ] || cache=/tmp/zoo-check/yolov8n_nudenet_320/int8.cache
       peer=(--yolov8 "$model" --input-shape 3x640x640 --name yolov8n_640)
     else
       model=/tmp/$m.onnx; shapes=(); cache=/tmp/$m.cache

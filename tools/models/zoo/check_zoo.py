@@ -576,7 +576,8 @@ class ModelCheck:
             base += ["--reproducible"]
         hist = self.args.histograms
         if hist and os.path.isfile(hist):
-            r = self.octet(["calibrate", src, "--from-histograms", hist, "--method", self.method(), "--cache", cache],
+            r = self.octet(["calibrate", src, "--shapes", shapes, "--from-histograms", hist, "--method", self.method(),
+                            "--cache", cache],
                            self.budget, what="octet calibrate --from-histograms")
             self.say("selected ranges from saved histograms %s (%.1f s)" % (hist, r.seconds))
             return cache, "ranges from histograms saved by an earlier run (%s)" % os.path.basename(hist)
