@@ -67,11 +67,24 @@ TEST_F(DebugPrecisionCli, MaxDropIsAgainstFp32sLabelledTop1) {
   expect_ok(r, {"FP32         labelled top-1", "target       labelled top-1 >= ", "result"});
 }
 
+TEST_F(DebugPrecisionCli, OutputsMeasuresTheNamedTensorsInstead) {
+  // An intermediate tensor becomes an extra output of both engines and is the only one measured: its
+  // SQNR is not the logits' (a target that holds at once prints the INT8 engine's figure).
+  const std::string tensor = "/layer1/layer1.1/Relu_output_0";
+  const CliResult logits = debug("--min-sqnr 0");
+  const CliResult marked = debug("--min-sqnr 0 --outputs " + tensor);
+  expect_ok(marked, {"measured on  '" + tensor + "'", "result"});
+  const auto int8_line = [](const std::string& out) { return out.substr(out.find("INT8 "), 30); };
+  EXPECT_NE(int8_line(marked.output), int8_line(logits.output)) << marked.output << logits.output;
+}
+
 TEST_F(DebugPrecisionCli, BadInputNamesWhatIsWrong) {
   expect_error(debug(""), {"--min-agreement", "--min-sqnr", "--max-drop"});
   expect_error(debug("--max-drop -1"), {"--max-drop must be >= 0"});
   expect_error(debug("--min-agreement 99 --min-sqnr 30"), {"exactly one target"});
   expect_error(debug("--min-agreement 120"), {"--min-agreement must be in (0, 100]"});
+  expect_error(debug("--min-sqnr 20 --outputs /layer1/layer1.1/Relu_outpt"),
+               {"--outputs", "no activation tensor '/layer1/layer1.1/Relu_outpt'", "nearest: '/layer1/layer1.1/Relu_output_0'"});
   expect_error(run_cli("debug quantize " + arg(model_path("resnet_fmnist"))), {"unknown tool 'quantize'", "precision"});
   expect_error(run_cli("build " + arg(model_path("resnet_fmnist")) + " --int8 --calib " + arg(file("resnet.cache")) +
                        " --layer-precisions @" + file("missing.rules").string() + " --save-engine " + arg(file("x.plan"))),

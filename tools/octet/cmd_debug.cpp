@@ -20,6 +20,10 @@
 // Metrics, over the samples (a short last batch's padding is never counted):
 //   agreement  share of samples whose top-1 (argmax of output 0, per sample) equals FP32's, in %
 //   sqnr       10 log10(sum r^2 / sum (x - r)^2) over every graph output, in dB (engine/tensor_diff.h)
+// --outputs NAME[,NAME] measures these tensors instead (Polygraphy's --onnx-outputs): each becomes an
+// extra graph output of both engines. A detector's output mixes box coordinates in pixels with class
+// probabilities in [0, 1], so the SQNR of the whole output is the boxes'; YOLOv8n's reads 28.5 dB
+// where its class probabilities are at 1.9 dB (docs/real_models.md).
 //   top-1      labelled accuracy of output 0 (argmax per sample == label), in %; --max-drop PTS asks
 //              for FP32's own top-1 on the samples minus PTS
 // The rules go to --save-rules (one `NAME:fp32` per line; `octet build --layer-precisions @FILE` reads
@@ -31,10 +35,12 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "engine/file_util.h"
+#include "engine/nearest_names.h"
 #include "octet/build_config.h"
 #include "engine/onnx_import.h"
 #include "engine/passes.h"
@@ -63,6 +69,7 @@ struct Target {
 
 // The samples, in batches of the context's size (the last padded with zeros), and FP32's outputs.
 struct Samples {
+  std::vector<size_t> measured;  // the outputs the metrics read (all, or those --outputs names)
   std::vector<Tensor> batches;
   std::vector<int64_t> rows;  // real samples in each batch
   std::vector<std::vector<int64_t>> labels;  // per batch, per real sample; -1 where the data has none
@@ -98,7 +105,7 @@ Measured measure(const Graph& graph, const Samples& samples, const ExecutionChoi
     const std::vector<Tensor> outputs = context->run({samples.batches[b]});
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const int64_t rows = samples.rows[b];
-    for (size_t o = 0; o < outputs.size(); ++o) {
+    for (size_t o : samples.measured) {
       const Tensor& x = outputs[o];
       const Tensor& r = samples.reference[b][o];
       if (x.type() != DataType::kFloat32) continue;  // indices, masks: nothing to measure in dB
@@ -106,7 +113,7 @@ Measured measure(const Graph& graph, const Samples& samples, const ExecutionChoi
                   "octet debug precision compares outputs with the batch as dim 0; output ", o, " is ",
                   to_string(x.dims()), " (FP32: ", to_string(r.dims()), ")");
       const int64_t per_row = x.numel() / x.dims()[0];
-      if (o == 0) {
+      if (o == samples.measured[0]) {
         for (int64_t i = 0; i < rows; ++i) {
           const int64_t top = top1_class(x.data<float>() + i * per_row, per_row);
           agree += top == top1_class(r.data<float>() + i * per_row, per_row);
@@ -126,6 +133,26 @@ Measured measure(const Graph& graph, const Samples& samples, const ExecutionChoi
   m.sqnr = noise == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(signal / noise);
   m.images_per_second = seconds > 0 ? static_cast<double>(samples.total) / seconds : 0;
   return m;
+}
+
+// Appends the tensors named in `list` (comma-separated) to the graph outputs, where they are not
+// outputs already; returns their output indices in that order.
+std::vector<size_t> mark_outputs(Graph& graph, const std::string& list, const std::string& model_path) {
+  std::vector<std::string> names;
+  for (const Value& v : graph.values)
+    if (!v.is_constant()) names.push_back(v.name);
+  std::vector<size_t> marked;
+  std::stringstream in(list);
+  for (std::string name; std::getline(in, name, ',');) {
+    const ValueId id = graph.find_value(name);
+    OCTET_CHECK(id != kNoValue && !graph.value(id).is_constant(), "--outputs: '", model_path,
+                "' has no activation tensor ", quoted_with_nearest(name, names, "none, the model has no tensors"));
+    auto at = std::find(graph.outputs.begin(), graph.outputs.end(), id);
+    if (at == graph.outputs.end()) at = graph.outputs.insert(graph.outputs.end(), id);
+    marked.push_back(static_cast<size_t>(at - graph.outputs.begin()));
+  }
+  OCTET_CHECK(!marked.empty(), "--outputs names no tensor");
+  return marked;
 }
 
 std::string rules_text(const std::vector<std::string>& layers) {
@@ -157,6 +184,10 @@ int debug_precision(const Args& args) {
     ("max-images", po::value<int64_t>()->default_value(200), "samples measured on (the first N of --data)")
     ("min-agreement", po::value<double>(), "target: top-1 agreement with FP32 of output 0, in % (classifiers)")
     ("min-sqnr", po::value<double>(), "target: SQNR of every graph output against FP32, in dB (any model)")
+    ("outputs", po::value<std::string>(), "measure these tensors (comma-separated ONNX names; the first for "
+                                          "agreement and top-1) instead of the graph outputs, e.g. a detector's "
+                                          "class probabilities. Each becomes an extra graph output of both "
+                                          "engines, so its producer writes float32 (Polygraphy's --onnx-outputs)")
     ("max-drop", po::value<double>(), "target: labelled top-1 accuracy of output 0 at most this many points below "
                                       "FP32's (labelled data)")
     ("save-rules", po::value<std::string>(), "write the layers kept FP32, one NAME:fp32 per line "
@@ -170,8 +201,8 @@ int debug_precision(const Args& args) {
   if (!parse_command_line(
           args,
           "usage: octet debug precision MODEL --calib CACHE --data DATA [preprocessing] [--max-images N]\n"
-          "                             (--min-agreement PCT | --min-sqnr DB | --max-drop PTS) [--save-rules FILE] "
-          "[--save-engine PLAN]\n\n"
+          "                             (--min-agreement PCT | --min-sqnr DB | --max-drop PTS) [--outputs NAME,...]\n"
+          "                             [--save-rules FILE] [--save-engine PLAN]\n\n"
           "Measures the INT8 engine against the FP32 model on the samples and ranks the INT8 layers: with "
           "--min-sqnr by the SQNR each leaves alone in INT8 (noisiest first), otherwise by what each gives alone "
           "in FP32 (best first). Then moves layers to FP32 in that order, re-measuring, until the target holds. "
@@ -206,7 +237,10 @@ int debug_precision(const Args& args) {
   ImportOptions import_options;
   import_options.batch = exec.batch;
   import_options.input_shapes = exec.shapes;
-  const Graph imported = import_onnx_file(model_path, import_options);
+  Graph imported = import_onnx_file(model_path, import_options);
+  std::vector<size_t> measured;
+  if (vm.count("outputs")) measured = mark_outputs(imported, vm["outputs"].as<std::string>(), model_path);
+  for (size_t o = 0; measured.empty() && o < imported.outputs.size(); ++o) measured.push_back(o);
   const Scales scales = read_scales(vm["calib"].as<std::string>(), model_path, imported);
   Graph fp32 = imported;
   optimize_fp32(fp32);
@@ -220,6 +254,7 @@ int debug_precision(const Args& args) {
               " inputs; octet debug precision feeds single-input models");
   const Dims& input_dims = fp32.value(fp32.inputs[0]).dims;
   Samples samples;
+  samples.measured = measured;
   {
     auto reference = create_context(fp32, exec.backend, exec.options);
     Batch batch;
@@ -245,7 +280,7 @@ int debug_precision(const Args& args) {
     double fp32_top1 = 0;
     for (size_t b = 0; b < samples.batches.size(); ++b)
       for (int64_t i = 0; i < samples.rows[b]; ++i) {
-        const Tensor& r = samples.reference[b][0];
+        const Tensor& r = samples.reference[b][samples.measured[0]];
         const int64_t per_row = r.numel() / r.dims()[0];
         fp32_top1 += top1_class(r.data<float>() + i * per_row, per_row) == samples.labels[b][static_cast<size_t>(i)];
       }
@@ -255,6 +290,11 @@ int debug_precision(const Args& args) {
   }
   std::printf("target       %s >= %s%s\n", target.name(), format(target.value, target).c_str(),
               target.metric == Metric::kTop1 ? "" : " against FP32");
+  if (vm.count("outputs")) {
+    std::string list;
+    for (size_t o : samples.measured) list += (list.empty() ? "'" : ", '") + fp32.value(fp32.outputs[o]).name + "'";
+    std::printf("measured on  %s\n", list.c_str());
+  }
 
   // The engine as `octet build --int8` makes it, and its INT8 layers.
   BuildReport report;
