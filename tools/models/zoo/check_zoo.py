@@ -756,12 +756,15 @@ class ModelCheck:
             dec = spec["decoder"]
             if dec == "yolov8":
                 df, dq = zm.decode_yolov8(f[0]), zm.decode_yolov8(q[0])
+                scores = zm.yolov8_scores(f[0]), zm.yolov8_scores(q[0])
             elif dec == "yolox":
                 df, dq = zm.decode_yolox(f[0], (H, W)), zm.decode_yolox(q[0], (H, W))
+                scores = zm.yolox_scores(f[0]), zm.yolox_scores(q[0])
             else:
                 df = zm.decode_picodet(f[:4], f[4:], (H, W))
                 dq = zm.decode_picodet(q[:4], q[4:], (H, W))
-            return zm.box_f1(df, dq)
+                scores = zm.picodet_scores(f[:4]), zm.picodet_scores(q[:4])
+            return zm.box_f1(df, dq, scores=scores)
         e = max(zm.rel_l2(b, a) for a, b in zip(f, q))
         return {"value": None, "text": "rel L2 %.3g (no task metric)" % e, "detail": {}}
 
