@@ -491,9 +491,9 @@ class ModelCheck:
         if not os.path.isdir(d):
             raise StepError("image set %s is not in %s (fetch_images.py --sets %s)" % (
                 self.args.image_set, d, self.args.image_set))
-        cal, cmp_files, stride = zc.split_image_set(d, self.args.calib_images, self.args.images)
-        return cal, cmp_files, ["%d %s (not the %d calibration images, every %d-th)" % (
-            len(cmp_files), self.args.image_set, len(cal), stride)]
+        cal, cmp_files, _ = zc.split_image_set(d, self.args.calib_images, self.args.images)
+        return cal, cmp_files, ["%d %s (not the %d calibration images, spread over the set)" % (
+            len(cmp_files), self.args.image_set, len(cal))]
 
     def labels(self, files):
         """True class per file when the --image-set has labels in the manifest, else None."""

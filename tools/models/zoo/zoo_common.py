@@ -230,13 +230,19 @@ def set_files(set_dir):
 
 def split_image_set(set_dir, n_calib, n_compare=0):
     """Disjoint calibration and comparison images of one set (check_zoo.py --image-set, ort_peer.py): n_calib
-    files evenly spread over the sorted names (every len // n_calib-th from the first: on a set sorted by class,
-    classes from the whole range), then the first n_compare of the others (0: all). Returns (calib, compare,
-    stride)."""
+    files evenly spread over the sorted names (on a set sorted by class or by source, every class and source
+    in both halves), then the first n_compare of the others (0: all). Returns (calib, compare, stride).
+    Where the set holds at least 2 * n_calib files, every len // n_calib-th from the first (the selection the
+    ImageNet and text-line figures in docs/ were measured with); on a smaller set that integer stride is 1
+    and would take the first n_calib names (on the 23 text photographs, 12 calibration images from four
+    of the seven sources, the other three compared): there the i-th takes position floor(i * len / n_calib)."""
     files = set_files(set_dir)
     n = min(n_calib, len(files))
     stride = max(1, len(files) // max(1, n))
-    calib = files[::stride][:n]
+    if stride >= 2:
+        calib = files[::stride][:n]
+    else:
+        calib = [files[i * len(files) // n] for i in range(n)]
     chosen = set(calib)
     rest = [f for f in files if f not in chosen]
     return calib, (rest[:n_compare] if n_compare > 0 else rest), stride
