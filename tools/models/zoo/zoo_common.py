@@ -234,8 +234,9 @@ def split_image_set(set_dir, n_calib, n_compare=0):
     in both halves), then the first n_compare of the others (0: all). Returns (calib, compare, stride).
     Where the set holds at least 2 * n_calib files, every len // n_calib-th from the first (the selection the
     ImageNet and text-line figures in docs/ were measured with); on a smaller set that integer stride is 1
-    and would take the first n_calib names (on the 23 text photographs, 12 calibration images from four
-    of the seven sources, the other three compared): there the i-th takes position floor(i * len / n_calib)."""
+    and would take the first n_calib names (on the 23 text images: the 6 OpenCV sample images and the 6
+    scene photographs, leaving the 11 word crops and pages to be compared unseen): there the i-th takes
+    position floor(i * len / n_calib)."""
     files = set_files(set_dir)
     n = min(n_calib, len(files))
     stride = max(1, len(files) // max(1, n))
