@@ -155,7 +155,7 @@ def main():
     t0 = time.time()
     xc = preprocessed(calib, model, os.path.join(work, "calib_%s.npy" % args.image_set))
     xs = preprocessed(compare, model, os.path.join(work, "compare_%s.npy" % args.image_set))
-    print("ort_peer: %s, %d calibration images (every %d-th of %s), %d comparison images, preprocessed in %.0f s"
+    print("ort_peer: %s, %d calibration images (every %s-th of %s), %d comparison images, preprocessed in %.0f s"
           % (model["id"], len(xc), stride, args.image_set, len(xs), time.time() - t0), flush=True)
 
     src = zc.model_path(model, args.cache)

@@ -231,7 +231,8 @@ def set_files(set_dir):
 def split_image_set(set_dir, n_calib, n_compare=0):
     """Disjoint calibration and comparison images of one set (check_zoo.py --image-set, ort_peer.py): n_calib
     files evenly spread over the sorted names (on a set sorted by class or by source, every class and source
-    in both halves), then the first n_compare of the others (0: all). Returns (calib, compare, stride).
+    in both halves), then the first n_compare of the others (0: all). Returns (calib, compare, stride), the
+    stride an int, or the mean spacing of the positions below.
     Where the set holds at least 2 * n_calib files, every len // n_calib-th from the first (the selection the
     ImageNet and text-line figures in docs/ were measured with); on a smaller set that integer stride is 1
     and would take the first n_calib names (on the 23 text images: the 6 OpenCV sample images and the 6
@@ -244,6 +245,7 @@ def split_image_set(set_dir, n_calib, n_compare=0):
         calib = files[::stride][:n]
     else:
         calib = [files[i * len(files) // n] for i in range(n)]
+        stride = round(len(files) / max(1, n), 2)  # the mean spacing
     chosen = set(calib)
     rest = [f for f in files if f not in chosen]
     return calib, (rest[:n_compare] if n_compare > 0 else rest), stride
