@@ -138,15 +138,18 @@ Measured measure(const Graph& graph, const Samples& samples, const ExecutionChoi
 // Appends the tensors named in `list` (comma-separated) to the graph outputs, where they are not
 // outputs already; returns their output indices in that order.
 std::vector<size_t> mark_outputs(Graph& graph, const std::string& list, const std::string& model_path) {
-  std::vector<std::string> names;
-  for (const Value& v : graph.values)
-    if (!v.is_constant()) names.push_back(v.name);
+  const auto activation_names = [&graph] {  // for the error only
+    std::vector<std::string> names;
+    for (const Value& v : graph.values)
+      if (!v.is_constant()) names.push_back(v.name);
+    return names;
+  };
   std::vector<size_t> marked;
   std::stringstream in(list);
   for (std::string name; std::getline(in, name, ',');) {
     const ValueId id = graph.find_value(name);
     OCTET_CHECK(id != kNoValue && !graph.value(id).is_constant(), "--outputs: '", model_path,
-                "' has no activation tensor ", quoted_with_nearest(name, names, "none, the model has no tensors"));
+                "' has no activation tensor ", quoted_with_nearest(name, activation_names(), "none, the model has no tensors"));
     auto at = std::find(graph.outputs.begin(), graph.outputs.end(), id);
     if (at == graph.outputs.end()) at = graph.outputs.insert(graph.outputs.end(), id);
     marked.push_back(static_cast<size_t>(at - graph.outputs.begin()));

@@ -73,12 +73,12 @@ def fake_quant_session(model_path, per_tensor, per_channel, channelwise):
                     s = np.array(per_tensor[a] / 127, np.float32)
                 extra += [numpy_helper.from_array(s, a + "_fq_s"), numpy_helper.from_array(np.array(-127, np.float32), a + "_fq_lo"),
                           numpy_helper.from_array(np.array(127, np.float32), a + "_fq_hi")]
-                steps = [("Div", [a, a + "_fq_s"]), ("Round", None), ("Max", [None, a + "_fq_lo"]),
-                         ("Min", [None, a + "_fq_hi"]), ("Mul", [None, a + "_fq_s"])]
+                # Each step reads the previous one's output and, but for Round, a constant.
                 prev = a
-                for k, (op, ins) in enumerate(steps):
+                for k, (op, operand) in enumerate((("Div", "_fq_s"), ("Round", None), ("Max", "_fq_lo"),
+                                                    ("Min", "_fq_hi"), ("Mul", "_fq_s"))):
                     out = "%s_fq%d" % (a, k)
-                    nodes.append(helper.make_node(op, [prev] if ins is None else [ins[0] or prev] + ins[1:], [out]))
+                    nodes.append(helper.make_node(op, [prev] + ([a + operand] if operand else []), [out]))
                     prev = out
                 dq[a] = prev
             n.input[0] = dq[a]
