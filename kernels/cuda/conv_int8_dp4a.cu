@@ -20,9 +20,10 @@
 //   conv_dp4a_direct_kernel   one thread per output (pixel, k), the group's channels gathered into words
 //                             (int32 loads when Cg % 4 == 0, bytes otherwise). Depthwise and small
 //                             groups, where a tile would be mostly empty.
-//   conv_depthwise_int8_kernel one thread per (pixel, 4 or 16 channels) of a depthwise convolution
-//                             (channel multiplier 1), filters staged in shared memory: vector loads
-//                             and per-channel products, no dp4a.
+//   conv_depthwise_int8_kernel a block per (64 pixels, slice of up to 64 channels) of a depthwise
+//                             convolution (channel multiplier 1), the slice's filters staged in shared
+//                             memory, a thread per (pixel, 4 or 16 channels): vector loads and
+//                             per-channel products, no dp4a.
 // Indices are 32-bit: conv_int8_dp4a_supports refuses tensors of 2^31 elements or more.
 #include <cstdint>
 #include <initializer_list>
@@ -291,42 +292,55 @@ __global__ void conv_dp4a_direct_kernel(const int8_t* __restrict__ x, const int3
 
 // ---- depthwise kernel (one input channel and one filter per group) --------------------------------
 
-// The filters of a depthwise convolution as [R*S][Kp] bytes in shared memory, from the [K][R][S][4]
-// bytes of the packed weights (the [K][R][S][Cgp] words with Cg = 1: byte 0 of each tap's word is
-// the weight, the rest 0); pad channels get 0.
-__device__ void stage_depthwise_filters(const int8_t* __restrict__ w, const Dp4aConvGeometry& g, int8_t* filters) {
+// A block of the depthwise kernel works on one slice of the channels (blockIdx.y: `slice_vectors`
+// vectors of V channels) for kDepthwisePixelLanes pixels at a time, so it stages only its slice's
+// filters: staging every channel's filters in every block (the kernel before) read 25 * 1,152 bytes
+// per block for EfficientNet's last 5x5 layers, more than the block's own input.
+constexpr int32_t kDepthwisePixelLanes = 64;
+constexpr int32_t kMaxDepthwiseSliceVectors = 4;
+
+// The filters of channels slice_k0 .. slice_k0 + width - 1 as [R*S][width] bytes in shared memory,
+// from the [K][R][S][4] bytes of the packed weights (the [K][R][S][Cgp] words with Cg = 1: byte 0 of
+// each tap's word is the weight, the rest 0); channels at or past K get 0. Consecutive threads read
+// consecutive taps of one channel (consecutive words).
+__device__ void stage_depthwise_filters(const int8_t* __restrict__ w, const Dp4aConvGeometry& g, int32_t slice_k0,
+                                        int32_t width, int8_t* filters) {
   const int32_t taps = g.r * g.s;
-  for (int32_t i = threadIdx.x; i < taps * g.kp; i += blockDim.x) {
-    const int32_t tap = i / g.kp, k = i - tap * g.kp;
-    filters[i] = k < g.k ? w[(k * taps + tap) * 4] : int8_t{0};
+  for (int32_t i = threadIdx.x; i < taps * width; i += blockDim.x) {
+    const int32_t j = i / taps, tap = i - j * taps, k = slice_k0 + j;
+    filters[tap * width + j] = k < g.k ? w[(k * taps + tap) * 4] : int8_t{0};
   }
   __syncthreads();
 }
 
-// x: [N, H, W, Kp] bytes (C == K); w: the packed weights above. One thread per (pixel, V consecutive
-// channels): a tap is one V-byte load of the input pixel and one of the staged filters, then V
+// x: [N, H, W, Kp] bytes (C == K); w: the packed weights above; grid (pixel blocks, channel slices),
+// blockDim.x = slice_vectors * kDepthwisePixelLanes. Each thread keeps V consecutive channels k0 ..
+// and walks pixels: a tap is one V-byte load of the input pixel and one of the staged filters, then V
 // separate products (dp4a would sum across channels, which a depthwise filter never mixes).
 // kPixelsFastest orders the threads pixel-major for a float output, whose NCHW stores are then
-// coalesced across the warp; an INT8 output orders them channel-major, for coalesced NHWCp loads and
-// stores. The direct kernel instead spends a thread, a byte load and a word of weights per channel.
+// coalesced across the warp; an INT8 output orders them channel-major, so a warp loads and stores
+// slice_vectors * V contiguous bytes of each of its pixels. The direct kernel instead spends a
+// thread, a byte load and a word of weights per channel.
 template <int V, bool kPixelsFastest>
 __global__ void conv_depthwise_int8_kernel(const int8_t* __restrict__ x, const int8_t* __restrict__ w,
-                                           Dp4aConvGeometry g, Int8OutputView out, uint32_t total,
-                                           FastDivmod split) {
+                                           Dp4aConvGeometry g, Int8OutputView out, int32_t slice_vectors) {
   extern __shared__ __align__(16) int8_t filters[];
-  stage_depthwise_filters(w, g, filters);
+  const int32_t width = slice_vectors * V, slice_k0 = static_cast<int32_t>(blockIdx.y) * width;
+  stage_depthwise_filters(w, g, slice_k0, width, filters);
+  const int32_t thread = static_cast<int32_t>(threadIdx.x);
+  const int32_t lane = kPixelsFastest ? thread % kDepthwisePixelLanes : thread / slice_vectors;
+  const int32_t vector = kPixelsFastest ? thread / kDepthwisePixelLanes : thread % slice_vectors;
+  const int32_t k0 = slice_k0 + vector * V;
+  if (k0 >= g.kp) return;  // the last slice's unused vectors (after the barrier)
+  const int8_t* slice_filters = filters + vector * V;
   const Int8ConvEpilogue& e = out.epilogue;
   with_activation(e.activation.kind, [&](auto kind) {
     constexpr Activation kKind = decltype(kind)::value;
-    for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
-      uint32_t pixel, vector;
-      if (kPixelsFastest) {
-        split.divmod(i, vector, pixel);  // split = pixels
-      } else {
-        split.divmod(i, pixel, vector);  // split = Kp / V
-      }
-      const int32_t k0 = static_cast<int32_t>(vector) * V;
-      const WindowOrigin o = window_origin(g, pixel);
+    const ChannelConstants<V> constants = load_channel_constants<V>(out, k0);
+    const int32_t pixel_step = static_cast<int32_t>(gridDim.x) * kDepthwisePixelLanes;
+    for (int32_t pixel = static_cast<int32_t>(blockIdx.x) * kDepthwisePixelLanes + lane; pixel < g.pixels;
+         pixel += pixel_step) {
+      const WindowOrigin o = window_origin(g, static_cast<uint32_t>(pixel));
       int32_t acc[V] = {};
       for (int32_t fr = 0; fr < g.r; ++fr) {
         const int32_t ih = o.ih0 + fr * g.dilation_h;
@@ -336,19 +350,18 @@ __global__ void conv_depthwise_int8_kernel(const int8_t* __restrict__ x, const i
           if (iw < 0 || iw >= g.w) continue;
           const Int8Vector<V> xv =
               *reinterpret_cast<const Int8Vector<V>*>(x + ((o.image_row + ih) * g.w + iw) * g.kp + k0);
-          const Int8Vector<V> wv = *reinterpret_cast<const Int8Vector<V>*>(filters + (fr * g.s + fs) * g.kp + k0);
+          const Int8Vector<V> wv = *reinterpret_cast<const Int8Vector<V>*>(slice_filters + (fr * g.s + fs) * width);
 #pragma unroll
           for (int c = 0; c < V; ++c) acc[c] += static_cast<int32_t>(xv.v[c]) * static_cast<int32_t>(wv.v[c]);
         }
       }
       if (e.output_int8) {
-        store_int8_conv_output_vec<V, kKind>(out, static_cast<int32_t>(pixel), k0, acc);
+        store_int8_conv_output_vec<V, kKind>(out, constants, pixel, k0, acc, load_residual_vec<V>(out, pixel, k0));
         continue;
       }
       // Float NCHW: channel k of this pixel at (n*K + k)*OH*OW + p.
-      const int32_t n = static_cast<int32_t>(pixel) / out.pixels_per_image;
-      const int64_t plane0 = static_cast<int64_t>(n) * out.k * out.pixels_per_image +
-                             (static_cast<int32_t>(pixel) - n * out.pixels_per_image);
+      const int32_t n = pixel / out.pixels_per_image;
+      const int64_t plane0 = static_cast<int64_t>(n) * out.k * out.pixels_per_image + (pixel - n * out.pixels_per_image);
 #pragma unroll
       for (int c = 0; c < V; ++c) {
         const int32_t k = k0 + c;
@@ -358,9 +371,8 @@ __global__ void conv_depthwise_int8_kernel(const int8_t* __restrict__ x, const i
         if (e.residual_int8)
           residual = quant::dequantize(e.residual_int8[static_cast<int64_t>(pixel) * out.kp + k], e.residual_scale);
         if (e.residual_f32) residual = e.residual_f32[at];
-        const float bias = e.bias ? e.bias[k] : 0.0f;
-        static_cast<float*>(out.out)[at] =
-            quant::epilogue_value_as<kKind>(acc[c], e.combined_scale[k], bias, residual, e.activation, e.rounding);
+        static_cast<float*>(out.out)[at] = quant::epilogue_value_as<kKind>(acc[c], constants.scale[c], constants.bias[c],
+                                                                           residual, e.activation, e.rounding);
       }
     }
   });
@@ -442,22 +454,28 @@ void launch_direct(const Int8ConvCudaArgs& args, const Dp4aConvGeometry& g, cons
 // Depthwise with channel multiplier 1: C == K == groups (so Cp == Kp and x's pixels are Kp bytes).
 bool is_depthwise(const Conv2dShape& s) { return s.groups > 1 && s.c == s.groups && s.k == s.groups; }
 
-// The staged filters ([R*S][Kp] bytes) fit the shared memory a block gets without opting in.
-constexpr int64_t kMaxDepthwiseFilterBytes = 48 * 1024;
-int64_t depthwise_filter_bytes(const Conv2dShape& s) { return s.r * s.s * padded_channels(s.k); }
+// A slice's staged filters ([R*S][at most 64] bytes) fit the shared memory a block gets without opting in.
+bool depthwise_filters_fit(const Conv2dShape& s) {
+  return s.r * s.s * kMaxDepthwiseSliceVectors * 16 <= 48 * 1024;
+}
 
 template <int V>
 void launch_depthwise_as(const Int8ConvCudaArgs& args, const Dp4aConvGeometry& g, const Int8OutputView& out,
                          cudaStream_t stream) {
-  const int64_t total = static_cast<int64_t>(g.pixels) * (g.kp / V);
+  // The widest slice of at most kMaxDepthwiseSliceVectors vectors that divides the channels' vectors,
+  // so no slice has idle threads (Kp / V is 9 for 144 channels: slices of 3).
+  const int32_t vectors = g.kp / V;
+  int32_t slice_vectors = kMaxDepthwiseSliceVectors;
+  while (vectors % slice_vectors != 0) --slice_vectors;
+  const dim3 grid(static_cast<unsigned>((g.pixels + kDepthwisePixelLanes - 1) / kDepthwisePixelLanes),
+                  static_cast<unsigned>(vectors / slice_vectors));
+  const unsigned threads = static_cast<unsigned>(slice_vectors * kDepthwisePixelLanes);
+  const auto shared = static_cast<size_t>(g.r * g.s * slice_vectors * V);
   const auto* w = reinterpret_cast<const int8_t*>(args.w);
-  const auto shared = static_cast<size_t>(depthwise_filter_bytes(args.shape));
   if (out.epilogue.output_int8) {
-    conv_depthwise_int8_kernel<V, false><<<grid_for(total), kThreadsPerBlock, shared, stream>>>(
-        args.x, w, g, out, static_cast<uint32_t>(total), FastDivmod(g.kp / V));
+    conv_depthwise_int8_kernel<V, false><<<grid, threads, shared, stream>>>(args.x, w, g, out, slice_vectors);
   } else {
-    conv_depthwise_int8_kernel<V, true><<<grid_for(total), kThreadsPerBlock, shared, stream>>>(
-        args.x, w, g, out, static_cast<uint32_t>(total), FastDivmod(g.pixels));
+    conv_depthwise_int8_kernel<V, true><<<grid, threads, shared, stream>>>(args.x, w, g, out, slice_vectors);
   }
   OCTET_CUDA_CHECK_LAUNCH("conv_depthwise_int8_kernel");
 }
@@ -526,7 +544,7 @@ void conv_int8_dp4a(const Int8ConvCudaArgs& args, cudaStream_t stream) {
               "dp4a: x and w must be 4-byte aligned (NHWCp / [K][R][S][Cgp] words)");
   const gpu::Dp4aConvGeometry g = gpu::make_geometry(s);
   const Int8OutputView out = make_int8_output_view(args);
-  if (gpu::is_depthwise(s) && gpu::depthwise_filter_bytes(s) <= gpu::kMaxDepthwiseFilterBytes) {
+  if (gpu::is_depthwise(s) && gpu::depthwise_filters_fit(s)) {
     gpu::launch_depthwise(args, g, out, stream);
   } else if (gpu::use_tiles(s)) {
     gpu::launch_tiled(args, g, out, stream);

@@ -251,8 +251,10 @@ std::vector<Conv2dShape> chosen_shapes() {
       conv_shape(1, 7, 10, 10, 7, 3, 3, 2, 1, 1, 7),   // depthwise, odd C, stride 2
       conv_shape(1, 8, 6, 6, 16, 3, 3, 1, 1, 1, 8),    // depthwise with multiplier 2
       conv_shape(2, 144, 9, 11, 144, 5, 5, 2, 2, 1, 144),  // depthwise 5x5, 16-channel vectors
+      conv_shape(4, 64, 20, 20, 64, 3, 3, 1, 1, 1, 64),    // depthwise, 25 blocks of 64 pixels
       conv_shape(1, 20, 9, 9, 20, 3, 3, 1, 2, 2, 20),      // depthwise, dilation 2
-      conv_shape(1, 1032, 3, 3, 1032, 7, 7, 1, 3, 1, 1032),  // depthwise, filters over 48 KB (direct)
+      conv_shape(1, 1032, 3, 3, 1032, 7, 7, 1, 3, 1, 1032),  // depthwise 7x7, 258 vectors of 4: slices of 3
+      conv_shape(1, 4, 30, 30, 4, 29, 29, 1, 14, 1, 4),      // depthwise 29x29: a slice's filters over 48 KB (direct)
       conv_shape(1, 6, 8, 8, 10, 3, 3, 1, 1, 1, 2),    // groups 2, 3 channels per group
       conv_shape(1, 32, 8, 8, 64, 3, 3, 1, 1, 1, 4),   // groups 4, 8 channels and 16 filters per group
       conv_shape(1, 64, 6, 6, 96, 1, 1, 1, 0, 1, 2),   // groups 2, 48 filters per group (tiled groups)
