@@ -526,14 +526,24 @@ void launch_vector_as(const Int8ConvCudaArgs& args, const Dp4aConvGeometry& g, c
   while (vectors % slice_vectors != 0) --slice_vectors;
   if (!out.epilogue.output_int8) {  // INT8-in/FP32-out: rare for these layers, one generic kernel
     launch_vector_kernel<kConv, V, true, 0, 0>(args, g, out, slice_vectors, stream);
-  } else if (g.r == 3 && g.s == 3) {
-    launch_vector_kernel<kConv, V, false, 3, 3>(args, g, out, slice_vectors, stream);
-  } else if (kConv == VectorConv::kDepthwise && g.r == 5 && g.s == 5) {  // EfficientNet's
-    if constexpr (kConv == VectorConv::kDepthwise)
-      launch_vector_kernel<kConv, V, false, 5, 5>(args, g, out, slice_vectors, stream);
-  } else {
-    launch_vector_kernel<kConv, V, false, 0, 0>(args, g, out, slice_vectors, stream);
+    return;
   }
+  // Unrolled taps only where the networks that pay for them are: 16-channel vectors (channel counts
+  // of 16n), 3x3, and 5x5 depthwise (EfficientNet's). Every specialisation is compiled once per
+  // epilogue activation, and ptxas time adds up; the rest take the generic kernel.
+  if constexpr (V == 16) {
+    if (g.r == 3 && g.s == 3) {
+      launch_vector_kernel<kConv, V, false, 3, 3>(args, g, out, slice_vectors, stream);
+      return;
+    }
+    if constexpr (kConv == VectorConv::kDepthwise) {
+      if (g.r == 5 && g.s == 5) {
+        launch_vector_kernel<kConv, V, false, 5, 5>(args, g, out, slice_vectors, stream);
+        return;
+      }
+    }
+  }
+  launch_vector_kernel<kConv, V, false, 0, 0>(args, g, out, slice_vectors, stream);
 }
 
 template <VectorConv kConv>

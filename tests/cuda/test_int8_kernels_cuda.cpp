@@ -257,6 +257,7 @@ std::vector<Conv2dShape> chosen_shapes() {
       conv_shape(1, 8, 6, 6, 16, 3, 3, 1, 1, 1, 8),    // depthwise with multiplier 2
       conv_shape(2, 144, 9, 11, 144, 5, 5, 2, 2, 1, 144),  // depthwise 5x5, 16-channel vectors
       conv_shape(4, 64, 20, 20, 64, 3, 3, 1, 1, 1, 64),    // depthwise, 25 blocks of 64 pixels
+      conv_shape(2, 48, 11, 11, 48, 7, 7, 1, 3, 1, 48),    // depthwise 7x7, 16-channel vectors (generic taps)
       conv_shape(1, 20, 9, 9, 20, 3, 3, 1, 2, 2, 20),      // depthwise, dilation 2
       conv_shape(1, 1032, 3, 3, 1032, 7, 7, 1, 3, 1, 1032),  // depthwise 7x7, 258 vectors of 4: slices of 3
       conv_shape(1, 4, 16, 16, 4, 15, 15, 1, 7, 1, 4),      // depthwise 15x15: a slice's filters over 48 KB (direct)

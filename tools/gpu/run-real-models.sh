@@ -24,6 +24,8 @@
 # yolov8n,mobilenet_v2,efficientnet_b0); OCTET_TEST_GLOB the test binaries (default test_*; none: no tests);
 # OCTET_SPEED_BEFORE names another octet binary (e.g. .carry/speed/octet_before.xz, an earlier commit's, xz-packed
 # or not) whose INT8 plans are built and benched beside, the before/after of a change in one call;
+# OCTET_SPEED_BATCHES the batch sizes (default "1 32"); OCTET_SPEED_PEERS=0 benches octet's INT8 plans only
+# (no octet FP32, no PyTorch: a before/after of an INT8 kernel where the peers were measured in an earlier call);
 # OCTET_ZOO_IMAGES and OCTET_ZOO_CALIB_IMAGES set its image counts (24, 16; the CPU side of the check runs
 # octet's reference kernels there, ~3 minutes per 640x640 detector at the defaults). OCTET_ZOO_TIMEOUT bounds
 # the zoo check in seconds (one call runs 600 s at most). Logs and tables go to $OUT.
@@ -88,7 +90,7 @@ PY
         >"$out/calibrate_$m.log" 2>&1 || { status=1; echo "calibrate $m failed"; tail -3 "$out/calibrate_$m.log"; continue; }
     fi
     # A plan per batch: a graph whose shape arithmetic folded the batch (YOLOv8's head) runs only at it.
-    for b in 1 32; do
+    for b in ${OCTET_SPEED_BATCHES:-1 32}; do
       "$octet" build "$model" "${shapes[@]}" --batch "$b" --int8 --calib "$cache" --backend cuda --save-engine "/tmp/$m.b$b.plan" \
         --export-layer-info "$out/${m}_b${b}_int8_layers.json" >"$out/build_${m}_b$b.log" 2>&1 || { status=1; echo "build $m b$b failed"; tail -3 "$out/build_${m}_b$b.log"; continue; }
       grep -E '^layers' "$out/build_${m}_b$b.log" | tee -a "$out/speed.txt"
@@ -99,9 +101,10 @@ PY
         echo "== $m octet INT8 before batch $b" | tee -a "$out/speed.txt"
         "$before" bench "/tmp/$m.b$b.before.plan" --batch "$b" --use-cuda-graph 2>&1 | grep -E 'Throughput|GPU Compute Time|error' | tee -a "$out/speed.txt"
       fi
-      bench "$m octet FP32" "$b" "$model" "${shapes[@]}" --backend cuda
+      [ "${OCTET_SPEED_PEERS:-1}" = 1 ] && bench "$m octet FP32" "$b" "$model" "${shapes[@]}" --backend cuda
     done
     # The PyTorch YOLOv8 computes the export's graph: checked against ONNX Runtime before it is timed.
+    [ "${OCTET_SPEED_PEERS:-1}" = 1 ] || continue
     [ "$m" = yolov8n ] && python3 tools/bench/yolov8_torch.py "$model" --check --size 640 2>&1 | tee -a "$out/speed.txt"
     python3 tools/bench/pytorch_models.py "${peer[@]}" --batch-sizes 1,32 2>&1 | grep -v Warning | tee -a "$out/speed_pytorch.jsonl"
   done
