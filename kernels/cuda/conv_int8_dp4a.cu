@@ -294,8 +294,8 @@ __global__ void conv_dp4a_direct_kernel(const int8_t* __restrict__ x, const int3
 
 // A block of the depthwise kernel works on one slice of the channels (blockIdx.y: `slice_vectors`
 // vectors of V channels) for kDepthwisePixelLanes pixels at a time, so it stages only its slice's
-// filters: staging every channel's filters in every block (the kernel before) read 25 * 1,152 bytes
-// per block for EfficientNet's last 5x5 layers, more than the block's own input.
+// filters: a block staging every channel's filters would read 25 * 1,152 bytes for EfficientNet's
+// last 5x5 layers, more than its own input.
 constexpr int32_t kDepthwisePixelLanes = 64;
 constexpr int32_t kMaxDepthwiseSliceVectors = 4;
 
