@@ -298,6 +298,7 @@ __global__ void conv_dp4a_direct_kernel(const int8_t* __restrict__ x, const int3
 // last 5x5 layers, more than its own input.
 constexpr int32_t kDepthwisePixelLanes = 64;
 constexpr int32_t kMaxDepthwiseSliceVectors = 4;
+constexpr int32_t kMaxDepthwiseSliceBytes = kMaxDepthwiseSliceVectors * 16;  // channels, at most 16 per vector
 
 // The filters of channels slice_k0 .. slice_k0 + width - 1 as [R*S][width] bytes in shared memory,
 // from the [K][R][S][4] bytes of the packed weights (the [K][R][S][Cgp] words with Cg = 1: byte 0 of
@@ -456,7 +457,7 @@ bool is_depthwise(const Conv2dShape& s) { return s.groups > 1 && s.c == s.groups
 
 // A slice's staged filters ([R*S][at most 64] bytes) fit the shared memory a block gets without opting in.
 bool depthwise_filters_fit(const Conv2dShape& s) {
-  return s.r * s.s * kMaxDepthwiseSliceVectors * 16 <= 48 * 1024;
+  return s.r * s.s * kMaxDepthwiseSliceBytes <= 48 * 1024;
 }
 
 template <int V>

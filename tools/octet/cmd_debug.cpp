@@ -241,9 +241,9 @@ int debug_precision(const Args& args) {
   import_options.batch = exec.batch;
   import_options.input_shapes = exec.shapes;
   Graph imported = import_onnx_file(model_path, import_options);
-  std::vector<size_t> measured;
-  if (vm.count("outputs")) measured = mark_outputs(imported, vm["outputs"].as<std::string>(), model_path);
-  for (size_t o = 0; measured.empty() && o < imported.outputs.size(); ++o) measured.push_back(o);
+  Samples samples;
+  if (vm.count("outputs")) samples.measured = mark_outputs(imported, vm["outputs"].as<std::string>(), model_path);
+  for (size_t o = 0; samples.measured.empty() && o < imported.outputs.size(); ++o) samples.measured.push_back(o);
   const Scales scales = read_scales(vm["calib"].as<std::string>(), model_path, imported);
   Graph fp32 = imported;
   optimize_fp32(fp32);
@@ -256,8 +256,6 @@ int debug_precision(const Args& args) {
   OCTET_CHECK(fp32.inputs.size() == 1, "'", model_path, "' has ", fp32.inputs.size(),
               " inputs; octet debug precision feeds single-input models");
   const Dims& input_dims = fp32.value(fp32.inputs[0]).dims;
-  Samples samples;
-  samples.measured = measured;
   {
     auto reference = create_context(fp32, exec.backend, exec.options);
     Batch batch;
