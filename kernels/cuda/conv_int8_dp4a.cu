@@ -20,10 +20,10 @@
 //   conv_dp4a_direct_kernel   one thread per output (pixel, k), the group's channels gathered into words
 //                             (int32 loads when Cg % 4 == 0, bytes otherwise). Depthwise and small
 //                             groups, where a tile would be mostly empty.
-//   conv_depthwise_int8_kernel a block per (64 pixels, slice of up to 64 channels) of a depthwise
-//                             convolution (channel multiplier 1), the slice's filters staged in shared
-//                             memory, a thread per (pixel, 4 or 16 channels): vector loads and
-//                             per-channel products, no dp4a.
+//   conv_vector_int8_kernel   depthwise convolutions (channel multiplier 1) and stems (C <= 4, up to
+//                             32 filters): a block per (64 pixels, slice of up to 64 output channels),
+//                             the slice's filter words staged in shared memory, a thread per (pixel,
+//                             4 or 16 output channels) with one input load and V __dp4a per tap.
 // Indices are 32-bit: conv_int8_dp4a_supports refuses tensors of 2^31 elements or more.
 #include <cstdint>
 #include <initializer_list>
@@ -290,75 +290,110 @@ __global__ void conv_dp4a_direct_kernel(const int8_t* __restrict__ x, const int3
   }
 }
 
-// ---- depthwise kernel (one input channel and one filter per group) --------------------------------
+// ---- channel-vector kernel (depthwise, and dense convolutions of one-word pixels) -----------------
 
-// A block of the depthwise kernel works on one slice of the channels (blockIdx.y: `slice_vectors`
-// vectors of V channels) for kDepthwisePixelLanes pixels at a time, so it stages only its slice's
-// filters: a block staging every channel's filters would read 25 * 1,152 bytes for EfficientNet's
-// last 5x5 layers, more than its own input.
-constexpr int32_t kDepthwisePixelLanes = 64;
-constexpr int32_t kMaxDepthwiseSliceVectors = 4;
-constexpr int32_t kMaxDepthwiseSliceBytes = kMaxDepthwiseSliceVectors * 16;  // channels, at most 16 per vector
+// Two convolutions whose reduction per output channel is short enough that tiles would sit mostly
+// empty, computed the same way: a thread per (pixel, V consecutive output channels), an input load
+// per filter tap, and V __dp4a with filter words staged in shared memory.
+//   kDepthwise     groups == C == K: the tap's load is the pixel's channels k0 .. k0 + V - 1 (V bytes),
+//                  and the filter word of channel k holds its one weight in the byte where x's word
+//                  holds channel k, the other bytes 0, so __dp4a gives the one product x[k] * w[k].
+//   kOneWordPixel  groups == 1 and C <= 4 (a network's stem, on RGB): the tap's load is the pixel's
+//                  one word, and the filter word of channel k is its 4 weights of that tap.
+enum class VectorConv : uint8_t { kDepthwise, kOneWordPixel };
 
-// The filters of channels slice_k0 .. slice_k0 + width - 1 as [R*S][width] bytes in shared memory,
-// from the [K][R][S][4] bytes of the packed weights (the [K][R][S][Cgp] words with Cg = 1: byte 0 of
-// each tap's word is the weight, the rest 0); channels at or past K get 0. Consecutive threads read
-// consecutive taps of one channel (consecutive words).
-__device__ void stage_depthwise_filters(const int8_t* __restrict__ w, const Dp4aConvGeometry& g, int32_t slice_k0,
-                                        int32_t width, int8_t* filters) {
+// A block works on one slice of the output channels (blockIdx.y: `slice_vectors` vectors of V
+// channels) for kVectorConvPixelLanes pixels at a time, so it stages only its slice's filters:
+// staging every channel's filters in every block read 25 * 1,152 bytes per block for EfficientNet's
+// last 5x5 layers, more than the block's own input.
+constexpr int32_t kVectorConvPixelLanes = 64;
+constexpr int32_t kMaxVectorConvSliceVectors = 4;
+constexpr int32_t kMaxVectorConvSliceChannels = kMaxVectorConvSliceVectors * 16;
+
+// V channels of one pixel as V / 4 words (channel k0 + 4*i + b in byte b of word i, NHWCp order).
+template <int V>
+struct alignas(V) Int8Words {
+  int32_t w[V / 4];
+};
+
+// The filter words of output channels slice_k0 .. slice_k0 + width - 1 in shared memory, the word of
+// (tap, channel slice_k0 + j) at tap * width + j, as VectorConv describes; channels at or past K get
+// 0. Read from the packed weights [K][R][S][Cgp] (Cgp = 4 in both cases: one word per tap, whose byte
+// 0 is the weight when depthwise). Consecutive threads read consecutive taps of one channel
+// (consecutive words).
+template <VectorConv kConv>
+__device__ void stage_vector_conv_filters(const int32_t* __restrict__ w, const Dp4aConvGeometry& g, int32_t slice_k0,
+                                          int32_t width, int32_t* filters) {
   const int32_t taps = g.r * g.s;
   for (int32_t i = threadIdx.x; i < taps * width; i += blockDim.x) {
     const int32_t j = i / taps, tap = i - j * taps, k = slice_k0 + j;
-    filters[tap * width + j] = k < g.k ? w[(k * taps + tap) * 4] : int8_t{0};
+    const int32_t word = k < g.k ? w[k * taps + tap] : 0;
+    if constexpr (kConv == VectorConv::kDepthwise) {
+      filters[tap * width + j] = static_cast<int32_t>((static_cast<uint32_t>(word) & 0xffu) << (8 * (j % 4)));
+    } else {
+      filters[tap * width + j] = word;
+    }
   }
   __syncthreads();
 }
 
-// x: [N, H, W, Kp] bytes (C == K); w: the packed weights above; grid (pixel blocks, channel slices),
-// blockDim.x = slice_vectors * kDepthwisePixelLanes. Each thread keeps V consecutive channels k0 ..
-// and walks pixels: a tap is one V-byte load of the input pixel and one of the staged filters, then V
-// separate products (dp4a would sum across channels, which a depthwise filter never mixes).
-// kPixelsFastest orders the threads pixel-major for a float output, whose NCHW stores are then
-// coalesced across the warp; an INT8 output orders them channel-major, so a warp loads and stores
-// slice_vectors * V contiguous bytes of each of its pixels. The direct kernel instead spends a
-// thread, a byte load and a word of weights per channel.
-template <int V, bool kPixelsFastest>
-__global__ void conv_depthwise_int8_kernel(const int8_t* __restrict__ x, const int8_t* __restrict__ w,
-                                           Dp4aConvGeometry g, Int8OutputView out, int32_t slice_vectors) {
-  extern __shared__ __align__(16) int8_t filters[];
+// x: [N, H, W, Cp] bytes (Cp = Kp when depthwise, 4 for kOneWordPixel); w: the packed weights; grid
+// (pixel blocks, channel slices), blockDim.x = slice_vectors * kVectorConvPixelLanes. Each thread
+// keeps V consecutive output channels k0 .. and walks pixels. kR x kS taps when the filter size is
+// known at compile time (3x3, 5x5): the taps unroll and their loads are all in flight at once; 0 x 0
+// reads g.r x g.s. kPixelsFastest orders the threads pixel-major for a float output, whose NCHW stores
+// are then coalesced across the warp; an INT8 output orders them channel-major, so a warp stores
+// slice_vectors * V contiguous bytes of each of its pixels (and, depthwise, loads them).
+template <VectorConv kConv, int V, bool kPixelsFastest, int kR, int kS>
+__global__ void conv_vector_int8_kernel(const int8_t* __restrict__ x, const int32_t* __restrict__ w,
+                                        Dp4aConvGeometry g, Int8OutputView out, int32_t slice_vectors) {
+  static_assert(V % 4 == 0 && (kR == 0) == (kS == 0), "V is whole words; kR and kS are both known or neither");
+  extern __shared__ __align__(16) int32_t filters[];
   const int32_t width = slice_vectors * V, slice_k0 = static_cast<int32_t>(blockIdx.y) * width;
-  stage_depthwise_filters(w, g, slice_k0, width, filters);
+  stage_vector_conv_filters<kConv>(w, g, slice_k0, width, filters);
   const int32_t thread = static_cast<int32_t>(threadIdx.x);
-  const int32_t lane = kPixelsFastest ? thread % kDepthwisePixelLanes : thread / slice_vectors;
-  const int32_t vector = kPixelsFastest ? thread / kDepthwisePixelLanes : thread % slice_vectors;
+  const int32_t lane = kPixelsFastest ? thread % kVectorConvPixelLanes : thread / slice_vectors;
+  const int32_t vector = kPixelsFastest ? thread / kVectorConvPixelLanes : thread % slice_vectors;
   const int32_t k0 = slice_k0 + vector * V;
   if (k0 >= g.kp) return;  // the last slice's unused vectors (after the barrier)
-  const int8_t* slice_filters = filters + vector * V;
+  const int32_t* slice_filters = filters + vector * V;
+  const int32_t r = kR ? kR : g.r, s = kS ? kS : g.s;
   const Int8ConvEpilogue& e = out.epilogue;
-  with_activation(e.activation.kind, [&](auto kind) {
-    constexpr Activation kKind = decltype(kind)::value;
-    const ChannelConstants<V> constants = load_channel_constants<V>(out, k0);
-    const int32_t pixel_step = static_cast<int32_t>(gridDim.x) * kDepthwisePixelLanes;
-    for (int32_t pixel = static_cast<int32_t>(blockIdx.x) * kDepthwisePixelLanes + lane; pixel < g.pixels;
-         pixel += pixel_step) {
-      const WindowOrigin o = window_origin(g, static_cast<uint32_t>(pixel));
-      int32_t acc[V] = {};
-      for (int32_t fr = 0; fr < g.r; ++fr) {
-        const int32_t ih = o.ih0 + fr * g.dilation_h;
-        if (ih < 0 || ih >= g.h) continue;
-        for (int32_t fs = 0; fs < g.s; ++fs) {
-          const int32_t iw = o.iw0 + fs * g.dilation_w;
-          if (iw < 0 || iw >= g.w) continue;
-          const Int8Vector<V> xv =
-              *reinterpret_cast<const Int8Vector<V>*>(x + ((o.image_row + ih) * g.w + iw) * g.kp + k0);
-          const Int8Vector<V> wv = *reinterpret_cast<const Int8Vector<V>*>(slice_filters + (fr * g.s + fs) * width);
+  const ChannelConstants<V> constants = load_channel_constants<V>(out, k0);
+  const int32_t pixel_step = static_cast<int32_t>(gridDim.x) * kVectorConvPixelLanes;
+  for (int32_t pixel = static_cast<int32_t>(blockIdx.x) * kVectorConvPixelLanes + lane; pixel < g.pixels;
+       pixel += pixel_step) {
+    const WindowOrigin o = window_origin(g, static_cast<uint32_t>(pixel));
+    int32_t acc[V] = {};
 #pragma unroll
-          for (int c = 0; c < V; ++c) acc[c] += static_cast<int32_t>(xv.v[c]) * static_cast<int32_t>(wv.v[c]);
+    for (int32_t fr = 0; fr < r; ++fr) {
+      const int32_t ih = o.ih0 + fr * g.dilation_h;
+      const bool row_inside = ih >= 0 && ih < g.h;
+#pragma unroll
+      for (int32_t fs = 0; fs < s; ++fs) {
+        const int32_t iw = o.iw0 + fs * g.dilation_w;
+        const bool inside = row_inside && iw >= 0 && iw < g.w;
+        const int32_t at = (o.image_row + ih) * g.w + iw;  // the input pixel
+        const int32_t* f = slice_filters + (fr * s + fs) * width;
+        if constexpr (kConv == VectorConv::kDepthwise) {
+          Int8Words<V> xv{};
+          if (inside) xv = *reinterpret_cast<const Int8Words<V>*>(x + at * g.kp + k0);
+#pragma unroll
+          for (int c = 0; c < V; ++c) acc[c] = __dp4a(xv.w[c / 4], f[c], acc[c]);
+        } else {
+          const int32_t xw = inside ? reinterpret_cast<const int32_t*>(x)[at] : 0;
+#pragma unroll
+          for (int c = 0; c < V; ++c) acc[c] = __dp4a(xw, f[c], acc[c]);
         }
       }
+    }
+    // The activation is chosen per pixel around the store only (a uniform branch; a thread has one or
+    // a few pixels): the tap loops above are compiled once, not once per activation.
+    with_activation(e.activation.kind, [&](auto kind) {
+      constexpr Activation kKind = decltype(kind)::value;
       if (e.output_int8) {
         store_int8_conv_output_vec<V, kKind>(out, constants, pixel, k0, acc, load_residual_vec<V>(out, pixel, k0));
-        continue;
+        return;
       }
       // Float NCHW: channel k of this pixel at (n*K + k)*OH*OW + p.
       const int32_t n = pixel / out.pixels_per_image;
@@ -375,8 +410,8 @@ __global__ void conv_depthwise_int8_kernel(const int8_t* __restrict__ x, const i
         static_cast<float*>(out.out)[at] = quant::epilogue_value_as<kKind>(acc[c], constants.scale[c], constants.bias[c],
                                                                            residual, e.activation, e.rounding);
       }
-    }
-  });
+    });
+  }
 }
 
 // ---- launchers -------------------------------------------------------------------------------------
@@ -455,39 +490,71 @@ void launch_direct(const Int8ConvCudaArgs& args, const Dp4aConvGeometry& g, cons
 // Depthwise with channel multiplier 1: C == K == groups (so Cp == Kp and x's pixels are Kp bytes).
 bool is_depthwise(const Conv2dShape& s) { return s.groups > 1 && s.c == s.groups && s.k == s.groups; }
 
-// A slice's staged filters ([R*S][at most 64] bytes) fit the shared memory a block gets without opting in.
-bool depthwise_filters_fit(const Conv2dShape& s) {
-  return s.r * s.s * kMaxDepthwiseSliceBytes <= 48 * 1024;
+// A dense convolution of one-word pixels (C <= 4) with few filters: a stem on RGB (YOLOv8n's 16,
+// MobileNetV2's and EfficientNet's 32). With more filters (ResNet's 64, 7x7) the tiles are kept:
+// this kernel was not measured against them there.
+constexpr int64_t kMaxOneWordPixelFilters = 32;
+bool is_one_word_pixel(const Conv2dShape& s) {
+  return s.groups == 1 && padded_channels(s.c) == 4 && padded_channels(s.k) <= kMaxOneWordPixelFilters;
 }
 
-template <int V>
-void launch_depthwise_as(const Int8ConvCudaArgs& args, const Dp4aConvGeometry& g, const Int8OutputView& out,
-                         cudaStream_t stream) {
-  // The widest slice of at most kMaxDepthwiseSliceVectors vectors that divides the channels' vectors,
+// A slice's staged filters ([R*S][at most 64] words) fit the shared memory a block gets without
+// opting in: filters up to 13 x 13.
+bool vector_conv_filters_fit(const Conv2dShape& s) {
+  return s.r * s.s * kMaxVectorConvSliceChannels * static_cast<int64_t>(sizeof(int32_t)) <= 48 * 1024;
+}
+
+template <VectorConv kConv, int V, bool kPixelsFastest, int kR, int kS>
+void launch_vector_kernel(const Int8ConvCudaArgs& args, const Dp4aConvGeometry& g, const Int8OutputView& out,
+                          int32_t slice_vectors, cudaStream_t stream) {
+  const dim3 grid(static_cast<unsigned>((g.pixels + kVectorConvPixelLanes - 1) / kVectorConvPixelLanes),
+                  static_cast<unsigned>(g.kp / V / slice_vectors));
+  const unsigned threads = static_cast<unsigned>(slice_vectors * kVectorConvPixelLanes);
+  const auto shared = static_cast<size_t>(g.r * g.s * slice_vectors * V) * sizeof(int32_t);
+  conv_vector_int8_kernel<kConv, V, kPixelsFastest, kR, kS><<<grid, threads, shared, stream>>>(
+      args.x, reinterpret_cast<const int32_t*>(args.w), g, out, slice_vectors);
+  OCTET_CUDA_CHECK_LAUNCH("conv_vector_int8_kernel");
+}
+
+template <VectorConv kConv, int V>
+void launch_vector_as(const Int8ConvCudaArgs& args, const Dp4aConvGeometry& g, const Int8OutputView& out,
+                      cudaStream_t stream) {
+  // The widest slice of at most kMaxVectorConvSliceVectors vectors that divides the channels' vectors,
   // so no slice has idle threads (Kp / V is 9 for 144 channels: slices of 3).
   const int32_t vectors = g.kp / V;
-  int32_t slice_vectors = kMaxDepthwiseSliceVectors;
+  int32_t slice_vectors = kMaxVectorConvSliceVectors;
   while (vectors % slice_vectors != 0) --slice_vectors;
-  const dim3 grid(static_cast<unsigned>((g.pixels + kDepthwisePixelLanes - 1) / kDepthwisePixelLanes),
-                  static_cast<unsigned>(vectors / slice_vectors));
-  const unsigned threads = static_cast<unsigned>(slice_vectors * kDepthwisePixelLanes);
-  const auto shared = static_cast<size_t>(g.r * g.s * slice_vectors * V);
-  const auto* w = reinterpret_cast<const int8_t*>(args.w);
-  if (out.epilogue.output_int8) {
-    conv_depthwise_int8_kernel<V, false><<<grid, threads, shared, stream>>>(args.x, w, g, out, slice_vectors);
-  } else {
-    conv_depthwise_int8_kernel<V, true><<<grid, threads, shared, stream>>>(args.x, w, g, out, slice_vectors);
+  if (!out.epilogue.output_int8) {  // INT8-in/FP32-out: rare for these layers, one generic kernel
+    launch_vector_kernel<kConv, V, true, 0, 0>(args, g, out, slice_vectors, stream);
+    return;
   }
-  OCTET_CUDA_CHECK_LAUNCH("conv_depthwise_int8_kernel");
+  // Unrolled taps only where the networks that pay for them are: 16-channel vectors (channel counts
+  // of 16n), 3x3, and 5x5 depthwise (EfficientNet's). Every specialisation is compiled once per
+  // epilogue activation, and ptxas time adds up; the rest take the generic kernel.
+  if constexpr (V == 16) {
+    if (g.r == 3 && g.s == 3) {
+      launch_vector_kernel<kConv, V, false, 3, 3>(args, g, out, slice_vectors, stream);
+      return;
+    }
+    if constexpr (kConv == VectorConv::kDepthwise) {
+      if (g.r == 5 && g.s == 5) {
+        launch_vector_kernel<kConv, V, false, 5, 5>(args, g, out, slice_vectors, stream);
+        return;
+      }
+    }
+  }
+  launch_vector_kernel<kConv, V, false, 0, 0>(args, g, out, slice_vectors, stream);
 }
 
-void launch_depthwise(const Int8ConvCudaArgs& args, const Dp4aConvGeometry& g, const Int8OutputView& out,
-                      cudaStream_t stream) {
+template <VectorConv kConv>
+void launch_vector(const Int8ConvCudaArgs& args, const Dp4aConvGeometry& g, const Int8OutputView& out,
+                   cudaStream_t stream) {
   // 16 channels per thread when the rows allow 16-byte loads and stores, else 4 (always possible).
-  if (out.vector_width == 16 && reinterpret_cast<uintptr_t>(args.x) % 16 == 0) {
-    launch_depthwise_as<16>(args, g, out, stream);
+  const bool x_aligned = kConv == VectorConv::kOneWordPixel || reinterpret_cast<uintptr_t>(args.x) % 16 == 0;
+  if (out.vector_width == 16 && x_aligned) {
+    launch_vector_as<kConv, 16>(args, g, out, stream);
   } else {
-    launch_depthwise_as<4>(args, g, out, stream);
+    launch_vector_as<kConv, 4>(args, g, out, stream);
   }
 }
 
@@ -545,8 +612,10 @@ void conv_int8_dp4a(const Int8ConvCudaArgs& args, cudaStream_t stream) {
               "dp4a: x and w must be 4-byte aligned (NHWCp / [K][R][S][Cgp] words)");
   const gpu::Dp4aConvGeometry g = gpu::make_geometry(s);
   const Int8OutputView out = make_int8_output_view(args);
-  if (gpu::is_depthwise(s) && gpu::depthwise_filters_fit(s)) {
-    gpu::launch_depthwise(args, g, out, stream);
+  if (gpu::is_depthwise(s) && gpu::vector_conv_filters_fit(s)) {
+    gpu::launch_vector<gpu::VectorConv::kDepthwise>(args, g, out, stream);
+  } else if (gpu::is_one_word_pixel(s) && gpu::vector_conv_filters_fit(s)) {
+    gpu::launch_vector<gpu::VectorConv::kOneWordPixel>(args, g, out, stream);
   } else if (gpu::use_tiles(s)) {
     gpu::launch_tiled(args, g, out, stream);
   } else {

@@ -51,10 +51,11 @@ __device__ inline int64_t nchw_index(const Int8OutputView& v, int32_t pixel, int
   return (static_cast<int64_t>(n) * v.k + k) * v.pixels_per_image + p;
 }
 
-// Calls f(std::integral_constant<Activation, K>{}) with K = kind for the activations INT8 layers fuse,
-// and with K = kAnyActivation (the runtime switch) for the others: kernels choose the activation once,
+// Calls f(std::integral_constant<Activation, K>{}) with K = kind for the activations INT8 layers fuse
+// most (ReLU, Clip/ReLU6, LeakyReLU, and SiLU: YOLOv5/v8's and EfficientNet's every convolution), and
+// with K = kAnyActivation (the runtime switch) for the others: kernels choose the activation once,
 // outside their element loops, so a loop body holds one activation instead of the whole switch of
-// apply_activation inlined per element, and each loop is compiled five times, not seven (the loops
+// apply_activation inlined per element, and each loop is compiled six times, not eleven (the loops
 // are most of the kernels' code; code that large thrashes the instruction cache).
 template <class F>
 __device__ __forceinline__ void with_activation(Activation kind, F&& f) {
@@ -64,6 +65,7 @@ __device__ __forceinline__ void with_activation(Activation kind, F&& f) {
     case A::kRelu: f(std::integral_constant<A, A::kRelu>{}); return;
     case A::kClip: f(std::integral_constant<A, A::kClip>{}); return;
     case A::kLeakyRelu: f(std::integral_constant<A, A::kLeakyRelu>{}); return;
+    case A::kXSigmoid: f(std::integral_constant<A, A::kXSigmoid>{}); return;
     default: f(std::integral_constant<A, kAnyActivation>{}); return;
   }
 }

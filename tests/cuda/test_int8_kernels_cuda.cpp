@@ -155,6 +155,8 @@ std::vector<EpilogueSpec> epilogue_specs() {
       {true, Residual::kNone, activation(Activation::kNone), false},
       {true, Residual::kInt8, activation(Activation::kRelu), true, true},
       {false, Residual::kFloat, activation(Activation::kClip, 0.0f, 6.0f), false, true},
+      {true, Residual::kNone, activation(Activation::kXSigmoid), true},  // SiLU: YOLOv8's, EfficientNet's
+      {true, Residual::kInt8, activation(Activation::kXSigmoid), false},
   };
 }
 
@@ -246,15 +248,19 @@ std::vector<Conv2dShape> chosen_shapes() {
       conv_shape(2, 16, 14, 14, 32, 3, 3, 2, 1),       // stride 2
       conv_shape(1, 7, 11, 13, 9, 5, 5, 1, 2),         // 5x5, odd C and K
       conv_shape(1, 3, 23, 23, 16, 7, 7, 2, 3),        // 7x7 stem
+      conv_shape(2, 3, 40, 40, 16, 3, 3, 2, 1),        // YOLOv8's stem: 3x3, stride 2, 16 filters
+      conv_shape(2, 3, 30, 30, 32, 3, 3, 2, 1),        // EfficientNet's and MobileNetV2's: 32 filters
+      conv_shape(1, 4, 12, 12, 8, 5, 5, 1, 2),         // one-word pixels, 5x5
       conv_shape(1, 12, 10, 10, 20, 3, 3, 1, 2, 2),    // dilation 2
       conv_shape(2, 32, 9, 9, 32, 3, 3, 1, 1, 1, 32),  // depthwise
       conv_shape(1, 7, 10, 10, 7, 3, 3, 2, 1, 1, 7),   // depthwise, odd C, stride 2
       conv_shape(1, 8, 6, 6, 16, 3, 3, 1, 1, 1, 8),    // depthwise with multiplier 2
       conv_shape(2, 144, 9, 11, 144, 5, 5, 2, 2, 1, 144),  // depthwise 5x5, 16-channel vectors
       conv_shape(4, 64, 20, 20, 64, 3, 3, 1, 1, 1, 64),    // depthwise, 25 blocks of 64 pixels
+      conv_shape(2, 48, 11, 11, 48, 7, 7, 1, 3, 1, 48),    // depthwise 7x7, 16-channel vectors (generic taps)
       conv_shape(1, 20, 9, 9, 20, 3, 3, 1, 2, 2, 20),      // depthwise, dilation 2
       conv_shape(1, 1032, 3, 3, 1032, 7, 7, 1, 3, 1, 1032),  // depthwise 7x7, 258 vectors of 4: slices of 3
-      conv_shape(1, 4, 30, 30, 4, 29, 29, 1, 14, 1, 4),      // depthwise 29x29: a slice's filters over 48 KB (direct)
+      conv_shape(1, 4, 16, 16, 4, 15, 15, 1, 7, 1, 4),      // depthwise 15x15: a slice's filters over 48 KB (direct)
       conv_shape(1, 6, 8, 8, 10, 3, 3, 1, 1, 1, 2),    // groups 2, 3 channels per group
       conv_shape(1, 32, 8, 8, 64, 3, 3, 1, 1, 1, 4),   // groups 4, 8 channels and 16 filters per group
       conv_shape(1, 64, 6, 6, 96, 1, 1, 1, 0, 1, 2),   // groups 2, 48 filters per group (tiled groups)
