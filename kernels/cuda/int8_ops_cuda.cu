@@ -22,19 +22,26 @@ namespace {
 
 // ---- reformats -------------------------------------------------------------------------------------
 
-// x float NCHW -> y int8 NHWCp; i runs over y: i = pixel * Cp + c, pixel = n * HW + hw.
-__global__ void quantize_nchw_to_nhwcp_kernel(const float* __restrict__ x, int8_t* __restrict__ y, uint32_t total,
-                                              FastDivmod cp_div, FastDivmod hw_div, uint32_t channels,
+// x float NCHW -> y int8 NHWCp, a word (4 channels) per thread; i runs over y's words:
+// i = pixel * Cp / 4 + word, pixel = n * HW + hw. For the 3-channel images every network starts
+// from, a warp reads 32 neighbouring floats of each plane and writes 32 words.
+__global__ void quantize_nchw_to_nhwcp_kernel(const float* __restrict__ x, uint32_t* __restrict__ y, uint32_t total,
+                                              FastDivmod words_div, FastDivmod hw_div, uint32_t channels,
                                               float scale) {
   for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
-    uint32_t pixel, c, n, hw;
-    cp_div.divmod(i, pixel, c);
-    if (c >= channels) {
-      y[i] = 0;
-      continue;
-    }
+    uint32_t pixel, word, n, hw;
+    words_div.divmod(i, pixel, word);
     hw_div.divmod(pixel, n, hw);
-    y[i] = quant::quantize(x[(n * channels + c) * hw_div.divisor + hw], scale);
+    uint32_t packed = 0;
+#pragma unroll
+    for (uint32_t b = 0; b < 4; ++b) {
+      const uint32_t c = word * 4 + b;
+      if (c < channels)
+        packed |= static_cast<uint32_t>(static_cast<uint8_t>(
+                      quant::quantize(x[(n * channels + c) * hw_div.divisor + hw], scale)))
+                  << (8 * b);
+    }
+    y[i] = packed;
   }
 }
 
@@ -191,25 +198,41 @@ __global__ void channel_scale_int8_kernel(const char4* __restrict__ x, const flo
 
 // ---- concat ----------------------------------------------------------------------------------------
 
-// One input's channels into their place in y: i runs over (pixel, c < C_in);
-// y[pixel * Cp_out + offset + c] = requantize(x[pixel * Cp_in + c]).
-__global__ void concat_int8_input_kernel(const int8_t* __restrict__ x, int8_t* __restrict__ y, uint32_t total,
-                                         FastDivmod c_div, uint32_t x_padded, uint32_t y_padded, uint32_t offset,
-                                         float input_scale, float output_scale) {
-  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
-    uint32_t pixel, c;
-    c_div.divmod(i, pixel, c);
-    y[pixel * y_padded + offset + c] = quant::requantize(x[pixel * x_padded + c], input_scale, output_scale);
-  }
-}
+// Up to kConcatInputsPerLaunch inputs of a Concat, written by one launch: `first[i]` is the output
+// channel of input i's channel 0 (first[count] ends the batch), `padded[i]` its Cp.
+constexpr int kConcatInputsPerLaunch = 8;
+struct Int8ConcatBatch {
+  const int8_t* x[kConcatInputsPerLaunch] = {};
+  float scale[kConcatInputsPerLaunch] = {};
+  uint32_t padded[kConcatInputsPerLaunch] = {};
+  uint32_t first[kConcatInputsPerLaunch + 1] = {};
+  uint32_t count = 0;
+  uint32_t end = 0;  // the last output channel the launch writes + 1: first[count], or Cp on the last batch (its pad)
+};
 
-// The output's pad channels [C, Cp): i runs over (pixel, pad channel).
-__global__ void zero_pad_channels_kernel(int8_t* __restrict__ y, uint32_t total, FastDivmod pad_div,
-                                         uint32_t channels, uint32_t padded) {
+// Bytes channels at a time, one output chunk per thread: i runs over (pixel, chunk of the batch's
+// channels [first[0], end)). Bytes divides every input's channel count (so a chunk lies inside one
+// input, or in the pad) and a chunk is Bytes-aligned in x and y (the host checks the pointers):
+// y[pixel * Cp_out + c] = requantize(x_j[pixel * Cp_j + c - first[j]]) for the input j holding c.
+template <int Bytes>
+__global__ void concat_int8_kernel(const Int8ConcatBatch batch, int8_t* __restrict__ y, uint32_t total,
+                                   FastDivmod chunks_div, uint32_t y_padded, float output_scale) {
+  struct alignas(Bytes) Chunk {
+    int8_t b[Bytes];
+  };
   for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
-    uint32_t pixel, j;
-    pad_div.divmod(i, pixel, j);
-    y[pixel * padded + channels + j] = 0;
+    uint32_t pixel, chunk;
+    chunks_div.divmod(i, pixel, chunk);
+    const uint32_t c = batch.first[0] + chunk * Bytes;
+    Chunk v{};
+    if (c < batch.first[batch.count]) {
+      uint32_t j = 0;
+      while (c >= batch.first[j + 1]) ++j;
+      v = *reinterpret_cast<const Chunk*>(batch.x[j] + pixel * batch.padded[j] + (c - batch.first[j]));
+#pragma unroll
+      for (int b = 0; b < Bytes; ++b) v.b[b] = quant::requantize(v.b[b], batch.scale[j], output_scale);
+    }
+    *reinterpret_cast<Chunk*>(y + pixel * y_padded + c) = v;
   }
 }
 
@@ -257,9 +280,11 @@ void quantize_nchw_to_nhwcp_cuda(const float* x, int64_t n, int64_t c, int64_t h
   const int64_t total = n * h * w * padded_channels(c);
   if (total == 0) return;
   gpu::check_index_range(total, "quantize_nchw_to_nhwcp_cuda");
-  gpu::quantize_nchw_to_nhwcp_kernel<<<gpu::grid_for(total), gpu::kThreadsPerBlock, 0, stream>>>(
-      x, y, static_cast<uint32_t>(total), gpu::FastDivmod(padded_channels(c)), gpu::FastDivmod(h * w),
-      static_cast<uint32_t>(c), scale);
+  OCTET_CHECK(reinterpret_cast<uintptr_t>(y) % 4 == 0, "quantize_nchw_to_nhwcp_cuda: y must be 4-byte aligned");
+  const int64_t words = total / 4;  // Cp is a multiple of 4
+  gpu::quantize_nchw_to_nhwcp_kernel<<<gpu::grid_for(words), gpu::kThreadsPerBlock, 0, stream>>>(
+      x, reinterpret_cast<uint32_t*>(y), static_cast<uint32_t>(words), gpu::FastDivmod(padded_channels(c) / 4),
+      gpu::FastDivmod(h * w), static_cast<uint32_t>(c), scale);
   OCTET_CUDA_CHECK_LAUNCH("quantize_nchw_to_nhwcp_kernel");
 }
 
@@ -338,25 +363,53 @@ void concat_int8_cuda(const std::vector<const int8_t*>& inputs, const std::vecto
   const int64_t y_padded = padded_channels(total_channels);
   if (pixels == 0 || y_padded == 0) return;
   gpu::check_index_range(pixels * y_padded, "concat_int8_cuda output");
+
+  // The widest chunk that divides every channel count and keeps every pointer aligned: 16 bytes for
+  // the usual detector necks (16, 32, 64, ... channels), 4 (a word) for counts that are multiples of 4.
+  const auto chunk_fits = [&](int64_t bytes) {
+    if (y_padded % bytes != 0 || reinterpret_cast<uintptr_t>(y) % bytes != 0) return false;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (channels[i] % bytes != 0 || reinterpret_cast<uintptr_t>(inputs[i]) % bytes != 0) return false;
+    return true;
+  };
+  const int bytes = chunk_fits(16) ? 16 : chunk_fits(4) ? 4 : 1;
+
+  gpu::Int8ConcatBatch batch;
   int64_t offset = 0;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const int64_t count = pixels * channels[i];
-    if (count > 0) {
-      gpu::concat_int8_input_kernel<<<gpu::grid_for(count), gpu::kThreadsPerBlock, 0, stream>>>(
-          inputs[i], y, static_cast<uint32_t>(count), gpu::FastDivmod(channels[i]),
-          static_cast<uint32_t>(padded_channels(channels[i])), static_cast<uint32_t>(y_padded),
-          static_cast<uint32_t>(offset), input_scales[i], output_scale);
-      OCTET_CUDA_CHECK_LAUNCH("concat_int8_input_kernel");
+  const auto launch = [&](bool last) {
+    batch.first[batch.count] = static_cast<uint32_t>(offset);
+    batch.end = static_cast<uint32_t>(last ? y_padded : offset);
+    const int64_t chunks = (batch.end - batch.first[0]) / bytes;
+    const int64_t total = pixels * chunks;
+    if (total > 0) {
+      const gpu::FastDivmod chunks_div(chunks);
+      const unsigned grid = gpu::grid_for(total);
+      const auto y_padded32 = static_cast<uint32_t>(y_padded);
+      if (bytes == 16)
+        gpu::concat_int8_kernel<16><<<grid, gpu::kThreadsPerBlock, 0, stream>>>(
+            batch, y, static_cast<uint32_t>(total), chunks_div, y_padded32, output_scale);
+      else if (bytes == 4)
+        gpu::concat_int8_kernel<4><<<grid, gpu::kThreadsPerBlock, 0, stream>>>(
+            batch, y, static_cast<uint32_t>(total), chunks_div, y_padded32, output_scale);
+      else
+        gpu::concat_int8_kernel<1><<<grid, gpu::kThreadsPerBlock, 0, stream>>>(
+            batch, y, static_cast<uint32_t>(total), chunks_div, y_padded32, output_scale);
+      OCTET_CUDA_CHECK_LAUNCH("concat_int8_kernel");
     }
+    batch = gpu::Int8ConcatBatch{};
+    batch.first[0] = static_cast<uint32_t>(offset);
+  };
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (channels[i] == 0) continue;
+    if (batch.count == gpu::kConcatInputsPerLaunch) launch(false);
+    batch.x[batch.count] = inputs[i];
+    batch.scale[batch.count] = input_scales[i];
+    batch.padded[batch.count] = static_cast<uint32_t>(padded_channels(channels[i]));
+    batch.first[batch.count] = static_cast<uint32_t>(offset);
+    ++batch.count;
     offset += channels[i];
   }
-  const int64_t pad = y_padded - total_channels;
-  if (pad > 0) {
-    gpu::zero_pad_channels_kernel<<<gpu::grid_for(pixels * pad), gpu::kThreadsPerBlock, 0, stream>>>(
-        y, static_cast<uint32_t>(pixels * pad), gpu::FastDivmod(pad), static_cast<uint32_t>(total_channels),
-        static_cast<uint32_t>(y_padded));
-    OCTET_CUDA_CHECK_LAUNCH("zero_pad_channels_kernel");
-  }
+  launch(true);
 }
 
 }  // namespace octet::kernels

@@ -156,6 +156,20 @@ __global__ void softmax_columns_kernel(const float* __restrict__ x, float* __res
   }
 }
 
+// softmax_columns_kernel for a slice length known at compile time (softmax_slice_fixed: one read of
+// each element). 16 is the length of YOLOv8-family box heads (the distribution focal loss's 16 bins
+// per box side, [N, 16, 4, anchors] over axis 1), whose column softmax is their largest float layer.
+template <int Length>
+__global__ void softmax_columns_fixed_kernel(const float* __restrict__ x, float* __restrict__ y, uint32_t columns,
+                                             FastDivmod inner) {
+  for (uint32_t col = blockIdx.x * blockDim.x + threadIdx.x; col < columns; col += gridDim.x * blockDim.x) {
+    uint32_t o, k;
+    inner.divmod(col, o, k);
+    const size_t base = static_cast<size_t>(o) * Length * inner.divisor + k;
+    softmax_slice_fixed<Length>(x + base, y + base, inner.divisor);
+  }
+}
+
 }  // namespace
 }  // namespace gpu
 
@@ -238,6 +252,11 @@ void softmax_cuda(const float* x, float* y, int64_t outer, int64_t length, int64
     softmax_rows_kernel<<<grid_for(outer, kWarpsPerBlock), kThreadsPerBlock, 0, stream>>>(
         x, y, static_cast<uint32_t>(outer), static_cast<uint32_t>(length));
     OCTET_CUDA_CHECK_LAUNCH("softmax_rows_kernel");
+  } else if (length == 16) {
+    const int64_t columns = outer * inner;
+    softmax_columns_fixed_kernel<16><<<grid_for(columns), kThreadsPerBlock, 0, stream>>>(
+        x, y, static_cast<uint32_t>(columns), FastDivmod(inner));
+    OCTET_CUDA_CHECK_LAUNCH("softmax_columns_fixed_kernel");
   } else {
     const int64_t columns = outer * inner;
     softmax_columns_kernel<<<grid_for(columns), kThreadsPerBlock, 0, stream>>>(

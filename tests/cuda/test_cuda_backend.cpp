@@ -1048,6 +1048,10 @@ TEST(CudaFp32, SoftmaxSingleAxisAndCoerce2d) {
   a.axis = 1;
   wide.output(wide.node(OpKind::Softmax, "softmax", {x}, a, {7, 1000}));
   expect_cuda_matches_cpu(wide.graph, 191);
+  TestGraph dfl;  // a YOLOv8 box head's 16 bins over axis 1: the column kernel of fixed length
+  const ValueId bins = dfl.input("bins", {2, 16, 4, 50});
+  dfl.output(dfl.node(OpKind::Softmax, "softmax", {bins}, a, {2, 16, 4, 50}));
+  expect_cuda_matches_cpu(dfl.graph, 192);
 }
 
 TEST(CudaFp32, PadConstantPositiveAndNegative) {

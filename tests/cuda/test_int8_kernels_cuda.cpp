@@ -553,7 +553,7 @@ TEST(Int8OpsCuda, QuantizeNchwToNhwcpEqualsReference) {
   std::vector<float> specials = {0.125f, -0.125f, 0.375f, -0.375f, 0.625f, 31.875f, -31.875f, 31.625f,  // ties
                                  -32.125f, 32.125f, 1e6f, -1e6f, inf, -inf,                         // saturation
                                  std::numeric_limits<float>::quiet_NaN(), -0.0f, 0.0f, 1e-40f, -1e-40f};
-  for (const auto& [n, c, h, w] : std::vector<std::array<int64_t, 4>>{{2, 5, 3, 7}, {3, 8, 1, 1}, {1, 1, 4, 4}}) {
+  for (const auto& [n, c, h, w] : std::vector<std::array<int64_t, 4>>{{2, 5, 3, 7}, {3, 8, 1, 1}, {1, 1, 4, 4}, {2, 3, 5, 9}}) {
     std::mt19937 rng(static_cast<uint32_t>(n * 1000 + c));
     std::vector<float> x = random_floats(static_cast<size_t>(n * c * h * w), -40.0f, 40.0f, rng);
     for (size_t i = 0; i < x.size(); i += 2) x[i] = specials[(i / 2) % specials.size()];
@@ -738,32 +738,41 @@ TEST(Int8OpsCuda, ChannelScaleEqualsReference) {
   }
 }
 
+// The kernel copies 16-byte chunks when every channel count is a multiple of 16, words when of 4,
+// bytes otherwise, at most 8 inputs a launch: a case for each, with unequal scales among them.
 TEST(Int8OpsCuda, ConcatWithUnequalScalesEqualsReference) {
   OCTET_SKIP_WITHOUT_CUDA();
   const int64_t n = 2, h = 3, w = 5;
-  const std::vector<int64_t> channels = {3, 8, 5, 1};
-  const std::vector<float> scales = {0.1f, 0.025f, 0.05f, 0.2f};  // the third equals the output's
   const float output_scale = 0.05f;
+  const std::vector<float> scale_cycle = {0.1f, 0.025f, 0.05f, 0.2f};  // the third equals the output's
+  const std::vector<std::vector<int64_t>> cases = {
+      {3, 8, 5, 1}, {16, 32, 16}, {4, 8, 12, 4}, {4, 4, 4, 4, 4, 4, 4, 4, 4, 8}, {16, 16, 16, 16, 16, 16, 16, 16, 16, 2}};
   std::mt19937 rng(77);
-  std::vector<std::vector<int8_t>> x;
-  std::vector<const int8_t*> x_ptrs;
-  std::vector<std::unique_ptr<DeviceArray<int8_t>>> x_dev;
-  std::vector<const int8_t*> x_dev_ptrs;
-  for (int64_t c : channels) {
-    x.push_back(random_int8(static_cast<size_t>(n * c * h * w), -128, 127, rng));
-    x_ptrs.push_back(x.back().data());
-    x_dev.push_back(std::make_unique<DeviceArray<int8_t>>(kernels::nchw_to_nhwc_padded(x.back().data(), n, c, h, w)));
-    x_dev_ptrs.push_back(x_dev.back()->get());
-  }
-  const int64_t total = 17;
-  std::vector<int8_t> want(static_cast<size_t>(n * total * h * w));
-  kernels::concat_int8_ref(x_ptrs, channels, scales, n, h, w, output_scale, want.data());
   Stream stream;
-  DeviceArray<int8_t> y_dev(static_cast<size_t>(n * h * w * padded_channels(total)));
-  y_dev.poison(kPoison, stream.get());
-  kernels::concat_int8_cuda(x_dev_ptrs, channels, scales, n, h, w, output_scale, y_dev.get(), stream.get());
-  stream.sync();
-  EXPECT_EQ(compare_nhwcp_int8(y_dev.download(), want, n, total, h, w), "") << "concat of channels 3, 8, 5, 1";
+  for (const std::vector<int64_t>& channels : cases) {
+    std::vector<float> scales;
+    std::vector<std::vector<int8_t>> x;
+    std::vector<const int8_t*> x_ptrs;
+    std::vector<std::unique_ptr<DeviceArray<int8_t>>> x_dev;
+    std::vector<const int8_t*> x_dev_ptrs;
+    int64_t total = 0;
+    for (int64_t c : channels) {
+      scales.push_back(scale_cycle[scales.size() % scale_cycle.size()]);
+      x.push_back(random_int8(static_cast<size_t>(n * c * h * w), -128, 127, rng));
+      x_ptrs.push_back(x.back().data());
+      x_dev.push_back(std::make_unique<DeviceArray<int8_t>>(kernels::nchw_to_nhwc_padded(x.back().data(), n, c, h, w)));
+      x_dev_ptrs.push_back(x_dev.back()->get());
+      total += c;
+    }
+    std::vector<int8_t> want(static_cast<size_t>(n * total * h * w));
+    kernels::concat_int8_ref(x_ptrs, channels, scales, n, h, w, output_scale, want.data());
+    DeviceArray<int8_t> y_dev(static_cast<size_t>(n * h * w * padded_channels(total)));
+    y_dev.poison(kPoison, stream.get());
+    kernels::concat_int8_cuda(x_dev_ptrs, channels, scales, n, h, w, output_scale, y_dev.get(), stream.get());
+    stream.sync();
+    EXPECT_EQ(compare_nhwcp_int8(y_dev.download(), want, n, total, h, w), "")
+        << "concat of channels " << octet::to_string(channels);
+  }
 }
 
 // INT8 data movement on NHWCp: the CPU reference moves NCHW int8 bytes (an INT8 Slice or Split is the
