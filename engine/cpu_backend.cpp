@@ -23,8 +23,8 @@
 // (kernels/int8_layout.h). Conv and Gemm run conv2d_int8_ref with `reference`, conv2d_int8_im2col
 // otherwise (both exact integer sums, so the two agree bit for bit and are batch-invariant); a Gemm
 // is the 1x1 convolution with n = M, c = K_in, k = N_out (kernels/int8_conv.h). MaxPool,
-// AveragePool, GlobalAveragePool, Concat and Mul (a channel scale, engine/channel_scale.h) run the
-// int8 reference kernels on either path.
+// AveragePool, GlobalAveragePool, Concat, Add (two tensors of one shape) and Mul (a channel scale,
+// engine/channel_scale.h) run the int8 reference kernels on either path.
 // QuantizeLinear uses its output's scale, DequantizeLinear its input's.
 #include "engine/cpu_backend.h"
 
@@ -215,7 +215,14 @@ class CpuContext final : public ExecutionContext {
         }
         break;
       case OpKind::MatMul: run_matmul(node); break;
-      case OpKind::Add: run_binary(node, kernels::BinaryOp::kAdd); break;
+      case OpKind::Add:
+        if (is_int8(node)) {
+          kernels::add_int8_ref(input_i8(node, 0), input_scale(node, 0), input_i8(node, 1), input_scale(node, 1),
+                                numel(output_value(node).dims), output_scale(node), output_i8(node));
+        } else {
+          run_binary(node, kernels::BinaryOp::kAdd);
+        }
+        break;
       case OpKind::Sub: run_binary(node, kernels::BinaryOp::kSub); break;
       case OpKind::Mul:
         if (is_int8(node)) {

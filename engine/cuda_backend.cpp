@@ -146,6 +146,7 @@ struct NodePlan {
   float input_scale = 1.0f, output_scale = 1.0f, residual_scale = 1.0f;
   int64_t nchw[4] = {1, 1, 1, 1};                   // Q/DQ, global pool: [N, C, H, W] ([N, C] as H = W = 1)
   bool gate_batched = false;                        // INT8 Mul: one gate per image, not one for all
+  float second_input_scale = 1.0f;                  // INT8 Add: input 1's (input_scale is input 0's)
   std::vector<int64_t> concat_channels;             // INT8 Concat
   std::vector<float> concat_scales;
 };
@@ -224,7 +225,11 @@ NodePlan plan_int8_node(const Graph& graph, const Node& node) {
         plan.concat_scales.push_back(scale_of(graph, id));
       }
       break;
-    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Div:
+    case OpKind::Add:  // two int8 tensors of one shape (node_validation.cpp)
+      as_nchw(y.dims, plan.nchw);
+      plan.second_input_scale = scale_of(graph, node.inputs[1]);
+      break;
+    case OpKind::MatMul: case OpKind::Sub: case OpKind::Div:
     case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid:
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
@@ -992,7 +997,12 @@ class CudaContext final : public CudaExecutionContext {
                                   plan.nchw[3], plan.output_scale, out_i8(node), stream);
         break;
       }
-      case OpKind::Conv: case OpKind::Gemm: case OpKind::MatMul: case OpKind::Add: case OpKind::Sub:
+      case OpKind::Add:
+        kernels::add_int8_cuda(in_i8(node, 0), plan.input_scale, in_i8(node, 1), plan.second_input_scale,
+                               plan.nchw[0] * plan.nchw[2] * plan.nchw[3] * padded_channels(plan.nchw[1]),
+                               plan.output_scale, out_i8(node), stream);
+        break;
+      case OpKind::Conv: case OpKind::Gemm: case OpKind::MatMul: case OpKind::Sub:
       case OpKind::Div: case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu:
       case OpKind::Sigmoid: case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
       case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:

@@ -521,7 +521,15 @@ void check_int8_layer(const NodeChecker& c) {
                       c.in(1).dims[1] == c.in(0).dims[1] && c.in(1).dims[2] == 1 && c.in(1).dims[3] == 1,
                   "an INT8 Mul scales the channels of x [N, C, H, W] by a gate [N or 1, C, 1, 1] (x first)");
       return;
-    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Div:
+    case OpKind::Add:
+      int8_activation(c.in(0));
+      int8_activation(c.in(1));
+      int8_activation(c.out());
+      c.supported(c.in(0).dims == c.in(1).dims && c.out().dims == c.in(0).dims &&
+                      (c.out().dims.size() == 4 || c.out().dims.size() == 2),
+                  "an INT8 Add joins two tensors of one shape, [N, C, H, W] or [N, C] (no broadcast)");
+      return;
+    case OpKind::MatMul: case OpKind::Sub: case OpKind::Div:
     case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid:
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:
@@ -536,7 +544,8 @@ void check_int8_layer(const NodeChecker& c) {
       break;
   }
   c.supported(false, "has no INT8 implementation (INT8 layers: Conv, Gemm, MaxPool, AveragePool, ",
-              "GlobalAveragePool, Concat, Mul as a channel scale, and data movement: ", int8_data_movement_names(),
+              "GlobalAveragePool, Concat, Add of two tensors of one shape, Mul as a channel scale, and data movement: ",
+              int8_data_movement_names(),
               ")");
 }
 
@@ -550,8 +559,9 @@ bool has_int8_layer(OpKind op) {
     case OpKind::AveragePool:
     case OpKind::GlobalAveragePool:
     case OpKind::Concat:
+    case OpKind::Add:  // two activations of one shape
     case OpKind::Mul: return true;  // a channel scale only (engine/channel_scale.h)
-    case OpKind::MatMul: case OpKind::Add: case OpKind::Sub: case OpKind::Div:
+    case OpKind::MatMul: case OpKind::Sub: case OpKind::Div:
     case OpKind::Relu: case OpKind::Clip: case OpKind::LeakyRelu: case OpKind::Sigmoid:
     case OpKind::HardSigmoid: case OpKind::HardSwish: case OpKind::BatchNormalization:
     case OpKind::GlobalMaxPool: case OpKind::Reshape: case OpKind::Transpose: case OpKind::Softmax:

@@ -35,7 +35,7 @@ bool passes_scale_through(OpKind op) { return op == OpKind::MaxPool || is_int8_d
 
 // The inputs an INT8 layer reads as int8 activations (weights, bias and residual are not among them).
 std::vector<size_t> int8_activation_slots(const Node& node) {
-  if (node.op == OpKind::Concat) {
+  if (node.op == OpKind::Concat || node.op == OpKind::Add) {
     std::vector<size_t> all(node.inputs.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
     return all;
@@ -141,6 +141,17 @@ std::string mul_obstacle(const Graph& graph, const Node& node) {
   return "a Mul has an INT8 layer only as a channel scale, x [N, C, H, W] times a gate [N or 1, C, 1, 1]";
 }
 
+// An INT8 Add joins two activations of one shape (a residual after its activation: YOLOv8's
+// bottlenecks); an Add that broadcasts (a bias, an anchor grid) stays float.
+std::string add_obstacle(const Graph& graph, const Node& node) {
+  const Value& a = graph.value(node.inputs[0]);
+  const Value& b = graph.value(node.inputs[1]);
+  if (a.dims != b.dims || (a.dims.size() != 4 && a.dims.size() != 2))
+    return "an INT8 Add joins two tensors of one shape, [N, C, H, W] or [N, C] (here " + to_string(a.dims) + " and " +
+           to_string(b.dims) + ")";
+  return "";
+}
+
 std::string concat_obstacle(const Graph& graph, const Node& node) {
   const Value& y = graph.value(node.outputs[0]);
   if (std::get<ConcatAttrs>(node.attrs).axis != 1 || (y.dims.size() != 4 && y.dims.size() != 2))
@@ -152,11 +163,12 @@ std::string concat_obstacle(const Graph& graph, const Node& node) {
 std::string structural_obstacle(const Graph& graph, const Node& node) {
   if (!has_int8_layer(node.op)) return std::string(to_string(node.op)) + " has no INT8 implementation";
   if (std::string why = activation_inputs_obstacle(graph, node); !why.empty()) return why;
-  // has_int8_layer() let through Conv, Gemm, Concat, Mul, the three pools and the registered data movement.
+  // has_int8_layer() let through Conv, Gemm, Concat, Add, Mul, the three pools and the registered data movement.
   if (is_int8_data_movement(node.op)) return op_def(node.op).int8_obstacle(graph, node);
   if (node.op == OpKind::Conv) return conv_obstacle(graph, node);
   if (node.op == OpKind::Gemm) return gemm_obstacle(graph, node);
   if (node.op == OpKind::Concat) return concat_obstacle(graph, node);
+  if (node.op == OpKind::Add) return add_obstacle(graph, node);
   if (node.op == OpKind::Mul) return mul_obstacle(graph, node);
   return pool_obstacle(graph, node);
 }
@@ -167,7 +179,7 @@ std::string reshape_reason(OpKind op) {
          " moves int8 only as [N, C, 1, 1] <-> [N, C] from an INT8 layer to INT8 readers";
 }
 
-// Conv and Gemm may write float32 from the INT8 kernel; pools, Concat, Mul and data movement write int8 only.
+// Conv and Gemm may write float32 from the INT8 kernel; pools, Concat, Add, Mul and data movement write int8 only.
 bool can_write_float(OpKind op) { return op == OpKind::Conv || op == OpKind::Gemm; }
 
 // How a node reads one of its inputs, once precisions are known.
@@ -376,7 +388,7 @@ class PrecisionAssigner {
     return is_noop_on_nhwc(value(in).dims, value(out).dims) && float_reader(out) == nullptr;
   }
 
-  // An INT8 pool, Concat, Mul or data movement writes int8 only. When no layer reads its outputs as
+  // An INT8 pool, Concat, Add, Mul or data movement writes int8 only. When no layer reads its outputs as
   // int8 (a detector head's Concat feeding Reshape/Sigmoid/decode, a graph output), INT8 buys nothing but a rounding
   // of the output at one scale for all its inputs: YOLOv8's head Concat joins box-distribution
   // logits and class logits, and entropy's clipped range lifts every class logit above the score
@@ -471,7 +483,7 @@ class PrecisionAssigner {
 
 bool is_int8_activation_input(const Node& node, size_t slot) {
   if (!has_int8_layer(node.op)) return false;
-  return node.op == OpKind::Concat || slot == 0;
+  return node.op == OpKind::Concat || node.op == OpKind::Add || slot == 0;
 }
 
 PrecisionPlan assign_precisions(const Graph& graph, const std::map<std::string, float>& scales,

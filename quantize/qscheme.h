@@ -146,6 +146,13 @@ OCTET_HOST_DEVICE inline int8_t requantize(int8_t q, float input_scale, float ou
   return input_scale == output_scale ? q : quantize(dequantize(q, input_scale), output_scale);
 }
 
+// An INT8 Add of two activations of the same shape (a residual joined after its activation, as in
+// YOLOv8's bottlenecks): each input dequantized at its own scale, the float sum quantized at the
+// output's. Two zeros give 0, so NHWCp pad channels stay 0.
+OCTET_HOST_DEVICE inline int8_t add_int8(int8_t a, float a_scale, int8_t b, float b_scale, float output_scale) {
+  return quantize(dequantize(a, a_scale) + dequantize(b, b_scale), output_scale);
+}
+
 // The roundings of an explicitly quantized epilogue (see the header comment): the scale of the Q/DQ
 // pair on the value after the bias and after the residual add, 0 where the model has none.
 struct EpilogueRounding {

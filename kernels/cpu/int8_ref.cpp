@@ -303,6 +303,11 @@ void concat_int8_ref(const std::vector<const int8_t*>& inputs, const std::vector
   }
 }
 
+void add_int8_ref(const int8_t* a, float a_scale, const int8_t* b, float b_scale, int64_t count, float output_scale,
+                  int8_t* y) {
+  for (int64_t i = 0; i < count; ++i) y[i] = quant::add_int8(a[i], a_scale, b[i], b_scale, output_scale);
+}
+
 void quantize_ref(const float* x, int64_t count, float scale, int8_t* y) {
   for (int64_t i = 0; i < count; ++i) y[i] = quant::quantize(x[i], scale);
 }

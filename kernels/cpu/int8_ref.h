@@ -21,6 +21,8 @@
 //                          (engine/channel_scale.h), x and y int8, the gate float.
 //   concat_int8_ref        channel concatenation (axis 1 of [N, C_i, H, W]), each input requantized
 //                          from its scale to the output scale (quant::requantize).
+//   add_int8_ref           y[i] = quant::add_int8(a[i], a_scale, b[i], b_scale, output_scale): the Add
+//                          of two int8 tensors of one shape, elementwise (any layout, both the same).
 //   quantize_ref / dequantize_ref   elementwise quant::quantize / quant::dequantize (one scale).
 #pragma once
 
@@ -53,6 +55,9 @@ void channel_scale_int8_ref(const int8_t* x, const float* gate, bool gate_batche
 void concat_int8_ref(const std::vector<const int8_t*>& inputs, const std::vector<int64_t>& channels,
                      const std::vector<float>& input_scales, int64_t n, int64_t h, int64_t w, float output_scale,
                      int8_t* y);
+
+void add_int8_ref(const int8_t* a, float a_scale, const int8_t* b, float b_scale, int64_t count, float output_scale,
+                  int8_t* y);
 
 void quantize_ref(const float* x, int64_t count, float scale, int8_t* y);
 void dequantize_ref(const int8_t* x, int64_t count, float scale, float* y);

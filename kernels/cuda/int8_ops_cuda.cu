@@ -236,6 +236,25 @@ __global__ void concat_int8_kernel(const Int8ConcatBatch batch, int8_t* __restri
   }
 }
 
+// ---- add --------------------------------------------------------------------------------------------
+
+// Bytes elements per thread (16 when the tensors allow 16-byte accesses, else 1).
+template <int Bytes>
+__global__ void add_int8_kernel(const int8_t* __restrict__ a, float a_scale, const int8_t* __restrict__ b,
+                                float b_scale, int8_t* __restrict__ y, uint32_t chunks, float output_scale) {
+  struct alignas(Bytes) Chunk {
+    int8_t v[Bytes];
+  };
+  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < chunks; i += gridDim.x * blockDim.x) {
+    const Chunk x = reinterpret_cast<const Chunk*>(a)[i];
+    const Chunk r = reinterpret_cast<const Chunk*>(b)[i];
+    Chunk out;
+#pragma unroll
+    for (int e = 0; e < Bytes; ++e) out.v[e] = quant::add_int8(x.v[e], a_scale, r.v[e], b_scale, output_scale);
+    reinterpret_cast<Chunk*>(y)[i] = out;
+  }
+}
+
 // ---- host helpers ----------------------------------------------------------------------------------
 
 void check_nonnegative(std::initializer_list<int64_t> extents, const char* op) {
@@ -410,6 +429,22 @@ void concat_int8_cuda(const std::vector<const int8_t*>& inputs, const std::vecto
     offset += channels[i];
   }
   launch(true);
+}
+
+void add_int8_cuda(const int8_t* a, float a_scale, const int8_t* b, float b_scale, int64_t count, float output_scale,
+                   int8_t* y, cudaStream_t stream) {
+  gpu::check_nonnegative({count}, "add_int8_cuda");
+  if (count == 0) return;
+  gpu::check_index_range(count, "add_int8_cuda");
+  const auto aligned16 = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+  if (count % 16 == 0 && aligned16(a) && aligned16(b) && aligned16(y)) {
+    gpu::add_int8_kernel<16><<<gpu::grid_for(count / 16), gpu::kThreadsPerBlock, 0, stream>>>(
+        a, a_scale, b, b_scale, y, static_cast<uint32_t>(count / 16), output_scale);
+  } else {
+    gpu::add_int8_kernel<1><<<gpu::grid_for(count), gpu::kThreadsPerBlock, 0, stream>>>(
+        a, a_scale, b, b_scale, y, static_cast<uint32_t>(count), output_scale);
+  }
+  OCTET_CUDA_CHECK_LAUNCH("add_int8_kernel");
 }
 
 }  // namespace octet::kernels

@@ -4,8 +4,9 @@
 //   quantize_nchw_to_nhwcp_cuda     y(n,h,w,c) = quant::quantize(x[n][c][h][w], scale)
 //   dequantize_nhwcp_to_nchw_cuda   y[n][c][h][w] = quant::dequantize(x(n,h,w,c), scale)
 //   maxpool2d_int8_cuda / avgpool2d_int8_cuda / global_avgpool_int8_cuda / channel_scale_int8_cuda /
-//   concat_int8_cuda                as their _ref twins, NHWCp in and out (channel_scale's gate float
-//                                   [N or 1, C]).
+//   concat_int8_cuda / add_int8_cuda  as their _ref twins, NHWCp in and out (channel_scale's gate float
+//                                   [N or 1, C]; add_int8 runs over the padded bytes, whose zeros
+//                                   stay 0).
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -34,5 +35,9 @@ void channel_scale_int8_cuda(const int8_t* x, const float* gate, bool gate_batch
 void concat_int8_cuda(const std::vector<const int8_t*>& inputs, const std::vector<int64_t>& channels,
                       const std::vector<float>& input_scales, int64_t n, int64_t h, int64_t w, float output_scale,
                       int8_t* y, cudaStream_t stream);
+
+// a, b, y: `count` bytes (an NHWCp tensor with its pad channels).
+void add_int8_cuda(const int8_t* a, float a_scale, const int8_t* b, float b_scale, int64_t count, float output_scale,
+                   int8_t* y, cudaStream_t stream);
 
 }  // namespace octet::kernels

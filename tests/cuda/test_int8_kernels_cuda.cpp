@@ -775,6 +775,31 @@ TEST(Int8OpsCuda, ConcatWithUnequalScalesEqualsReference) {
   }
 }
 
+// The Add of two int8 tensors, elementwise over NHWCp bytes (pad channels 0 + 0 stay 0): 16 bytes a
+// thread when the count allows, byte by byte otherwise; scale pairs whose sums fall on ties
+// (0.25 + 0.25 at output scale 1: k + 0.5) and unequal ones.
+TEST(Int8OpsCuda, AddEqualsReference) {
+  OCTET_SKIP_WITHOUT_CUDA();
+  std::mt19937 rng(41);
+  Stream stream;
+  for (const int64_t count : {int64_t{4096}, int64_t{1000}, int64_t{7}}) {
+    for (const auto& [a_scale, b_scale, output_scale] :
+         std::vector<std::array<float, 3>>{{0.25f, 0.25f, 1.0f}, {0.1f, 0.025f, 0.07f}, {0.5f, 0.5f, 0.5f}}) {
+      const std::vector<int8_t> a = random_int8(static_cast<size_t>(count), -128, 127, rng);
+      const std::vector<int8_t> b = random_int8(static_cast<size_t>(count), -128, 127, rng);
+      std::vector<int8_t> want(static_cast<size_t>(count));
+      kernels::add_int8_ref(a.data(), a_scale, b.data(), b_scale, count, output_scale, want.data());
+      DeviceArray<int8_t> a_dev(a), b_dev(b), y_dev(static_cast<size_t>(count));
+      y_dev.poison(kPoison, stream.get());
+      kernels::add_int8_cuda(a_dev.get(), a_scale, b_dev.get(), b_scale, count, output_scale, y_dev.get(),
+                             stream.get());
+      stream.sync();
+      EXPECT_EQ(y_dev.download(), want) << "add of " << count << " bytes, scales " << a_scale << " + " << b_scale
+                                        << " -> " << output_scale;
+    }
+  }
+}
+
 // INT8 data movement on NHWCp: the CPU reference moves NCHW int8 bytes (an INT8 Slice or Split is the
 // byte copy of kernels/cpu/data_movement_ref.h), the CUDA kernel NHWCp words with the pad channels 0.
 TEST(Int8OpsCuda, WindowEqualsSliceReference) {

@@ -849,6 +849,64 @@ TEST(Int8Builder, SplitSliceAndNearestResizeMoveInt8AtTheirInputsScale) {
   EXPECT_EQ(node_named(f, "split").precision, Precision::kInt8);
 }
 
+// A residual joined after its activation, as YOLOv8's bottlenecks write it (the Add cannot fuse into
+// a convolution that already has an activation):
+// x [1, 3, 6, 6] -> stem (1x1, 8) -> a (1x1, 8) -> Relu -> add = Add(relu, stem) -> out (1x1, 4)
+//                                               -> head = Add(out, y [1, 4, 1, 1])   (a broadcast)
+GraphBuilder post_activation_residual_graph() {
+  GraphBuilder gb;
+  const ValueId x = gb.input("x", {1, 3, 6, 6});
+  const ValueId stem = gb.node(OpKind::Conv, "stem", {x, gb.constant("ws", {8, 3, 1, 1}, wave(24, 0.0f))}, ConvAttrs{});
+  const ValueId a = gb.node(OpKind::Conv, "a", {stem, gb.constant("wa", {8, 8, 1, 1}, wave(64, 0.5f))}, ConvAttrs{});
+  const ValueId relu = gb.node(OpKind::Relu, "relu", {a}, ActivationParams{Activation::kRelu});
+  const ValueId add = gb.node(OpKind::Add, "add", {relu, stem});
+  const ValueId out = gb.node(OpKind::Conv, "out", {add, gb.constant("wo", {4, 8, 1, 1}, wave(32, 1.0f))}, ConvAttrs{});
+  const ValueId y = gb.input("y", {1, 4, 1, 1});
+  gb.output(gb.node(OpKind::Add, "head", {out, y}));
+  infer_shapes(gb.graph);
+  return gb;
+}
+
+TEST(Int8Builder, AddOfTwoActivationsRunsInt8) {
+  // The Add reads the int8 outputs of a (Relu fused) and stem and writes the int8 that out reads:
+  // the graph input's QuantizeLinear is the only reformat. The broadcast Add after out stays FP32.
+  GraphBuilder gb = post_activation_residual_graph();
+  optimize_fp32(gb.graph);
+  BuildReport report;
+  const Graph g = build_int8_graph(gb.graph, scale_every_activation(gb.graph), int8_config(), &report);
+  expect_valid(g);
+  const Node& add = node_named(g, "add");
+  EXPECT_EQ(add.precision, Precision::kInt8) << decision_of(report, "add").reason;
+  for (ValueId id : {add.inputs[0], add.inputs[1], add.outputs[0]}) EXPECT_EQ(g.value(id).type, DataType::kInt8);
+  EXPECT_EQ(report.quantize_nodes, 1);
+  EXPECT_EQ(report.dequantize_nodes, 0);
+  EXPECT_EQ(node_named(g, "head").precision, Precision::kFloat32);
+  expect_contains(decision_of(report, "head").reason, "an INT8 Add joins two tensors of one shape");
+
+  // On the CPU the INT8 graph differs from the FP32 one by the roundings of its int8 tensors only
+  // (scales 0.05 around values of a few units, 1x1 weights under 1 in magnitude: well under 0.5).
+  Tensor x(DataType::kFloat32, {1, 3, 6, 6});
+  const std::vector<float> values = wave(108, 0.3f);
+  std::copy(values.begin(), values.end(), x.data<float>());
+  Tensor y(DataType::kFloat32, {1, 4, 1, 1});
+  const std::vector<float> shifts = wave(4, 0.7f);
+  std::copy(shifts.begin(), shifts.end(), y.data<float>());
+  const Tensor want = create_context(gb.graph, BackendKind::kCpu)->run({x, y}).at(0);
+  const Tensor got = create_context(g, BackendKind::kCpu)->run({x, y}).at(0);
+  ASSERT_EQ(got.dims(), want.dims());
+  for (int64_t i = 0; i < want.numel(); ++i) EXPECT_NEAR(got.data<float>()[i], want.data<float>()[i], 0.5f) << i;
+
+  // An Add whose output no layer reads as int8 (a detector head's decode) runs FP32.
+  GraphBuilder tail;
+  const ValueId p = tail.input("p", {1, 2, 3, 3});
+  const ValueId q = tail.input("q", {1, 2, 3, 3});
+  tail.output(tail.node(OpKind::Add, "sum", {p, q}));
+  infer_shapes(tail.graph);
+  build_int8_graph(tail.graph, scale_every_activation(tail.graph), int8_config(), &report);
+  EXPECT_EQ(decision_of(report, "sum").precision, Precision::kFloat32);
+  EXPECT_EQ(decision_of(report, "sum").reason, "no layer reads output 'sum:0' as int8");
+}
+
 // ---- reference models ---------------------------------------------------------------------------
 
 struct ModelExpectation {
