@@ -999,7 +999,7 @@ class CudaContext final : public CudaExecutionContext {
       }
       case OpKind::Add:
         kernels::add_int8_cuda(in_i8(node, 0), plan.input_scale, in_i8(node, 1), plan.second_input_scale,
-                               plan.nchw[0] * plan.nchw[2] * plan.nchw[3] * padded_channels(plan.nchw[1]),
+                               plan.nchw[0] * plan.nchw[2] * plan.nchw[3] * kernels::padded_channels(plan.nchw[1]),
                                plan.output_scale, out_i8(node), stream);
         break;
       case OpKind::Conv: case OpKind::Gemm: case OpKind::MatMul: case OpKind::Sub:
