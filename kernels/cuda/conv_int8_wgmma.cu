@@ -27,7 +27,9 @@
 //     D[16w + q + 8 * ((i / 2) % 2)][8 * (i / 4) + 2p + i % 2].
 //   * Epilogue: accumulators staged through shared memory as int32 (the whole tile), then
 //     store_staged_tile (kernels/cuda/int8_epilogue.cuh): 16 channels per thread per step for INT8
-//     outputs with Kp % 16 == 0.
+//     outputs with Kp % 16 == 0 (4 in the four-blocks-per-SM tile).
+//   * Shared memory per launch: the stages its layer's K slices touch (WgmmaTile::smem_bytes), so a
+//     layer of one or two slices, latency-bound on its copies and epilogue, fits more blocks per SM.
 // 32-bit indices: supports() refuses tensors of 2^31 elements or more.
 #include <cuda_runtime.h>
 
@@ -160,13 +162,22 @@ struct WgmmaTile {
   static constexpr int kCopyBytes = CopyBytes;
   static constexpr int kMinBlocksPerSm = MinBlocksPerSm;
   static constexpr int kAccumulators = BlockN / 2;  // int32 per thread
+  // Channels per epilogue step (store_staged_tile): four blocks per SM leave 64 registers a thread,
+  // where the 16-channel step's constants spill (ptxas: 2.5 KB a thread); the 4-channel one fits.
+  static constexpr int kEpilogueVector = MinBlocksPerSm > 2 ? 4 : 16;
   static constexpr int kBOffset = kBlockM * kBlockK;
   static constexpr int kStageBytes = (kBlockM + BlockN) * kBlockK;
   static constexpr int kStagingPitch = BlockN + 8;  // words; 8 spreads a half warp's int2 stores over the banks
   static constexpr int kAlignSlack = 1024;          // the dynamic shared memory is aligned up to 1024 bytes
-  static constexpr int kSmemBytes =
-      (Stages * kStageBytes > kBlockM * kStagingPitch * 4 ? Stages * kStageBytes : kBlockM * kStagingPitch * 4) +
-      kAlignSlack;
+  static constexpr int kStagingBytes = kBlockM * kStagingPitch * 4;
+  // A layer of `slices` K slices touches stages 0 .. min(slices, Stages) - 1 only (slice t lives in
+  // stage t % Stages), and the epilogue's staging reuses them: a launch asks for what its layer
+  // touches, so layers of one or two slices (1x1 and small 3x3 convolutions) fit more blocks per SM.
+  static constexpr int smem_bytes(int32_t slices) {
+    const int stages = slices < Stages ? static_cast<int>(slices) : Stages;
+    return (stages * kStageBytes > kStagingBytes ? stages * kStageBytes : kStagingBytes) + kAlignSlack;
+  }
+  static constexpr int kSmemBytes = smem_bytes(Stages);
   static constexpr int kChunksPerRow = kBlockK / CopyBytes;
   static constexpr int kRowsPerPass = kThreads / kChunksPerRow;
   static constexpr int kCopiesA = kBlockM / kRowsPerPass;
@@ -238,7 +249,7 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocksPerSm)
     *reinterpret_cast<int2*>(&staging[staged_word(row, col, Tile::kStagingPitch)]) = make_int2(acc[i], acc[i + 1]);
   }
   __syncthreads();
-  store_staged_tile(out, g.m, staging, Tile::kStagingPitch, Tile::kBlockM, Tile::kBlockN, tile_m * Tile::kBlockM,
+  store_staged_tile<Tile::kEpilogueVector>(out, g.m, staging, Tile::kStagingPitch, Tile::kBlockM, Tile::kBlockN, tile_m * Tile::kBlockM,
                     tile_n * Tile::kBlockN, threadIdx.x, Tile::kThreads);
 #else
   __trap();
@@ -253,6 +264,8 @@ using TileMid16 = WgmmaTile<128, 4, 16, 1>;     // 129 KiB
 using TileShort16 = WgmmaTile<128, 3, 16, 2>;   // 97 KiB, two blocks per SM: K_gemm <= 256, one block's
                                                 // epilogue overlaps the other's copies and products
 using TileNarrow16 = WgmmaTile<64, 4, 16, 2>;   // 97 KiB, two blocks per SM: K <= 64
+using TileNarrowShort16 = WgmmaTile<64, 4, 16, 4>;  // K <= 64 in one or two slices: 37-49 KiB, four blocks
+                                                    // per SM (YOLOv8's early layers: 16-64 channels)
 using TileMid4 = WgmmaTile<128, 4, 4, 1>;       // odd channel counts (Cp % 16 != 0)
 using TileNarrow4 = WgmmaTile<64, 4, 4, 2>;
 
@@ -263,8 +276,9 @@ void launch_tile(ConvGeometry g, const Int8ConvCudaArgs& args, cudaStream_t stre
   OCTET_CUDA_CHECK(cudaFuncSetAttribute(conv_int8_wgmma_kernel<Tile>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                         Tile::kSmemBytes));
   const unsigned blocks = static_cast<unsigned>(static_cast<int64_t>(g.tiles_m) * g.tiles_n);
-  conv_int8_wgmma_kernel<Tile><<<blocks, Tile::kThreads, Tile::kSmemBytes, stream>>>(g, args.x, args.w,
-                                                                                      make_int8_output_view(args));
+  const int smem = Tile::smem_bytes(static_cast<int32_t>(ceil_div(g.k_gemm, Tile::kBlockK)));
+  conv_int8_wgmma_kernel<Tile><<<blocks, Tile::kThreads, smem, stream>>>(g, args.x, args.w,
+                                                                         make_int8_output_view(args));
   OCTET_CUDA_CHECK_LAUNCH("conv_int8_wgmma_kernel");
 }
 
@@ -280,6 +294,7 @@ void launch_selected(const ConvGeometry& g, const Int8ConvCudaArgs& args, cudaSt
     if (g.k > 64 && g.k_gemm <= 2 * TileShort16::kBlockK) return launch_tile<TileShort16>(g, args, stream);
     if (g.k > 128 && row_tiles * ceil_div(g.k, 256) >= multiprocessors) return launch_tile<TileWide16>(g, args, stream);
     if (g.k > 64) return launch_tile<TileMid16>(g, args, stream);
+    if (g.k_gemm <= 2 * TileNarrowShort16::kBlockK) return launch_tile<TileNarrowShort16>(g, args, stream);
     return launch_tile<TileNarrow16>(g, args, stream);
   }
   if (g.k > 64) return launch_tile<TileMid4>(g, args, stream);

@@ -246,6 +246,8 @@ std::vector<Conv2dShape> chosen_shapes() {
       conv_shape(1, 8, 5, 5, 8, 1, 1),                 // 1x1
       conv_shape(1, 3, 9, 9, 5, 3, 3, 1, 1),           // odd channels, C < 4
       conv_shape(2, 16, 14, 14, 32, 3, 3, 2, 1),       // stride 2
+      conv_shape(2, 16, 20, 20, 16, 3, 3, 1, 1),       // YOLOv8's bottleneck: two K slices, 16 filters
+      conv_shape(3, 32, 10, 10, 48, 1, 1),             // one K slice, 48 filters
       conv_shape(1, 7, 11, 13, 9, 5, 5, 1, 2),         // 5x5, odd C and K
       conv_shape(1, 3, 23, 23, 16, 7, 7, 2, 3),        // 7x7 stem
       conv_shape(2, 3, 40, 40, 16, 3, 3, 2, 1),        // YOLOv8's stem: 3x3, stride 2, 16 filters
