@@ -249,8 +249,9 @@ __global__ void __launch_bounds__(Tile::kThreads, Tile::kMinBlocksPerSm)
     *reinterpret_cast<int2*>(&staging[staged_word(row, col, Tile::kStagingPitch)]) = make_int2(acc[i], acc[i + 1]);
   }
   __syncthreads();
-  store_staged_tile<Tile::kEpilogueVector>(out, g.m, staging, Tile::kStagingPitch, Tile::kBlockM, Tile::kBlockN, tile_m * Tile::kBlockM,
-                    tile_n * Tile::kBlockN, threadIdx.x, Tile::kThreads);
+  store_staged_tile<Tile::kEpilogueVector>(out, g.m, staging, Tile::kStagingPitch, Tile::kBlockM, Tile::kBlockN,
+                                           tile_m * Tile::kBlockM, tile_n * Tile::kBlockN, threadIdx.x,
+                                           Tile::kThreads);
 #else
   __trap();
 #endif

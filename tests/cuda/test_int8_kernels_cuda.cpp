@@ -555,7 +555,9 @@ TEST(Int8OpsCuda, QuantizeNchwToNhwcpEqualsReference) {
   std::vector<float> specials = {0.125f, -0.125f, 0.375f, -0.375f, 0.625f, 31.875f, -31.875f, 31.625f,  // ties
                                  -32.125f, 32.125f, 1e6f, -1e6f, inf, -inf,                         // saturation
                                  std::numeric_limits<float>::quiet_NaN(), -0.0f, 0.0f, 1e-40f, -1e-40f};
-  for (const auto& [n, c, h, w] : std::vector<std::array<int64_t, 4>>{{2, 5, 3, 7}, {3, 8, 1, 1}, {1, 1, 4, 4}, {2, 3, 5, 9}}) {
+  // {2, 3, 5, 9}: the 3-channel image of every network's input, one word per pixel.
+  const std::vector<std::array<int64_t, 4>> shapes = {{2, 5, 3, 7}, {3, 8, 1, 1}, {1, 1, 4, 4}, {2, 3, 5, 9}};
+  for (const auto& [n, c, h, w] : shapes) {
     std::mt19937 rng(static_cast<uint32_t>(n * 1000 + c));
     std::vector<float> x = random_floats(static_cast<size_t>(n * c * h * w), -40.0f, 40.0f, rng);
     for (size_t i = 0; i < x.size(); i += 2) x[i] = specials[(i / 2) % specials.size()];
@@ -748,7 +750,8 @@ TEST(Int8OpsCuda, ConcatWithUnequalScalesEqualsReference) {
   const float output_scale = 0.05f;
   const std::vector<float> scale_cycle = {0.1f, 0.025f, 0.05f, 0.2f};  // the third equals the output's
   const std::vector<std::vector<int64_t>> cases = {
-      {3, 8, 5, 1}, {16, 32, 16}, {4, 8, 12, 4}, {4, 4, 4, 4, 4, 4, 4, 4, 4, 8}, {16, 16, 16, 16, 16, 16, 16, 16, 16, 2}};
+      {3, 8, 5, 1}, {16, 32, 16}, {4, 8, 12, 4}, {4, 4, 4, 4, 4, 4, 4, 4, 4, 8},
+      {16, 16, 16, 16, 16, 16, 16, 16, 16, 2}};
   std::mt19937 rng(77);
   Stream stream;
   for (const std::vector<int64_t>& channels : cases) {
