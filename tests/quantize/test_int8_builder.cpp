@@ -706,6 +706,14 @@ TEST(Int8Builder, ConcatOfRangesFarApartAndItsReadersRunFp32) {
   for (const char* layer : {"concat", "c"}) EXPECT_EQ(node_named(kept, layer).precision, Precision::kInt8) << layer;
 }
 
+// The FP32 passes on gb's graph, then its INT8 graph with every activation scaled, checked valid.
+Graph optimized_int8_graph(GraphBuilder& gb, BuildReport& report) {
+  optimize_fp32(gb.graph);
+  Graph g = build_int8_graph(gb.graph, scale_every_activation(gb.graph), int8_config(), &report);
+  expect_valid(g);
+  return g;
+}
+
 // A squeeze-excitation block as PyTorch writes it, the gate first:
 // x [2, 4, 5, 5] -> expand (1x1, 8) -> pool (GlobalAveragePool) -> fc (1x1) -> gate (Sigmoid)
 //   -> scale = Mul(gate, expand) -> project (1x1, 4) -> output
@@ -728,10 +736,8 @@ TEST(Int8Builder, SqueezeExcitationProductRunsInt8AsAChannelScale) {
   // optimize_fp32 puts x first; the Mul reads expand's int8 output and the float gate, and writes
   // the int8 that project reads: one reformat (the graph input) for the whole block.
   GraphBuilder gb = squeeze_excitation_graph();
-  optimize_fp32(gb.graph);
   BuildReport report;
-  const Graph g = build_int8_graph(gb.graph, scale_every_activation(gb.graph), int8_config(), &report);
-  expect_valid(g);
+  const Graph g = optimized_int8_graph(gb, report);
   const Node& scale = node_named(g, "scale");
   EXPECT_EQ(scale.precision, Precision::kInt8);
   EXPECT_EQ(g.value(scale.inputs[0]).type, DataType::kInt8);
@@ -871,10 +877,8 @@ TEST(Int8Builder, AddOfTwoActivationsRunsInt8) {
   // The Add reads the int8 outputs of a (Relu fused) and stem and writes the int8 that out reads:
   // the graph input's QuantizeLinear is the only reformat. The broadcast Add after out stays FP32.
   GraphBuilder gb = post_activation_residual_graph();
-  optimize_fp32(gb.graph);
   BuildReport report;
-  const Graph g = build_int8_graph(gb.graph, scale_every_activation(gb.graph), int8_config(), &report);
-  expect_valid(g);
+  const Graph g = optimized_int8_graph(gb, report);
   const Node& add = node_named(g, "add");
   EXPECT_EQ(add.precision, Precision::kInt8) << decision_of(report, "add").reason;
   for (ValueId id : {add.inputs[0], add.inputs[1], add.outputs[0]}) EXPECT_EQ(g.value(id).type, DataType::kInt8);
