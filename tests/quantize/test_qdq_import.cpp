@@ -245,6 +245,32 @@ TEST(QdqFusion, FloatReadersOfAPairReadTheRoundedTensor) {
   EXPECT_EQ(run_cpu(int8, {{0.3f, 0.74f}}), (std::vector<float>{0.5f, 0.5f}));
 }
 
+TEST(QdqFusion, AnAddBetweenPairsRunsInt8AsTheModelRoundsIt) {
+  // a -> Q/DQ(0.5), b -> Q/DQ(0.25), Add -> Q/DQ(1) -> y: the INT8 Add (quant::add_int8) computes
+  // what the pairs say. a = (1.2, -0.7) -> (1.0, -0.5); b = (0.3, 1.0) -> (0.25, 1.0); sum (1.25, 0.5)
+  // -> (1, 0) at scale 1 (0.5 is a tie: half to even). Unrounded the sum would be (1.5, 0.3).
+  ModelBuilder b(17);
+  b.input("a", {1, 2, 1, 1}).input("b", {1, 2, 1, 1}).output("y", {1, 2, 1, 1});
+  b.initializer<float>("sa", {}, {0.5f}).initializer<float>("sb", {}, {0.25f}).initializer<float>("sy", {}, {1.0f});
+  b.initializer<int8_t>("z", {}, {0});
+  b.node("QuantizeLinear", {"a", "sa", "z"}, {"a_q"}, "a_Q");
+  b.node("DequantizeLinear", {"a_q", "sa", "z"}, {"a_dq"}, "a_DQ");
+  b.node("QuantizeLinear", {"b", "sb", "z"}, {"b_q"}, "b_Q");
+  b.node("DequantizeLinear", {"b_q", "sb", "z"}, {"b_dq"}, "b_DQ");
+  b.node("Add", {"a_dq", "b_dq"}, {"s"}, "add");
+  b.node("QuantizeLinear", {"s", "sy", "z"}, {"s_q"}, "s_Q");
+  b.node("DequantizeLinear", {"s_q", "sy", "z"}, {"y"}, "s_DQ");
+  Graph g = import(b);
+  const std::map<std::string, float> scales = fuse_qdq(g, nullptr);
+  optimize_fp32(g);
+  BuildConfig config;
+  config.int8 = true;
+  config.explicit_quantization = true;
+  const Graph int8 = build_int8_graph(g, scales, config, nullptr);
+  EXPECT_EQ(node_named(int8, "add").precision, Precision::kInt8);
+  EXPECT_EQ(run_cpu(int8, {{1.2f, -0.7f}, {0.3f, 1.0f}}), (std::vector<float>{1.0f, 0.0f}));
+}
+
 TEST(QdqFusion, ScalesCrossMaxPoolAndConcat) {
   // a -> Q/DQ(0.5) -> MaxPool -> p ; b -> Relu -> rb ; Concat(p, rb) -> Q/DQ(0.25) -> y.
   // c and y (the graph output the Concat writes once the pair is gone) get 0.25. Forward across
