@@ -9,6 +9,8 @@
 #          same network and weights as tools/bench/yolov8_torch.py's modules), MobileNetV2 and EfficientNet-B0 (torchvision, random weights,
 #          exported there by tools/models/export_torchvision.py; calibrated --method max on random images:
 #          speed depends on the shapes, not on the weights).
+#          After each INT8 bench, tools/gpu/profile_summary.py's tables (time per kind of layer, the
+#          slowest layers and their TB/s) go into speed.txt.
 #   repro  (after speed) YOLOv8n's INT8 plan at batch 32 with and without --reproducible.
 # Here, before the call (the device tool carries at most 64 MiB):
 #   OCTET_BUNDLE_SLIM=1 tools/gpu/build-bundle.sh
@@ -95,6 +97,8 @@ PY
         --export-layer-info "$out/${m}_b${b}_int8_layers.json" >"$out/build_${m}_b$b.log" 2>&1 || { status=1; echo "build $m b$b failed"; tail -3 "$out/build_${m}_b$b.log"; continue; }
       grep -E '^layers' "$out/build_${m}_b$b.log" | tee -a "$out/speed.txt"
       bench "$m octet INT8" "$b" "/tmp/$m.b$b.plan" --export-profile "$out/${m}_b${b}_int8_profile.json"
+      python3 tools/gpu/profile_summary.py "$out/${m}_b${b}_int8_profile.json" "$out/${m}_b${b}_int8_layers.json" \
+        >>"$out/speed.txt" 2>&1 || true
       if [ -n "$before" ]; then
         "$before" build "$model" "${shapes[@]}" --batch "$b" --int8 --calib "$cache" --backend cuda --save-engine "/tmp/$m.b$b.before.plan" \
           >"$out/build_${m}_b${b}_before.log" 2>&1 && grep -E '^layers' "$out/build_${m}_b${b}_before.log" | sed 's/^/before: /' | tee -a "$out/speed.txt"
