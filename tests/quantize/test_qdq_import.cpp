@@ -181,14 +181,19 @@ ModelBuilder residual_model() {
   return b;
 }
 
-TEST(QdqFusion, TheFusedEpilogueRoundsWhereTheModelDoes) {
-  Graph g = import(residual_model());
+// The model's pairs fused into scales, the FP32 passes, then the explicitly quantized INT8 build.
+Graph explicit_int8_graph(const ModelBuilder& b, BuildReport* report = nullptr) {
+  Graph g = import(b);
   const std::map<std::string, float> scales = fuse_qdq(g, nullptr);
   optimize_fp32(g);
   BuildConfig config;
   config.int8 = true;
   config.explicit_quantization = true;
-  const Graph int8 = build_int8_graph(g, scales, config, nullptr);
+  return build_int8_graph(g, scales, config, report);
+}
+
+TEST(QdqFusion, TheFusedEpilogueRoundsWhereTheModelDoes) {
+  const Graph int8 = explicit_int8_graph(residual_model());
   const Node& conv = node_named(int8, "conv");  // Conv + Add + Relu
   ASSERT_EQ(conv.op, OpKind::Conv);
   ASSERT_EQ(conv.precision, Precision::kInt8);
@@ -231,14 +236,8 @@ TEST(QdqFusion, FloatReadersOfAPairReadTheRoundedTensor) {
   b.node("QuantizeLinear", {"x", "s", "z"}, {"q"}, "Q");
   b.node("DequantizeLinear", {"q", "s", "z"}, {"x_dq"}, "DQ");
   b.node("Softmax", {"x_dq"}, {"y"}, "softmax").attr_int("axis", 1);
-  Graph g = import(b);
-  const std::map<std::string, float> scales = fuse_qdq(g, nullptr);
-  optimize_fp32(g);
-  BuildConfig config;
-  config.int8 = true;
-  config.explicit_quantization = true;
   BuildReport report;
-  const Graph int8 = build_int8_graph(g, scales, config, &report);
+  const Graph int8 = explicit_int8_graph(b, &report);
   EXPECT_EQ(int8.value(node_named(int8, "softmax").inputs.at(0)).name, "x:int8:fp32");
   EXPECT_EQ(report.quantize_nodes, 1);
   EXPECT_EQ(report.dequantize_nodes, 1);
@@ -260,13 +259,7 @@ TEST(QdqFusion, AnAddBetweenPairsRunsInt8AsTheModelRoundsIt) {
   b.node("Add", {"a_dq", "b_dq"}, {"s"}, "add");
   b.node("QuantizeLinear", {"s", "sy", "z"}, {"s_q"}, "s_Q");
   b.node("DequantizeLinear", {"s_q", "sy", "z"}, {"y"}, "s_DQ");
-  Graph g = import(b);
-  const std::map<std::string, float> scales = fuse_qdq(g, nullptr);
-  optimize_fp32(g);
-  BuildConfig config;
-  config.int8 = true;
-  config.explicit_quantization = true;
-  const Graph int8 = build_int8_graph(g, scales, config, nullptr);
+  const Graph int8 = explicit_int8_graph(b);
   EXPECT_EQ(node_named(int8, "add").precision, Precision::kInt8);
   EXPECT_EQ(run_cpu(int8, {{1.2f, -0.7f}, {0.3f, 1.0f}}), (std::vector<float>{1.0f, 0.0f}));
 }
