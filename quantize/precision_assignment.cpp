@@ -482,8 +482,8 @@ class PrecisionAssigner {
 }  // namespace
 
 bool is_int8_activation_input(const Node& node, size_t slot) {
-  if (!has_int8_layer(node.op)) return false;
-  return node.op == OpKind::Concat || node.op == OpKind::Add || slot == 0;
+  const std::vector<size_t> slots = int8_activation_slots(node);
+  return std::find(slots.begin(), slots.end(), slot) != slots.end();
 }
 
 PrecisionPlan assign_precisions(const Graph& graph, const std::map<std::string, float>& scales,

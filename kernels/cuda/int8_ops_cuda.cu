@@ -207,11 +207,10 @@ struct Int8ConcatBatch {
   uint32_t padded[kConcatInputsPerLaunch] = {};
   uint32_t first[kConcatInputsPerLaunch + 1] = {};
   uint32_t count = 0;
-  uint32_t end = 0;  // the last output channel the launch writes + 1: first[count], or Cp on the last batch (its pad)
 };
 
 // Bytes channels at a time, one output chunk per thread: i runs over (pixel, chunk of the batch's
-// channels [first[0], end)). Bytes divides every input's channel count (so a chunk lies inside one
+// channels [first[0], first[count]), and on the last batch its pad too, to Cp). Bytes divides every input's channel count (so a chunk lies inside one
 // input, or in the pad) and a chunk is Bytes-aligned in x and y (the host checks the pointers):
 // y[pixel * Cp_out + c] = requantize(x_j[pixel * Cp_j + c - first[j]]) for the input j holding c.
 template <int Bytes>
@@ -397,8 +396,8 @@ void concat_int8_cuda(const std::vector<const int8_t*>& inputs, const std::vecto
   int64_t offset = 0;
   const auto launch = [&](bool last) {
     batch.first[batch.count] = static_cast<uint32_t>(offset);
-    batch.end = static_cast<uint32_t>(last ? y_padded : offset);
-    const int64_t chunks = (batch.end - batch.first[0]) / bytes;
+    const int64_t end = last ? y_padded : offset;  // the last batch writes the pad channels too
+    const int64_t chunks = (end - batch.first[0]) / bytes;
     const int64_t total = pixels * chunks;
     if (total > 0) {
       const gpu::FastDivmod chunks_div(chunks);
